@@ -1,0 +1,33 @@
+import { loadConfig } from "../../shared/src/config.js";
+import { createLogger } from "../../shared/src/logger.js";
+import { createMetrics } from "../../shared/src/metrics.js";
+import { startServiceServer } from "../../shared/src/server/service-server.js";
+import { onShutdownSignal } from "../../shared/src/shutdown.js";
+import { createProductApp } from "./app.js";
+import { productConfigShape } from "./config.js";
+import { connectProductDatabase } from "./db/connection.js";
+
+const config = loadConfig(productConfigShape);
+const logger = createLogger("product", config.LOG_LEVEL);
+const sql = connectProductDatabase({
+  host: config.DB_HOST,
+  port: config.DB_PORT,
+  user: config.DB_USER,
+  password: config.DB_PASSWORD,
+  database: config.DB_NAME,
+  maxConnections: config.DB_POOL_MAX,
+});
+const app = createProductApp(sql);
+const server = await startServiceServer({
+  name: "product",
+  host: config.HOST,
+  port: config.GRPC_PORT,
+  logger,
+  metrics: createMetrics(),
+  ...app,
+});
+
+onShutdownSignal(logger, async () => {
+  await server.close();
+  await sql.end({ timeout: 5 });
+});

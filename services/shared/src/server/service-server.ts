@@ -1,0 +1,82 @@
+import type { DescService } from "@bufbuild/protobuf";
+import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { ServerReflection } from "../../../../gen/grpc/reflection/v1/reflection_pb.js";
+import { Health } from "../../../../gen/health/v1/health_pb.js";
+import type { Logger } from "../logger.js";
+import type { Metrics } from "../metrics.js";
+import { errorInterceptor } from "../rpc/errors.js";
+import { createHealthService } from "../rpc/health.js";
+import { observeInterceptor } from "../rpc/observe.js";
+import { createReflectionService } from "../rpc/reflection.js";
+import { createDrain } from "./drain.js";
+import { createOnePortServer } from "./one-port.js";
+import { createProbes } from "./probes.js";
+
+/** A Connect service implementation bound to its descriptor, ready to register on a router. */
+export interface ServiceBinding {
+  readonly desc: DescService;
+  register(router: ConnectRouter): void;
+}
+
+/** Binds `impl` to `desc`; a missing method in `impl` is a compile error. */
+export function bindService<S extends DescService>(desc: S, impl: ServiceImpl<S>): ServiceBinding {
+  return { desc, register: (router) => router.service(desc, impl) };
+}
+
+export interface ServiceServerOptions {
+  /** Short name for logs, e.g. "product". */
+  readonly name: string;
+  readonly host: string;
+  /** 0 picks a free port (tests). */
+  readonly port: number;
+  readonly services: readonly ServiceBinding[];
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Readiness: resolves true when every store the service needs answers. */
+  readonly isReady: () => Promise<boolean>;
+  /** Largest request message accepted; default 4 MiB. */
+  readonly readMaxBytes?: number;
+}
+
+/** A running service server. */
+export interface ServiceServer {
+  readonly port: number;
+  /** Stops accepting, lets in-flight calls finish (up to `graceMs`), then closes every connection. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Starts one port that answers gRPC, gRPC-Web and Connect for `services`, plus the standard gRPC
+ * health and reflection services (gRPC only for reflection: it is bidirectional streaming), and
+ * plain HTTP GET /health, /ready and /metrics.
+ */
+export async function startServiceServer(options: ServiceServerOptions): Promise<ServiceServer> {
+  const { logger, metrics, isReady } = options;
+  const descs = options.services.map((binding) => binding.desc);
+  const names = descs.map((desc) => desc.typeName);
+  const bindings = [
+    ...options.services,
+    bindService(Health, createHealthService(names, isReady)),
+    bindService(ServerReflection, createReflectionService([...descs, Health, ServerReflection])),
+  ];
+  const drain = createDrain();
+  const handler = connectNodeAdapter({
+    routes: (router) => {
+      for (const binding of bindings) binding.register(router);
+    },
+    interceptors: [observeInterceptor(logger, metrics), errorInterceptor(logger)],
+    readMaxBytes: options.readMaxBytes ?? 4 * 1024 * 1024,
+    fallback: createProbes({ isReady, metrics }),
+  });
+  const server = createOnePortServer(drain.wrap(handler));
+  drain.watch(server);
+  await new Promise<void>((resolve, reject) => {
+    server.listener.once("error", reject);
+    server.listener.listen(options.port, options.host, resolve);
+  });
+  const address = server.listener.address();
+  const port = typeof address === "object" && address ? address.port : options.port;
+  logger.info({ port, services: names }, `${options.name} listening on ${options.host}:${port}`);
+  return { port, close: (graceMs = 10_000) => drain.close(graceMs) };
+}
