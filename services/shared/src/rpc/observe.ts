@@ -35,7 +35,9 @@ export function observeInterceptor(logger: Logger, metrics: Metrics): Intercepto
       metrics.rpcSeconds.observe(labels, seconds);
       logger.info(
         {
-          ...labels,
+          rpc: labels.service,
+          method: labels.method,
+          code,
           requestId,
           durationMs: Math.round(seconds * 1e6) / 1000,
           protocol: protocolOf(req.header),
