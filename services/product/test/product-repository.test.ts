@@ -1,0 +1,282 @@
+import { randomInt, randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { InvalidArgument, NotFound } from "../../shared/src/errors.js";
+import { formatMoney } from "../../shared/src/money.js";
+import { connectProductDatabase, type ProductSql } from "../src/db/connection.js";
+import { findMigrationsFolder, migrateProductDatabase } from "../src/db/migrate.js";
+import {
+  checkDatabase,
+  createProductRepository,
+  type ProductRepository,
+} from "../src/db/product-repository.js";
+import { type ListProductsInput, parseListProductsQuery } from "../src/domain/list-query.js";
+import { type NewProductInput, type Product, validateNewProduct } from "../src/domain/product.js";
+
+// Every test works inside its own category, so tests (and other files) never see each other's rows.
+const config = {
+  host: process.env.DB_HOST ?? "127.0.0.1",
+  port: Number(process.env.DB_PORT ?? 5432),
+  user: process.env.DB_USER ?? "shop",
+  password: process.env.DB_PASSWORD ?? "shop",
+  database: process.env.DB_NAME ?? "product_service_test",
+};
+let sql: ProductSql;
+let repo: ProductRepository;
+
+beforeAll(async () => {
+  await migrateProductDatabase(config);
+  sql = connectProductDatabase(config);
+  repo = createProductRepository(sql);
+});
+afterAll(() => sql?.end());
+
+const newCategory = () => `cat-${randomUUID()}`;
+
+function add(category: string, input: Partial<NewProductInput> = {}): Promise<Product> {
+  return repo.create(validateNewProduct({ name: "Thing", price: "1.00", category, ...input }));
+}
+
+/** Parses like the handler does; async so a refused parameter is a rejection, as in RPCs. */
+async function list(input: ListProductsInput) {
+  return repo.list(parseListProductsQuery(input));
+}
+
+/** Every id of the list, following page tokens to the end. */
+async function listAllIds(input: ListProductsInput): Promise<bigint[]> {
+  const ids: bigint[] = [];
+  let pageToken = "";
+  do {
+    const page = await list({ ...input, pageToken });
+    ids.push(...page.products.map((product) => product.id));
+    pageToken = page.nextPageToken;
+  } while (pageToken !== "");
+  return ids;
+}
+
+describe("migrations", () => {
+  it("create a missing database and apply each migration once under concurrent callers", async () => {
+    const database = `product_service_test_${randomUUID().replaceAll("-", "")}`;
+    try {
+      await Promise.all(
+        Array.from({ length: 4 }, () => migrateProductDatabase({ ...config, database })),
+      );
+      const fresh = connectProductDatabase({ ...config, database, maxConnections: 1 });
+      const applied = await fresh`SELECT count(*) AS n FROM drizzle.__drizzle_migrations`;
+      const [trgm] = await fresh`SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'`;
+      await fresh.end();
+      expect(applied[0]?.n).toBe(2n);
+      expect(trgm).toBeDefined();
+    } finally {
+      await sql.unsafe(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    }
+  });
+
+  it("are found from the compiled location under dist/ as well as from source", () => {
+    const source = findMigrationsFolder();
+    const root = source.slice(0, source.indexOf("/services/product/migrations"));
+    expect(findMigrationsFolder(`${root}/dist/services/product/src/db`)).toBe(source);
+  });
+});
+
+describe("the product repository", () => {
+  it("answers the readiness check", async () => {
+    await expect(checkDatabase(sql)).resolves.toBeUndefined();
+  });
+
+  it("creates a product and reads it back", async () => {
+    const category = newCategory();
+    const created = await add(category, { name: "Kettle", description: "Boils", stockQuantity: 7 });
+    expect(created).toMatchObject({
+      name: "Kettle",
+      description: "Boils",
+      stockQuantity: 7,
+      category,
+    });
+    expect(created.createdAt).toBeInstanceOf(Date);
+    expect(await repo.get(created.id)).toEqual(created);
+  });
+
+  it.each([
+    ["0.10", "0.10"],
+    ["9999999999.99", "9999999999.99"],
+    ["19.9", "19.90"],
+    ["0", "0.00"],
+  ])("stores price %s exactly as %s", async (price, stored) => {
+    const product = await add(newCategory(), { price });
+    expect(formatMoney((await repo.get(product.id)).price)).toBe(stored);
+    const [row] = await sql`SELECT price::text AS price FROM products WHERE id = ${product.id}`;
+    expect(row?.price).toBe(stored);
+  });
+
+  it("keeps ids above 2^53 exact", async () => {
+    const id = 2n ** 53n + BigInt(randomInt(1, 2 ** 47)) * 2n + 1n;
+    const category = newCategory();
+    await sql`INSERT INTO products (id, name, price, stock_quantity, category)
+      OVERRIDING SYSTEM VALUE VALUES (${id}, 'Big', 1, 1, ${category})`;
+    expect((await repo.get(id)).id).toBe(id);
+    expect((await list({ category })).products.map((p) => p.id)).toEqual([id]);
+  });
+
+  it("changes only the fields given and moves updated_at", async () => {
+    const created = await add(newCategory(), {
+      name: "Old",
+      description: "Keep me",
+      stockQuantity: 2,
+    });
+    const updated = await repo.update(created.id, { name: "New", price: 250n as Product["price"] });
+    expect(updated).toMatchObject({ name: "New", description: "Keep me", stockQuantity: 2 });
+    expect(formatMoney(updated.price)).toBe("2.50");
+    expect(updated.createdAt).toEqual(created.createdAt);
+    expect(updated.updatedAt.getTime()).toBeGreaterThanOrEqual(created.updatedAt.getTime());
+    expect(await repo.get(created.id)).toEqual(updated);
+  });
+
+  it("deletes a product, after which it is not found", async () => {
+    const created = await add(newCategory());
+    await repo.delete(created.id);
+    await expect(repo.get(created.id)).rejects.toThrow(NotFound);
+  });
+
+  it.each([
+    ["get", (id: bigint) => repo.get(id)],
+    ["update", (id: bigint) => repo.update(id, { stockQuantity: 1 })],
+    ["delete", (id: bigint) => repo.delete(id)],
+  ])("reports NotFound from %s of an unknown id", async (_, operation) => {
+    const missing = 9_223_372_036_854_775_807n;
+    await expect(operation(missing)).rejects.toThrow(new NotFound("product", missing).message);
+  });
+});
+
+describe("listing products", () => {
+  it("filters by exact category", async () => {
+    const category = newCategory();
+    const mine = await add(category);
+    await add(`${category}-other`);
+    expect((await list({ category })).products.map((p) => p.id)).toEqual([mine.id]);
+  });
+
+  it("finds text in name or description, ignoring case", async () => {
+    const category = newCategory();
+    const byName = await add(category, { name: "Blue KETTLE" });
+    const byDescription = await add(category, { description: "a kettle for tea" });
+    await add(category, { name: "Mug" });
+    const found = await list({ category, query: "Kettle", sort: "name" });
+    expect(found.products.map((p) => p.id).sort()).toEqual([byName.id, byDescription.id].sort());
+  });
+
+  it.each([
+    ["%", "100% cotton", "1000 cotton"],
+    ["_", "snake_case", "snakeXcase"],
+    ["\\", "back\\slash", "backslash"],
+  ])("matches %s in the query literally", async (special, literal, lookalike) => {
+    const category = newCategory();
+    const wanted = await add(category, { name: literal });
+    await add(category, { name: lookalike });
+    const query = literal.slice(literal.indexOf(special) - 1, literal.indexOf(special) + 2);
+    expect((await list({ category, query })).products.map((p) => p.id)).toEqual([wanted.id]);
+  });
+
+  it("filters by price range, inclusive at both ends", async () => {
+    const category = newCategory();
+    const prices = ["0.99", "1.00", "5.50", "10.00", "10.01"];
+    for (const price of prices) await add(category, { price });
+    const found = await list({ category, minPrice: "1", maxPrice: "10", sort: "price_asc" });
+    expect(found.products.map((p) => formatMoney(p.price))).toEqual(["1.00", "5.50", "10.00"]);
+  });
+
+  it("lists low stock with max_stock", async () => {
+    const category = newCategory();
+    for (const stockQuantity of [0, 3, 4, 100]) await add(category, { stockQuantity });
+    const found = await list({ category, maxStock: 3 });
+    expect(found.products.map((p) => p.stockQuantity).sort()).toEqual([0, 3]);
+  });
+
+  it.each<[string, (a: Product, b: Product) => number]>([
+    ["name", (a, b) => compare(a.name, b.name) || compare(a.id, b.id)],
+    ["price_asc", (a, b) => compare(a.price, b.price) || compare(a.id, b.id)],
+    ["price_desc", (a, b) => compare(b.price, a.price) || compare(b.id, a.id)],
+    ["newest", (a, b) => compare(b.createdAt, a.createdAt) || compare(b.id, a.id)],
+  ])("sorts by %s with id breaking ties, across pages", async (sort, order) => {
+    const category = newCategory();
+    const made: Product[] = [];
+    for (const [name, price] of [
+      ["b", "2"],
+      ["a", "2"],
+      ["c", "1"],
+      ["a", "3"],
+      ["b", "1"],
+    ]) {
+      made.push(await add(category, { name, price }));
+    }
+    const expected = [...made].sort(order).map((p) => p.id);
+    expect(await listAllIds({ category, sort, pageSize: 2 })).toEqual(expected);
+  });
+
+  it("pages by 50 when page_size is 0 and ends with an empty token", async () => {
+    const category = newCategory();
+    await Promise.all(Array.from({ length: 51 }, (_, i) => add(category, { name: `p${i}` })));
+    const first = await list({ category, pageSize: 0 });
+    expect(first.products).toHaveLength(50);
+    const second = await list({ category, pageSize: 0, pageToken: first.nextPageToken });
+    expect(second.products).toHaveLength(1);
+    expect(second.nextPageToken).toBe("");
+  });
+
+  it("refuses a page token from another category", async () => {
+    const category = newCategory();
+    await Promise.all([add(category), add(category)]);
+    const { nextPageToken } = await list({ category, pageSize: 1 });
+    await expect(list({ category: newCategory(), pageToken: nextPageToken })).rejects.toThrow(
+      new InvalidArgument("page_token", "does not match the query").message,
+    );
+  });
+
+  it.each(["newest", "name", "price_asc", "price_desc"])(
+    "sorted by %s, returns every existing row once while rows are being inserted",
+    async (sort) => {
+      const category = newCategory();
+      const before = new Set<bigint>();
+      for (let i = 0; i < 24; i++) {
+        const product = await add(category, {
+          name: `n${randomInt(100)}`,
+          price: `${randomInt(50)}`,
+        });
+        before.add(product.id);
+      }
+      const seen: bigint[] = [];
+      let pageToken = "";
+      do {
+        const insert = () =>
+          add(category, { name: `n${randomInt(100)}`, price: `${randomInt(50)}` });
+        const [page] = await Promise.all([
+          list({ category, sort, pageSize: 5, pageToken }),
+          insert(),
+          insert(),
+        ]);
+        seen.push(...page.products.map((p) => p.id));
+        pageToken = page.nextPageToken;
+      } while (pageToken !== "");
+      expect(new Set(seen).size).toBe(seen.length);
+      expect(seen.filter((id) => before.has(id)).sort(compare)).toEqual([...before].sort(compare));
+    },
+  );
+});
+
+describe("categories", () => {
+  it("counts products per category, ordered by name, without the empty one", async () => {
+    const [first, second] = [newCategory(), newCategory()].sort();
+    await Promise.all([add(first ?? ""), add(first ?? ""), add(second ?? ""), add("")]);
+    const categories = await repo.categories();
+    const names = categories.map((c) => c.name);
+    expect(names).toEqual([...names].sort());
+    expect(names).not.toContain("");
+    expect(categories.filter((c) => c.name === first || c.name === second)).toEqual([
+      { name: first, productCount: 2n },
+      { name: second, productCount: 1n },
+    ]);
+  });
+});
+
+function compare<T extends string | bigint | Date>(a: T, b: T): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

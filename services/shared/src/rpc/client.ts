@@ -1,0 +1,53 @@
+import { setTimeout as delay } from "node:timers/promises";
+import { Code, ConnectError, type Interceptor, type Transport } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+
+export interface ServiceTransportOptions {
+  /** Base URLs of the service's instances (see `serviceUrls` in config.ts). */
+  readonly urls: readonly string[];
+  /** Deadline of every call, in milliseconds. */
+  readonly timeoutMs: number;
+  /**
+   * How many times a unary call that failed with Unavailable is tried again, on the next
+   * instance, after a short backoff. Only for services whose calls are safe to repeat.
+   */
+  readonly retriesOnUnavailable?: number;
+  readonly interceptors?: Interceptor[];
+}
+
+/**
+ * A binary gRPC transport over persistent HTTP/2 connections to one or more instances of a
+ * service, round-robin per call, with a deadline on every call and optional bounded retries.
+ */
+export function createServiceTransport(options: ServiceTransportOptions): Transport {
+  const instances = options.urls.map((baseUrl) =>
+    createGrpcTransport({
+      baseUrl,
+      defaultTimeoutMs: options.timeoutMs,
+      interceptors: options.interceptors ?? [],
+      pingIntervalMs: 30_000,
+      idleConnectionTimeoutMs: 5 * 60_000,
+    }),
+  );
+  if (instances.length === 0) throw new RangeError("a service transport needs at least one URL");
+  const retries = options.retriesOnUnavailable ?? 0;
+  let next = 0;
+  const pick = () => instances[next++ % instances.length] as Transport;
+
+  return {
+    async unary(method, signal, timeoutMs, header, input, contextValues) {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await pick().unary(method, signal, timeoutMs, header, input, contextValues);
+        } catch (error) {
+          const unavailable = error instanceof ConnectError && error.code === Code.Unavailable;
+          if (!unavailable || attempt >= retries || signal?.aborted) throw error;
+          await delay(25 * 2 ** attempt);
+        }
+      }
+    },
+    stream(method, signal, timeoutMs, header, input, contextValues) {
+      return pick().stream(method, signal, timeoutMs, header, input, contextValues);
+    },
+  };
+}

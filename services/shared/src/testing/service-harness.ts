@@ -1,0 +1,26 @@
+import { pino } from "pino";
+import { createMetrics } from "../metrics.js";
+import {
+  type ServiceBinding,
+  type ServiceServer,
+  startServiceServer,
+} from "../server/service-server.js";
+
+/**
+ * Starts a service's bindings on a free loopback port, exactly as main.ts would serve them, for
+ * component and interop tests. Logs are silent; metrics are real.
+ */
+export async function startTestServer(app: {
+  services: ServiceBinding[];
+  isReady: () => Promise<boolean>;
+}): Promise<ServiceServer & { baseUrl: string }> {
+  const server = await startServiceServer({
+    name: "test",
+    host: "127.0.0.1",
+    port: 0,
+    logger: pino({ level: "silent" }),
+    metrics: createMetrics(),
+    ...app,
+  });
+  return { ...server, close: server.close, baseUrl: `http://127.0.0.1:${server.port}` };
+}
