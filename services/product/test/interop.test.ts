@@ -5,9 +5,9 @@ import { promisify } from "node:util";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProductService } from "../../../gen/shop/product/v1/product_pb.js";
+import { type GrpcJsClient, loadGrpcJsClient } from "../../shared/src/testing/grpc-js-client.js";
 import { startTestServer } from "../../shared/src/testing/service-harness.js";
 import { createProductApp } from "../src/app.js";
 import type { ProductSql } from "../src/db/connection.js";
@@ -39,29 +39,16 @@ afterAll(async () => {
 });
 
 describe("a @grpc/grpc-js client that loads the .proto files at run time", () => {
-  // biome-ignore lint/suspicious/noExplicitAny: grpc-js builds its clients dynamically
-  let client: any;
+  let client: GrpcJsClient;
   beforeAll(() => {
-    const definition = protoLoader.loadSync(root("proto/shop/product/v1/product.proto"), {
-      includeDirs: [root("proto"), root("node_modules/google-proto-files")],
-      longs: String,
-      defaults: true,
-    });
-    // biome-ignore lint/suspicious/noExplicitAny: the package tree is only known at run time
-    const pkg = grpc.loadPackageDefinition(definition) as any;
-    client = new pkg.shop.product.v1.ProductService(
+    client = loadGrpcJsClient(
+      "shop/product/v1/product.proto",
+      "shop.product.v1.ProductService",
       `127.0.0.1:${server.port}`,
-      grpc.credentials.createInsecure(),
     );
   });
   afterAll(() => client?.close());
-
-  const call = <T>(method: string, request: object) =>
-    new Promise<T>((resolve, reject) =>
-      client[method](request, (error: grpc.ServiceError | null, response: T) =>
-        error ? reject(error) : resolve(response),
-      ),
-    );
+  const call = <T>(method: string, request: object) => client.call<T>(method, request);
 
   it("calls GetProduct", async () => {
     const response = await call<{ product: Record<string, unknown> }>("GetProduct", {

@@ -1,0 +1,47 @@
+import { loadConfig } from "../../shared/src/config.js";
+import { createLogger } from "../../shared/src/logger.js";
+import { createMetrics } from "../../shared/src/metrics.js";
+import { createServiceTransport } from "../../shared/src/rpc/client.js";
+import { startServiceServer } from "../../shared/src/server/service-server.js";
+import { onShutdownSignal } from "../../shared/src/shutdown.js";
+import { createBasketApp } from "./app.js";
+import { basketConfigShape } from "./config.js";
+import { connectRedis } from "./redis/connection.js";
+
+const config = loadConfig(basketConfigShape);
+const logger = createLogger("basket", config.LOG_LEVEL);
+const redis = connectRedis({
+  host: config.REDIS_HOST,
+  port: config.REDIS_PORT,
+  password: config.REDIS_PASSWORD,
+  db: config.REDIS_DB,
+});
+let lastRedisError = "";
+redis.on("error", (error: Error) => {
+  // While Redis is down ioredis reports every reconnect attempt; one line per distinct error.
+  if (error.message !== lastRedisError) logger.warn({ err: error }, "redis unreachable");
+  lastRedisError = error.message;
+});
+redis.on("ready", () => {
+  lastRedisError = "";
+});
+
+const products = createServiceTransport({
+  urls: config.PRODUCT_SERVICE_URL,
+  timeoutMs: config.PRODUCT_TIMEOUT_MS,
+  // GetProduct is a read, so trying it again on another instance is safe.
+  retriesOnUnavailable: 2,
+});
+const server = await startServiceServer({
+  name: "basket",
+  host: config.HOST,
+  port: config.GRPC_PORT,
+  logger,
+  metrics: createMetrics(),
+  ...createBasketApp({ redis, products, ttlSeconds: config.BASKET_TTL_SECONDS }),
+});
+
+onShutdownSignal(logger, async () => {
+  await server.close();
+  await redis.quit();
+});
