@@ -1,0 +1,35 @@
+import { z } from "zod";
+import { logLevel, port, positiveInt, serviceUrls } from "../../services/shared/src/config.js";
+
+/** A comma-separated list of ports, or "none". */
+const portList = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      if (text.trim() === "none") return [];
+      const ports = text.split(",").map((part) => Number(part.trim()));
+      if (ports.some((value) => !Number.isInteger(value) || value < 1 || value > 65535)) {
+        ctx.addIssue({ code: "custom", message: "expected comma-separated ports or none" });
+        return z.NEVER;
+      }
+      return ports;
+    });
+
+/**
+ * The gateway's environment. EXTRA_PORTS serve the same routes as PORT, so the per-service HTTP
+ * URLs of the original design (8081 products, 8082 baskets) keep working.
+ */
+export const gatewayConfig = {
+  PORT: port(8080),
+  EXTRA_PORTS: portList("8081,8082"),
+  HOST: z.string().default("0.0.0.0"),
+  PRODUCT_SERVICE_URL: serviceUrls("localhost:50050"),
+  BASKET_SERVICE_URL: serviceUrls("localhost:50051"),
+  // Parsed so a bad value fails early; no payment routes exist yet.
+  PAYMENT_SERVICE_URL: serviceUrls("localhost:50052"),
+  UPSTREAM_TIMEOUT_MS: positiveInt(5000),
+  MAX_BODY_BYTES: positiveInt(1024 * 1024),
+  SHUTDOWN_GRACE_MS: positiveInt(10_000),
+  LOG_LEVEL: logLevel,
+};

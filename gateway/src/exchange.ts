@@ -1,0 +1,107 @@
+import type { ServerResponse } from "node:http";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { Logger } from "../../services/shared/src/logger.js";
+import type { Metrics } from "../../services/shared/src/metrics.js";
+import { errorJson, HttpError, httpStatusOf } from "./errors.js";
+
+/** One request in flight, as much as the reply, the access log and the metrics need. */
+export interface Exchange {
+  readonly res: ServerResponse;
+  readonly requestId: string;
+  readonly method: string;
+  /** The route template (`GET /products/{id}`) or "unmatched": bounded, so fit for labels. */
+  label: string;
+  readonly started: number;
+}
+
+/** Writes replies; each one is also logged once and counted. */
+export interface Responder {
+  /** Sends a complete response with `X-Request-Id`. */
+  send(exchange: Exchange, status: number, text: string, type?: string, headers?: object): void;
+  /**
+   * Sends an error in the Connect error shape. A ConnectError keeps its code and message; any
+   * other throwable is a gateway bug: logged in full, answered with a bare 500 `internal`.
+   */
+  fail(exchange: Exchange, thrown: unknown): void;
+}
+
+type Children = {
+  readonly total: ReturnType<Metrics["rpcTotal"]["labels"]>;
+  readonly seconds: ReturnType<Metrics["rpcSeconds"]["labels"]>;
+};
+
+/**
+ * A responder recording one access log line per request (request id, method, route, status,
+ * duration) and per-route metrics labelled service="gateway", method=route, code=HTTP status.
+ */
+export function createResponder(logger: Logger, metrics: Metrics): Responder {
+  // prom-client hashes the label set on every call; a child per route and status skips that.
+  const children = new Map<string, Children>();
+  const childrenOf = (label: string, status: number): Children => {
+    const key = `${status} ${label}`;
+    let found = children.get(key);
+    if (!found) {
+      const labels = { service: "gateway", method: label, code: String(status) };
+      found = {
+        total: metrics.rpcTotal.labels(labels),
+        seconds: metrics.rpcSeconds.labels(labels),
+      };
+      children.set(key, found);
+    }
+    return found;
+  };
+  const observe = (exchange: Exchange, status: number, error: string | undefined) => {
+    const ms = performance.now() - exchange.started;
+    const { total, seconds } = childrenOf(exchange.label, status);
+    total.inc();
+    seconds.observe(ms / 1000);
+    const { requestId, method, label: route } = exchange;
+    const line = { requestId, method, route, status, ms: Math.round(ms * 100) / 100 };
+    logger.info(error === undefined ? line : { ...line, error }, "request");
+  };
+  const write = (
+    exchange: Exchange,
+    status: number,
+    text: string,
+    type: string,
+    headers?: object,
+  ) => {
+    exchange.res.writeHead(status, {
+      "content-type": type,
+      "content-length": Buffer.byteLength(text),
+      "x-request-id": exchange.requestId,
+      ...headers,
+    });
+    exchange.res.end(text);
+  };
+  return {
+    send(exchange, status, text, type = "application/json", headers) {
+      write(exchange, status, text, type, headers);
+      observe(exchange, status, undefined);
+    },
+    fail(exchange, thrown) {
+      const error =
+        thrown instanceof ConnectError ? thrown : new ConnectError("internal error", Code.Internal);
+      if (error !== thrown)
+        logger.error({ err: thrown, requestId: exchange.requestId }, "gateway bug");
+      const status = httpStatusOf(error);
+      write(
+        exchange,
+        status,
+        errorJson(error),
+        "application/json",
+        error instanceof HttpError ? error.headers : undefined,
+      );
+      observe(exchange, status, status >= 500 ? describe(error) : undefined);
+    },
+  };
+}
+
+/** The message and its chain of causes, for the log only. */
+function describe(error: ConnectError): string {
+  const parts = [error.rawMessage];
+  for (let cause = error.cause; cause instanceof Error && parts.length < 4; cause = cause.cause) {
+    parts.push(cause instanceof ConnectError ? cause.rawMessage : cause.message);
+  }
+  return parts.join(": ");
+}

@@ -1,0 +1,87 @@
+import type { DescMethodUnary, Message } from "@bufbuild/protobuf";
+import { Code, ConnectError, type Transport } from "@connectrpc/connect";
+import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+
+/**
+ * Calls unary RPCs on one upstream service. This is the seam where a leaner client than
+ * Connect's transport can be swapped in; the gateway needs nothing else from it.
+ */
+export interface Upstream {
+  /**
+   * Sends `input` with `x-request-id` and the configured deadline; resolves the response or
+   * rejects with a ConnectError (Unavailable when no instance answers, DeadlineExceeded on timeout).
+   */
+  call(rpc: DescMethodUnary, input: Message, requestId: string): Promise<Message>;
+  /** Closes the connections; calls in flight fail. */
+  close(): Promise<void>;
+}
+
+/** Options shared by every upstream. */
+export interface UpstreamOptions {
+  /** The deadline of every call. */
+  readonly timeoutMs: number;
+  /** How errors name the upstream to clients, e.g. "product service"; default "upstream". */
+  readonly name?: string;
+}
+
+// Bounds what one misbehaving upstream can make the gateway buffer for a single response.
+const readMaxBytes = 16 * 1024 * 1024;
+
+/**
+ * An upstream over Connect transports, one per instance, taken in turn (round robin). Tests pass
+ * in-memory router transports; `createGrpcUpstream` passes real ones.
+ */
+export function createTransportUpstream(
+  transports: readonly Transport[],
+  options: UpstreamOptions,
+  onClose: () => void = () => {},
+): Upstream {
+  if (transports.length === 0) throw new Error("an upstream needs at least one transport");
+  const name = options.name ?? "upstream";
+  let next = 0;
+  return {
+    async call(rpc, input, requestId) {
+      const transport = transports[next] as Transport;
+      next = (next + 1) % transports.length;
+      try {
+        const header = { "x-request-id": requestId };
+        const response = await transport.unary(rpc, undefined, options.timeoutMs, header, input);
+        return response.message;
+      } catch (error) {
+        throw connectionFailure(error, name) ?? error;
+      }
+    },
+    async close() {
+      onClose();
+    },
+  };
+}
+
+/**
+ * An upstream speaking binary gRPC to each base URL over one persistent HTTP/2 connection per
+ * instance, reconnecting on demand.
+ */
+export function createGrpcUpstream(
+  baseUrls: readonly string[],
+  options: UpstreamOptions,
+): Upstream {
+  const sessions = baseUrls.map((url) => new Http2SessionManager(url));
+  const transports = baseUrls.map((baseUrl, index) =>
+    createGrpcTransport({ baseUrl, sessionManager: sessions[index], readMaxBytes }),
+  );
+  return createTransportUpstream(transports, options, () => {
+    for (const session of sessions) session.abort();
+  });
+}
+
+/**
+ * A failure of the connection itself (refused, reset, unresolvable) surfaces with the node error,
+ * upstream address included, as its cause; Connect may even call a reset `aborted`. Clients get
+ * a plain 503 instead; the original stays attached as the cause for the log.
+ */
+function connectionFailure(error: unknown, name: string): ConnectError | undefined {
+  if (!(error instanceof ConnectError)) return undefined;
+  const cause = error.cause as { code?: unknown } | undefined;
+  if (typeof cause?.code !== "string") return undefined;
+  return new ConnectError(`${name} is unavailable`, Code.Unavailable, undefined, undefined, error);
+}

@@ -1,0 +1,94 @@
+import { createServer, request as httpRequest, type IncomingHttpHeaders } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createRouterTransport } from "@connectrpc/connect";
+import { pino } from "pino";
+import { BasketService } from "../../../gen/shop/basket/v1/basket_pb.js";
+import { ProductService } from "../../../gen/shop/product/v1/product_pb.js";
+import { createMetrics } from "../../../services/shared/src/metrics.js";
+import { createGateway, type GatewayOptions } from "../../src/app.js";
+import { answerClientError } from "../../src/client-error.js";
+import { createTransportUpstream, type Upstream } from "../../src/upstream.js";
+import { type Call, fakeBasketService, fakeProductService } from "./fakes.js";
+
+/** A gateway on an ephemeral port in front of in-memory fakes. */
+export interface TestGateway {
+  readonly port: number;
+  readonly calls: Call[];
+  close(): Promise<void>;
+}
+
+/** A response as plain data. */
+export interface Reply {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly text: string;
+  readonly json: unknown;
+}
+
+/** Starts a gateway whose upstreams are fakes, unless `upstreams` replaces some of them. */
+export async function startGateway(
+  setup: {
+    upstreams?: Partial<Record<"product" | "basket", Upstream>>;
+    options?: Partial<GatewayOptions>;
+  } = {},
+): Promise<TestGateway> {
+  const calls: Call[] = [];
+  const transport = createRouterTransport(({ service }) => {
+    service(ProductService, fakeProductService(calls));
+    service(BasketService, fakeBasketService(calls));
+  });
+  const fake = createTransportUpstream([transport], { timeoutMs: 5000 });
+  const gateway = createGateway({
+    upstreams: { product: fake, basket: fake, ...setup.upstreams },
+    logger: pino({ level: "silent" }),
+    metrics: createMetrics(),
+    options: setup.options,
+  });
+  const server = createServer(gateway);
+  server.on("clientError", answerClientError);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    calls,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Sends one request with the path exactly as given (no URL normalisation) and reads the reply. */
+export function send(
+  port: number,
+  method: string,
+  path: string,
+  body?: string | Buffer,
+  headers: Record<string, string> = body === undefined
+    ? {}
+    : { "content-type": "application/json" },
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { host: "127.0.0.1", port, method, path, headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: parse(text) });
+        });
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+function parse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
