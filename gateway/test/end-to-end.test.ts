@@ -1,0 +1,178 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Redis } from "ioredis";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createBasketApp } from "../../services/basket/src/app.js";
+import { connectRedis } from "../../services/basket/src/redis/connection.js";
+import { createProductApp } from "../../services/product/src/app.js";
+import type { ProductSql } from "../../services/product/src/db/connection.js";
+import { openTestDatabase } from "../../services/product/test/support/database.js";
+import { createMetrics } from "../../services/shared/src/metrics.js";
+import { createServiceTransport } from "../../services/shared/src/rpc/client.js";
+import { startTestServer } from "../../services/shared/src/testing/service-harness.js";
+import { createGateway } from "../src/app.js";
+import { createGrpcUpstream } from "../src/upstream.js";
+
+// The real chain: curl-like requests → gateway → product (PostgreSQL) and basket (Redis) → product.
+let sql: ProductSql;
+let redis: Redis;
+let product: Awaited<ReturnType<typeof startTestServer>>;
+let basket: Awaited<ReturnType<typeof startTestServer>>;
+let gateway: Server;
+let base: string;
+const upstreams: { close(): Promise<void> }[] = [];
+
+beforeAll(async () => {
+  sql = await openTestDatabase();
+  redis = connectRedis({ host: "127.0.0.1", port: 6379, db: Number(process.env.REDIS_DB ?? 15) });
+  product = await startTestServer(createProductApp(sql));
+  const products = createServiceTransport({ urls: [product.baseUrl], timeoutMs: 2000 });
+  basket = await startTestServer(createBasketApp({ redis, products, ttlSeconds: 600 }));
+  const up = {
+    product: createGrpcUpstream([product.baseUrl], { timeoutMs: 5000, name: "product service" }),
+    basket: createGrpcUpstream([basket.baseUrl], { timeoutMs: 5000, name: "basket service" }),
+  };
+  upstreams.push(up.product, up.basket);
+  const handler = createGateway({
+    upstreams: up,
+    logger: pino({ level: "silent" }),
+    metrics: createMetrics(),
+  });
+  gateway = createServer(handler);
+  await new Promise<void>((resolve) => gateway.listen(0, "127.0.0.1", resolve));
+  base = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  gateway?.closeAllConnections();
+  gateway?.close();
+  await Promise.all(upstreams.map((upstream) => upstream.close()));
+  await basket?.close(500);
+  await product?.close(500);
+  await sql?.end();
+  redis?.disconnect();
+});
+
+async function rest(method: string, path: string, body?: unknown) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  // biome-ignore lint/suspicious/noExplicitAny: JSON from the wire, asserted field by field
+  return { status: res.status, json: (await res.json()) as any, headers: res.headers };
+}
+
+describe("product REST paths end to end", () => {
+  it("creates, reads, lists, updates and deletes with the documented status codes", async () => {
+    const category = `e2e-${randomUUID()}`;
+    const created = await rest("POST", "/products", {
+      name: "Teapot",
+      price: "24.00",
+      stock_quantity: 3,
+      category,
+    });
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ name: "Teapot", price: "24.00", stockQuantity: 3 });
+    const id = created.json.id as string;
+    expect(id).toMatch(/^\d+$/);
+
+    expect(await rest("GET", `/products/${id}`)).toMatchObject({ status: 200, json: { id } });
+
+    const list = await rest("GET", `/products?category=${category}&sort=price_asc&page_size=10`);
+    expect(list.status).toBe(200);
+    expect(list.json.products.map((p: { id: string }) => p.id)).toEqual([id]);
+    expect(list.json.nextPageToken).toBe("");
+
+    const updated = await rest("PUT", `/products/${id}`, { price: "19.5" });
+    expect(updated).toMatchObject({ status: 200, json: { price: "19.50", name: "Teapot" } });
+
+    expect(await rest("DELETE", `/products/${id}`)).toMatchObject({ status: 200, json: {} });
+    const gone = await rest("GET", `/products/${id}`);
+    expect(gone.status).toBe(404);
+    expect(gone.json).toEqual({
+      code: "not_found",
+      message: `product ${id} not found`,
+      details: [],
+    });
+  });
+
+  it("answers lists as [] and refuses bad input with 400 and no change", async () => {
+    const empty = await rest("GET", `/products?category=none-${randomUUID()}`);
+    expect(empty).toMatchObject({ status: 200, json: { products: [], nextPageToken: "" } });
+    const bad = await rest("POST", "/products", { name: "x", price: "1.999" });
+    expect(bad.status).toBe(400);
+    expect(bad.json.code).toBe("invalid_argument");
+    expect((await rest("GET", "/products?page_size=abc")).status).toBe(400);
+    expect((await rest("GET", "/products/abc")).status).toBe(400);
+  });
+});
+
+describe("basket REST paths end to end, with the real product service", () => {
+  let productId: string;
+  beforeAll(async () => {
+    const created = await rest("POST", "/products", {
+      name: "Cup",
+      price: "2.10",
+      stock_quantity: 5,
+    });
+    productId = created.json.id;
+  });
+
+  it("walks a basket through all seven paths", async () => {
+    const user = `e2e-${randomUUID()}`;
+    const created = await rest("POST", "/baskets", { user_id: user });
+    expect(created).toMatchObject({
+      status: 201,
+      json: { userId: user, items: [], total: "0.00" },
+    });
+
+    const added = await rest("POST", `/baskets/${user}/items`, {
+      product_id: productId,
+      quantity: 2,
+    });
+    expect(added.status).toBe(200);
+    expect(added.json.items).toMatchObject([
+      { productId, name: "Cup", price: "2.10", quantity: 2, subtotal: "4.20" },
+    ]);
+    expect(added.json.total).toBe("4.20");
+
+    const over = await rest("POST", `/baskets/${user}/items`, {
+      product_id: productId,
+      quantity: 4,
+    });
+    expect(over.status).toBe(400);
+    expect(over.json.code).toBe("failed_precondition");
+
+    const set = await rest("PUT", `/baskets/${user}/items/${productId}`, { quantity: 5 });
+    expect(set.json).toMatchObject({ total: "10.50" });
+    expect((await rest("GET", `/baskets/${user}`)).json.items[0].quantity).toBe(5);
+
+    expect((await rest("DELETE", `/baskets/${user}/items/${productId}`)).json.items).toEqual([]);
+    await rest("POST", `/baskets/${user}/items`, { product_id: productId, quantity: 1 });
+    expect((await rest("DELETE", `/baskets/${user}/items`)).json).toMatchObject({
+      items: [],
+      total: "0.00",
+    });
+    expect((await rest("DELETE", `/baskets/${user}`)).status).toBe(200);
+    expect((await rest("GET", `/baskets/${user}`)).status).toBe(404);
+  });
+
+  it("answers 404 for an unknown product and creates nothing", async () => {
+    const user = `e2e-${randomUUID()}`;
+    const res = await rest("POST", `/baskets/${user}/items`, {
+      product_id: "987654321",
+      quantity: 1,
+    });
+    expect(res).toMatchObject({ status: 404, json: { code: "not_found" } });
+    expect((await rest("GET", `/baskets/${user}`)).status).toBe(404);
+  });
+
+  it("propagates X-Request-Id to the response", async () => {
+    const res = await fetch(`${base}/products/${productId}`, {
+      headers: { "x-request-id": "e2e-42" },
+    });
+    expect(res.headers.get("x-request-id")).toBe("e2e-42");
+  });
+});
