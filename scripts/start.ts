@@ -57,6 +57,8 @@ const children: ChildProcess[] = processes.map(({ name, main, env: own }) => {
   const child = spawn(process.execPath, [`${root}dist/${main}`], {
     env: { ...env, ...own },
     stdio: ["ignore", "inherit", "inherit"],
+    // Its own process group: Ctrl-C reaches only this supervisor, which stops each child once.
+    detached: true,
   });
   child.on("exit", (code, signal) => {
     if (stopping) return;
@@ -80,6 +82,10 @@ async function stop(exitCode: number): Promise<void> {
 }
 process.on("SIGINT", () => void stop(0));
 process.on("SIGTERM", () => void stop(0));
+// Should the supervisor itself die, take the children along.
+process.on("exit", () => {
+  for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
+});
 
 for (const { name, ready } of processes) {
   for (let attempt = 0; ; attempt++) {
