@@ -1,0 +1,81 @@
+import { setTimeout as delay } from "node:timers/promises";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { describe, expect, it } from "vitest";
+import { type GetProductRequest, ProductService } from "../../../gen/shop/product/v1/product_pb.js";
+import { InvalidArgument, NotFound } from "../src/errors.js";
+import { bindService } from "../src/server/service-server.js";
+import { startTestServer } from "../src/testing/service-harness.js";
+
+/** A ProductService whose GetProduct takes `id` milliseconds, or fails for special ids. */
+function slowProducts() {
+  const unused = () => {
+    throw new Error("not used");
+  };
+  return bindService(ProductService, {
+    async getProduct(req: GetProductRequest) {
+      if (req.id === 404n) throw new NotFound("product", req.id);
+      if (req.id === 400n) throw new InvalidArgument("id", "is odd");
+      if (req.id === 500n) throw new Error("database password is hunter2");
+      await delay(Number(req.id));
+      return { product: { id: req.id, name: "slow" } };
+    },
+    createProduct: unused,
+    listProducts: unused,
+    updateProduct: unused,
+    deleteProduct: unused,
+    listCategories: unused,
+  });
+}
+
+describe("the shared service server", () => {
+  it("maps domain errors to Connect codes and hides unexpected ones as Internal", async () => {
+    const server = await startTestServer({ services: [slowProducts()], isReady: async () => true });
+    const client = createClient(ProductService, createGrpcTransport({ baseUrl: server.baseUrl }));
+    const failure = (id: bigint) => client.getProduct({ id }).catch((e) => ConnectError.from(e));
+    try {
+      expect(await failure(404n)).toMatchObject({
+        code: Code.NotFound,
+        rawMessage: "product 404 not found",
+      });
+      expect(await failure(400n)).toMatchObject({
+        code: Code.InvalidArgument,
+        rawMessage: "id: is odd",
+      });
+      const internal = await failure(500n);
+      expect(internal).toMatchObject({ code: Code.Internal, rawMessage: "internal error" });
+    } finally {
+      await server.close(100);
+    }
+  });
+
+  it("lets in-flight calls finish on close and then refuses new connections", async () => {
+    const server = await startTestServer({ services: [slowProducts()], isReady: async () => true });
+    const grpc = createClient(ProductService, createGrpcTransport({ baseUrl: server.baseUrl }));
+    const web = createClient(
+      ProductService,
+      createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" }),
+    );
+    const inFlight = [grpc.getProduct({ id: 300n }), web.getProduct({ id: 300n })];
+    await delay(50);
+    const closed = server.close(5000);
+    const results = await Promise.allSettled(inFlight);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled"]);
+    await closed;
+    const late = createClient(ProductService, createGrpcTransport({ baseUrl: server.baseUrl }));
+    await expect(late.getProduct({ id: 1n })).rejects.toMatchObject({ code: Code.Unavailable });
+  });
+
+  it("cuts calls that outlive the grace period", async () => {
+    const server = await startTestServer({ services: [slowProducts()], isReady: async () => true });
+    const client = createClient(
+      ProductService,
+      createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" }),
+    );
+    const stuck = client.getProduct({ id: 10_000n });
+    await delay(50);
+    await server.close(200);
+    // The handler would answer after 10 s; a call cut at the grace period fails instead.
+    await expect(stuck).rejects.toBeInstanceOf(ConnectError);
+  });
+});
