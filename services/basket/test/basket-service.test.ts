@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
+import { type Client, Code, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BasketService } from "../../../gen/shop/basket/v1/basket_pb.js";
 import { createServiceTransport } from "../../shared/src/rpc/client.js";
+import { codeOf } from "../../shared/src/testing/code-of.js";
 import { startTestServer } from "../../shared/src/testing/service-harness.js";
 import { createBasketApp } from "../src/app.js";
 import { redisFixture, TTL_SECONDS } from "./redis-fixture.js";
@@ -30,15 +31,6 @@ afterAll(async () => {
   await server?.close(1000);
   await fixture.close();
 });
-
-async function codeOf(call: Promise<unknown>): Promise<Code | "ok"> {
-  try {
-    await call;
-    return "ok";
-  } catch (error) {
-    return ConnectError.from(error).code;
-  }
-}
 
 describe("BasketService with an in-memory product service", () => {
   it("adds items with the product's name, price and category and exact totals", async () => {

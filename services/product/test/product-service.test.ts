@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type Client, Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
+import { type Client, Code, createClient, type Transport } from "@connectrpc/connect";
 import {
   createConnectTransport,
   createGrpcTransport,
@@ -8,6 +8,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus } from "../../../gen/health/v1/health_pb.js";
 import { ProductService } from "../../../gen/shop/product/v1/product_pb.js";
+import { codeOf } from "../../shared/src/testing/code-of.js";
 import { startTestServer } from "../../shared/src/testing/service-harness.js";
 import { createProductApp } from "../src/app.js";
 import type { ProductSql } from "../src/db/connection.js";
@@ -34,15 +35,6 @@ const transports: Record<string, () => Transport> = {
   "connect binary over HTTP/2": () =>
     createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "2", useBinaryFormat: true }),
 };
-
-async function codeOf(call: Promise<unknown>): Promise<Code | "ok"> {
-  try {
-    await call;
-    return "ok";
-  } catch (error) {
-    return ConnectError.from(error).code;
-  }
-}
 
 describe.each(Object.entries(transports))("ProductService over %s", (_name, transport) => {
   let client: Client<typeof ProductService>;
