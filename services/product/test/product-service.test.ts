@@ -124,6 +124,24 @@ describe("the product server's operational surface", () => {
     expect(await codeOf(health.check({ service: "nope.Service" }))).toBe(Code.NotFound);
   });
 
+  it("streams the serving status through Health.Watch and lists it through Health.List", async () => {
+    const health = createClient(Health, createGrpcTransport({ baseUrl: server.baseUrl }));
+    const abort = new AbortController();
+    const updates = health.watch({ service: ProductService.typeName }, { signal: abort.signal });
+    for await (const update of updates) {
+      expect(update.status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+      abort.abort();
+      break;
+    }
+    const unknown = health.watch({ service: "nope.Service" });
+    for await (const update of unknown) {
+      expect(update.status).toBe(HealthCheckResponse_ServingStatus.SERVICE_UNKNOWN);
+      break;
+    }
+    const { statuses } = await health.list({});
+    expect(Object.keys(statuses).sort()).toEqual(["", ProductService.typeName]);
+  });
+
   it("answers /health, /ready and /metrics over plain HTTP/1.1", async () => {
     expect((await fetch(`${server.baseUrl}/health`)).status).toBe(200);
     const ready = await fetch(`${server.baseUrl}/ready`);
