@@ -1,6 +1,11 @@
 import type { DescService } from "@bufbuild/protobuf";
-import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
+import {
+  type ConnectRouter,
+  createServiceImplSpec,
+  type ServiceImpl,
+  type ServiceImplSpec,
+} from "@connectrpc/connect";
+import { compressionBrotli, compressionGzip, connectNodeAdapter } from "@connectrpc/connect-node";
 import { ServerReflection } from "../../../../gen/grpc/reflection/v1/reflection_pb.js";
 import { Health } from "../../../../gen/health/v1/health_pb.js";
 import type { Logger } from "../logger.js";
@@ -9,19 +14,27 @@ import { errorInterceptor } from "../rpc/errors.js";
 import { createHealthService } from "../rpc/health.js";
 import { observeInterceptor } from "../rpc/observe.js";
 import { createReflectionService } from "../rpc/reflection.js";
+import { createConnectReplay } from "./connect-replay.js";
 import { createDrain } from "./drain.js";
+import { createGrpcUnaryHandler, type UnarySpec } from "./grpc-unary.js";
 import { createOnePortServer } from "./one-port.js";
 import { createProbes } from "./probes.js";
 
 /** A Connect service implementation bound to its descriptor, ready to register on a router. */
 export interface ServiceBinding {
   readonly desc: DescService;
+  /** The implementation per method, for the unary gRPC path (see grpc-unary.ts). */
+  readonly spec: ServiceImplSpec;
   register(router: ConnectRouter): void;
 }
 
 /** Binds `impl` to `desc`; a missing method in `impl` is a compile error. */
 export function bindService<S extends DescService>(desc: S, impl: ServiceImpl<S>): ServiceBinding {
-  return { desc, register: (router) => router.service(desc, impl) };
+  return {
+    desc,
+    spec: createServiceImplSpec(desc, impl),
+    register: (router) => router.service(desc, impl),
+  };
 }
 
 export interface ServiceServerOptions {
@@ -37,6 +50,11 @@ export interface ServiceServerOptions {
   readonly isReady: () => Promise<boolean>;
   /** Largest request message accepted; default 4 MiB. */
   readonly readMaxBytes?: number;
+  /**
+   * Serve plain unary gRPC calls on the short path of grpc-unary.ts (default true); false leaves
+   * every request to connect-node's own handler. The answers are the same either way.
+   */
+  readonly unaryGrpcFastPath?: boolean;
 }
 
 /** A running service server. */
@@ -61,14 +79,29 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
     bindService(ServerReflection, createReflectionService([...descs, Health, ServerReflection])),
   ];
   const drain = createDrain();
-  const handler = connectNodeAdapter({
-    routes: (router) => {
+  // grpc-unary.ts honours exactly these options; one added here must be handled there too.
+  const connectOptions = {
+    routes: (router: ConnectRouter) => {
       for (const binding of bindings) binding.register(router);
     },
     interceptors: [observeInterceptor(logger, metrics), errorInterceptor(logger)],
     readMaxBytes: options.readMaxBytes ?? 4 * 1024 * 1024,
+    // connect-node's default, spelled out because the unary gRPC path must offer the same.
+    acceptCompression: [compressionGzip, compressionBrotli],
+  };
+  const connect = connectNodeAdapter({
+    ...connectOptions,
     fallback: createProbes({ isReady, metrics }),
   });
+  const handler =
+    options.unaryGrpcFastPath === false
+      ? connect
+      : createGrpcUnaryHandler({
+          ...connectOptions,
+          methods: bindings.flatMap((binding) => unaryMethods(binding.spec)),
+          connect,
+          connectReplay: createConnectReplay(connectOptions),
+        });
   const server = createOnePortServer(drain.wrap(handler));
   drain.watch(server);
   await new Promise<void>((resolve, reject) => {
@@ -79,4 +112,10 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
   const port = typeof address === "object" && address ? address.port : options.port;
   logger.info({ port, services: names }, `${options.name} listening on ${options.host}:${port}`);
   return { port, close: (graceMs = 10_000) => drain.close(graceMs) };
+}
+
+function unaryMethods(spec: ServiceImplSpec): UnarySpec[] {
+  return Object.values(spec.methods).filter(
+    (method): method is UnarySpec => method.kind === "unary",
+  );
 }

@@ -1,0 +1,64 @@
+import {
+  connectProductDatabase,
+  type ProductDatabaseConfig,
+} from "../../services/product/src/db/connection.js";
+import { migrateProductDatabase } from "../../services/product/src/db/migrate.js";
+
+/** The bench's catalogue size (issue 2: "seeds 100k products"). */
+export const PRODUCT_COUNT = 100_000;
+
+/** The bench's own database, beside (never inside) the dev and test databases. */
+export function benchDatabase(env: NodeJS.ProcessEnv = process.env): ProductDatabaseConfig {
+  return {
+    host: env.DB_HOST ?? "127.0.0.1",
+    port: Number(env.DB_PORT ?? 5432),
+    user: env.DB_USER ?? "shop",
+    password: env.DB_PASSWORD ?? "shop",
+    database: env.BENCH_DB_NAME ?? "product_bench",
+  };
+}
+
+/**
+ * Migrates the bench database and tops it up to PRODUCT_COUNT products with one
+ * INSERT … SELECT generate_series (seconds, not minutes). Returns the id every row of the bench
+ * requests: the middle product, given a stock no basket line can exhaust (AddItem rows).
+ */
+export async function prepareCatalogue(
+  config: ProductDatabaseConfig,
+  log: (line: string) => void,
+): Promise<bigint> {
+  await migrateProductDatabase(config, log);
+  const sql = connectProductDatabase({ ...config, maxConnections: 1 });
+  try {
+    const [counted] = await sql<{ count: bigint }[]>`SELECT count(*) AS count FROM products`;
+    const missing = PRODUCT_COUNT - Number(counted?.count ?? 0);
+    if (missing > 0) {
+      log(`seeding ${missing} products into ${config.database}`);
+      await sql`
+        INSERT INTO products (name, description, price, stock_quantity, category, image_url)
+        SELECT 'Bench product ' || i,
+               'Seeded by bench/run.ts; product number ' || i || ' of the benchmark catalogue.',
+               ((i % 10000) + 99) / 100.0,
+               i % 1000,
+               'category-' || (i % 40),
+               'https://images.example.com/products/' || i || '.png'
+        FROM generate_series(1, ${missing}::int) AS i`;
+      await sql`ANALYZE products`;
+    }
+    const [hot] = await sql<{ id: bigint }[]>`
+      SELECT id FROM products ORDER BY id OFFSET ${Math.floor(PRODUCT_COUNT / 2) - 1} LIMIT 1`;
+    if (!hot) throw new Error("the bench catalogue is empty after seeding");
+    await sql`UPDATE products SET stock_quantity = 2147483647 WHERE id = ${hot.id}`;
+    return hot.id;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/** One gRPC length-prefixed message frame: flag 0 (uncompressed), 4-byte big-endian length. */
+export function grpcFrame(message: Uint8Array): Buffer {
+  const frame = Buffer.alloc(5 + message.length);
+  frame.writeUInt32BE(message.length, 1);
+  frame.set(message, 5);
+  return frame;
+}

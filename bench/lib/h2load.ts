@@ -1,0 +1,107 @@
+import { spawn, spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+
+/** One h2load invocation: what to hit, how hard, for how long. */
+export interface LoadSpec {
+  readonly uri: string;
+  /** HTTP/1.1 (`--h1`) instead of h2c. */
+  readonly h1: boolean;
+  readonly clients: number;
+  /** Concurrent streams per connection (h2c); 1 keeps every protocol at one request per socket. */
+  readonly streams: number;
+  readonly headers?: readonly string[];
+  /** File whose bytes are POSTed as every request's body. */
+  readonly bodyFile?: string;
+  readonly warmUpSeconds: number;
+  readonly durationSeconds: number;
+  /** Per-request log (`.tsv`); h2load's own summary is kept beside it as `.out`. */
+  readonly logFile: string;
+}
+
+/** What h2load saw in the measured phase, plus per-request latencies from its log file. */
+export interface LoadResult {
+  readonly requestsPerSecond: number;
+  readonly done: number;
+  /** Requests that failed at the HTTP level: stream errors and non-2xx statuses. */
+  readonly failed: number;
+  /** Microseconds from request start to end of response, one per measured request. */
+  readonly latenciesUs: number[];
+}
+
+/** True when h2load is on PATH. */
+export function haveH2load(): boolean {
+  return spawnSync("h2load", ["--version"], { stdio: "ignore" }).status === 0;
+}
+
+/**
+ * Runs h2load once: a warm-up phase (not measured) and then a timed main phase, so a run stops
+ * by itself. `onPhase` is called as the main phase starts and ends (h2load flushes those lines),
+ * which lets the caller sample CPU time over exactly the measured window (h2load's own too).
+ */
+export async function runH2load(
+  spec: LoadSpec,
+  onPhase: (phase: "start" | "end", h2loadPid: number) => void = () => {},
+): Promise<LoadResult> {
+  const child = spawn("h2load", h2loadArgs(spec), { stdio: ["ignore", "pipe", "pipe"] });
+  const stop = () => child.kill("SIGKILL");
+  process.once("exit", stop);
+  let output = "";
+  let stderr = "";
+  child.stderr.on("data", (chunk) => {
+    stderr += chunk;
+  });
+  for await (const line of createInterface({ input: child.stdout })) {
+    output += `${line}\n`;
+    if (line.startsWith("Main benchmark duration is started")) onPhase("start", child.pid ?? 0);
+    if (line.startsWith("Main benchmark duration is over")) onPhase("end", child.pid ?? 0);
+  }
+  const status = await new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.once("exit", (code) => resolve(code));
+  });
+  process.off("exit", stop);
+  writeFileSync(spec.logFile.replace(/\.tsv$/, ".out"), output);
+  if (status !== 0) throw new Error(`h2load exited with ${status}:\n${stderr}${output}`);
+  return parseResult(output, spec.logFile);
+}
+
+function h2loadArgs(spec: LoadSpec): string[] {
+  const args = [
+    ...(spec.h1 ? ["--h1"] : []),
+    `--clients=${spec.clients}`,
+    `--max-concurrent-streams=${spec.streams}`,
+    "--threads=1",
+    `--warm-up-time=${spec.warmUpSeconds}s`,
+    `--duration=${spec.durationSeconds}s`,
+    `--log-file=${spec.logFile}`,
+  ];
+  for (const header of spec.headers ?? []) args.push(`--header=${header}`);
+  if (spec.bodyFile) args.push(`--data=${spec.bodyFile}`);
+  args.push(spec.uri);
+  return args;
+}
+
+function parseResult(output: string, logFile: string): LoadResult {
+  const rate = /finished in [\d.]+\w*, ([\d.]+) req\/s/.exec(output)?.[1];
+  if (rate === undefined) throw new Error(`cannot read h2load's summary:\n${output}`);
+  const latenciesUs: number[] = [];
+  let failed = 0;
+  for (const row of readFileSync(logFile, "utf8").split("\n")) {
+    if (row === "") continue;
+    const [, status, micros] = row.split("\t");
+    const code = Number(status);
+    // 0: the response headers came in the warm-up and the stream closed after it; h2load counts
+    // it a success but logs no status. -1: a broken stream.
+    if (code !== 0 && (code < 200 || code > 299)) failed++;
+    latenciesUs.push(Number(micros));
+  }
+  return { requestsPerSecond: Number(rate), done: latenciesUs.length, failed, latenciesUs };
+}
+
+/** The q-quantile (0..1) of `sorted`, nearest rank. */
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[rank] as number;
+}

@@ -1,0 +1,150 @@
+import { join } from "node:path";
+import { cpuMs, rssMb } from "./children.js";
+import { quantile, runH2load } from "./h2load.js";
+import type { Target } from "./targets.js";
+
+export interface MeasureOptions {
+  readonly runDir: string;
+  readonly rounds: number;
+  readonly warmUpSeconds: number;
+  readonly durationSeconds: number;
+  readonly log: (line: string) => void;
+  /** Largest resident set seen per process name while h2load ran (sampled), in MB. */
+  readonly rssUnderLoad: Map<string, number>;
+}
+
+/** A row's numbers over every round: median rate, latencies pooled over rounds. */
+export interface Measurement {
+  readonly target: Target;
+  readonly requestsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly requests: number;
+  /** Non-2xx or broken streams (h2load), plus non-OK codes for gRPC rows (server metrics). */
+  readonly failed: number;
+  /** CPU time per request of each serving process, in the order of `target.processes`. */
+  readonly cpuUsPerRequest: readonly number[];
+  /** CPU time per request of h2load itself. */
+  readonly loadCpuUsPerRequest: number;
+}
+
+const RESET_INTERVAL_MS = 100;
+const RSS_SAMPLE_MS = 200;
+
+/** Runs every target once per round, in order, and folds the rounds together. */
+export async function measureAll(
+  targets: readonly Target[],
+  options: MeasureOptions,
+): Promise<Measurement[]> {
+  const runs = new Map<Target, Run[]>(targets.map((target) => [target, []]));
+  for (let round = 1; round <= options.rounds; round++) {
+    for (const target of targets) {
+      options.log(`round ${round}/${options.rounds}: ${target.label}`);
+      const run = await measureOnce(target, round, options);
+      runs.get(target)?.push(run);
+      options.log(
+        `  ${run.requestsPerSecond.toFixed(0)} req/s, ${run.done} requests, ${run.failed} failed`,
+      );
+    }
+  }
+  return targets.map((target) => fold(target, runs.get(target) ?? []));
+}
+
+type Run = Awaited<ReturnType<typeof measureOnce>>;
+
+async function measureOnce(target: Target, round: number, options: MeasureOptions) {
+  const before = target.rpc ? await rpcCodes(target.rpc) : undefined;
+  const pids = target.processes.map((child) => child.pid);
+  let cpuStart: number[] = [];
+  let cpuEnd: number[] = [];
+  const windows: number[] = [];
+  const timer = target.reset
+    ? setInterval(() => void target.reset?.(), RESET_INTERVAL_MS)
+    : undefined;
+  const sampler = setInterval(() => {
+    for (const child of target.processes) {
+      const mb = rssMb(child.pid);
+      if (!(mb <= (options.rssUnderLoad.get(child.name) ?? 0))) {
+        options.rssUnderLoad.set(child.name, mb);
+      }
+    }
+  }, RSS_SAMPLE_MS);
+  try {
+    await target.reset?.();
+    const result = await runH2load(
+      {
+        ...target.load,
+        warmUpSeconds: options.warmUpSeconds,
+        durationSeconds: options.durationSeconds,
+        logFile: join(options.runDir, `${target.key}.${round}.tsv`),
+      },
+      (phase, loadPid) => {
+        const sample = [...pids, loadPid].map(cpuMs);
+        if (phase === "start") cpuStart = sample;
+        else cpuEnd = sample;
+        windows.push(performance.now());
+      },
+    );
+    options.log(`  measured window (s since start): ${windowText(target, windows)}`);
+    const after = target.rpc ? await rpcCodes(target.rpc) : undefined;
+    const rpcFailed = before && after ? failures(before, after) : 0;
+    const cpuUs = cpuEnd.map((end, i) => ((end - (cpuStart[i] ?? end)) * 1000) / result.done);
+    return { ...result, failed: result.failed + rpcFailed, cpuUs };
+  } finally {
+    clearInterval(timer);
+    clearInterval(sampler);
+    await target.reset?.();
+  }
+}
+
+function windowText(target: Target, [from = 0, to = 0]: number[]): string {
+  const seconds = (at: number, since: number) => ((at - since) / 1000).toFixed(1);
+  return target.processes
+    .map(
+      (child) => `${child.name} ${seconds(from, child.startedAt)}–${seconds(to, child.startedAt)}`,
+    )
+    .join(", ");
+}
+
+function fold(target: Target, runs: readonly Run[]): Measurement {
+  const latencies = runs.flatMap((run) => run.latenciesUs).sort((a, b) => a - b);
+  const median = (values: number[]) =>
+    quantile(
+      [...values].sort((a, b) => a - b),
+      0.5,
+    );
+  const cpu = (index: number) => median(runs.map((run) => run.cpuUs[index] ?? Number.NaN));
+  return {
+    target,
+    requestsPerSecond: median(runs.map((run) => run.requestsPerSecond)),
+    p50Ms: quantile(latencies, 0.5) / 1000,
+    p99Ms: quantile(latencies, 0.99) / 1000,
+    requests: latencies.length,
+    failed: runs.reduce((sum, run) => sum + run.failed, 0),
+    cpuUsPerRequest: target.processes.map((_, index) => cpu(index)),
+    loadCpuUsPerRequest: cpu(target.processes.length),
+  };
+}
+
+type RpcCounts = Map<string, number>;
+
+/** The server's `shop_rpc_requests_total` for one RPC, by code (warm-up calls included). */
+async function rpcCodes(rpc: NonNullable<Target["rpc"]>): Promise<RpcCounts> {
+  const text = await (await fetch(`${rpc.server.url}/metrics`)).text();
+  const counts: RpcCounts = new Map();
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("shop_rpc_requests_total{")) continue;
+    const labels = Object.fromEntries(
+      [...line.matchAll(/(\w+)="([^"]*)"/g)].map(([, name, value]) => [name, value]),
+    );
+    if (labels.service !== rpc.service || labels.method !== rpc.method) continue;
+    counts.set(labels.code ?? "", Number(line.slice(line.lastIndexOf(" ") + 1)));
+  }
+  return counts;
+}
+
+function failures(before: RpcCounts, after: RpcCounts): number {
+  let failed = 0;
+  for (const [code, count] of after) if (code !== "ok") failed += count - (before.get(code) ?? 0);
+  return failed;
+}

@@ -1,0 +1,70 @@
+import type { Measurement } from "./measure.js";
+
+/**
+ * Formats the results as the bench's tables. `peakMb` is each process's VmHWM (its peak since
+ * start, start-up included); `loadMb` the largest VmRSS sampled while a row loaded it.
+ */
+export function formatReport(
+  results: readonly Measurement[],
+  peakMb: Map<string, number>,
+  loadMb: Map<string, number>,
+): string {
+  const floor = results.find((result) => result.target.key === "floor");
+  const ratio = (value: number, base: number | undefined) =>
+    base === undefined ? "–" : `${(value / base).toFixed(2)}×`;
+  const main = table(
+    [
+      "target",
+      "req/s",
+      "p50 ms",
+      "p99 ms",
+      "req/s ÷ floor",
+      "p50 ÷ floor",
+      "p99 ÷ floor",
+      "peak RSS MB",
+      "RSS under load MB",
+    ],
+    results.map((result) => {
+      const front = result.target.processes[0]?.name ?? "";
+      return [
+        result.target.label,
+        result.requestsPerSecond.toFixed(0),
+        result.p50Ms.toFixed(2),
+        result.p99Ms.toFixed(2),
+        ratio(result.requestsPerSecond, floor?.requestsPerSecond),
+        ratio(result.p50Ms, floor?.p50Ms),
+        ratio(result.p99Ms, floor?.p99Ms),
+        `${mb(peakMb.get(front))} (${front})`,
+        `${mb(loadMb.get(front))} (${front})`,
+      ];
+    }),
+  );
+  const detail = table(
+    ["target", "requests", "failed", "server CPU µs/req", "h2load CPU µs/req"],
+    results.map((result) => [
+      result.target.key,
+      String(result.requests),
+      String(result.failed),
+      result.target.processes
+        .map((child, i) => `${child.name} ${(result.cpuUsPerRequest[i] ?? Number.NaN).toFixed(0)}`)
+        .join(" + "),
+      result.loadCpuUsPerRequest.toFixed(0),
+    ]),
+  );
+  const rss = [...peakMb]
+    .map(([name, peak]) => `${name} ${mb(peak)} / ${mb(loadMb.get(name))}`)
+    .join(", ");
+  return `${main}\n\n${detail}\n\nRSS MB per process, peak since start (VmHWM) / largest under load (VmRSS): ${rss}\n`;
+}
+
+const mb = (value: number | undefined) => (value ?? Number.NaN).toFixed(0);
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((title, i) =>
+    Math.max(title.length, ...rows.map((row) => (row[i] ?? "").length)),
+  );
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join(" | ")} |`;
+  const rule = `|${widths.map((width, i) => (i === 0 ? "-".repeat(width + 2) : `${"-".repeat(width + 1)}:`)).join("|")}|`;
+  return [line(header), rule, ...rows.map(line)].join("\n");
+}

@@ -1,0 +1,202 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { AddItemRequestSchema, BasketService } from "../../gen/shop/basket/v1/basket_pb.js";
+import { GetProductRequestSchema, ProductService } from "../../gen/shop/product/v1/product_pb.js";
+import type { Child } from "./children.js";
+import { grpcFrame } from "./fixture.js";
+import type { LoadSpec } from "./h2load.js";
+import type { Server, Servers } from "./servers.js";
+
+/** One row of the table: a load and the processes that serve it (front first). */
+export interface Target {
+  readonly key: string;
+  readonly label: string;
+  readonly load: Pick<LoadSpec, "uri" | "h1" | "clients" | "streams" | "headers" | "bodyFile">;
+  readonly processes: readonly Child[];
+  /**
+   * gRPC answers failures with HTTP 200 and a grpc-status trailer that h2load never reads, so
+   * failures of gRPC rows are counted from the server's own per-code RPC metric instead.
+   */
+  readonly rpc?: { readonly server: Server; readonly service: string; readonly method: string };
+  /** Called every RESET_INTERVAL_MS while the row runs (keeps the AddItem basket under its cap). */
+  readonly reset?: () => Promise<void>;
+}
+
+export interface TargetOptions {
+  readonly runDir: string;
+  readonly productId: bigint;
+  /** Concurrent requests of every row. */
+  readonly concurrency: number;
+  /** The basket every AddItem row adds to. */
+  readonly userId: string;
+}
+
+const GRPC_HEADERS = ["content-type: application/grpc", "te: trailers"];
+const JSON_HEADERS = ["content-type: application/json"];
+
+/**
+ * The rows this run can measure, each verified once with a real client before any load: a row
+ * whose one request does not succeed stops the bench rather than measuring errors.
+ */
+export async function prepareTargets(servers: Servers, options: TargetOptions): Promise<Target[]> {
+  const { productId: id, concurrency: c, runDir } = options;
+  const { floor, product, gateway, basket } = servers;
+  const file = (name: string, bytes: Uint8Array) => {
+    const path = join(runDir, name);
+    writeFileSync(path, bytes);
+    return path;
+  };
+  const productService = ProductService.typeName;
+  const getProductUri = `${product.url}/${productService}/GetProduct`;
+  const getProductBody = file(
+    "get-product.grpc",
+    grpcFrame(toBinary(GetProductRequestSchema, create(GetProductRequestSchema, { id }))),
+  );
+  const rpcGet = { server: product, service: productService, method: "GetProduct" };
+
+  await expectJsonId(`${floor.url}/products/${id}`, id);
+  await expectGrpcProduct(product.url, id);
+  const targets: Target[] = [
+    {
+      key: "floor",
+      label: "floor: node:http + postgres.js, GET /products/{id}",
+      load: { uri: `${floor.url}/products/${id}`, h1: true, clients: c, streams: 1 },
+      processes: [floor.child],
+    },
+  ];
+  if (gateway) {
+    await expectJsonId(`${gateway.url}/products/${id}`, id);
+    targets.push({
+      key: "rest-get",
+      label: "REST GET /products/{id} via gateway",
+      load: { uri: `${gateway.url}/products/${id}`, h1: true, clients: c, streams: 1 },
+      processes: [gateway.child, product.child],
+    });
+  }
+  targets.push(
+    {
+      key: "grpc-get",
+      label: `gRPC GetProduct direct (${c} conns × 1 stream)`,
+      load: {
+        uri: getProductUri,
+        h1: false,
+        clients: c,
+        streams: 1,
+        headers: GRPC_HEADERS,
+        bodyFile: getProductBody,
+      },
+      processes: [product.child],
+      rpc: rpcGet,
+    },
+    {
+      key: "grpc-get-mux",
+      label: `gRPC GetProduct direct (1 conn × ${c} streams)`,
+      load: {
+        uri: getProductUri,
+        h1: false,
+        clients: 1,
+        streams: c,
+        headers: GRPC_HEADERS,
+        bodyFile: getProductBody,
+      },
+      processes: [product.child],
+      rpc: rpcGet,
+    },
+  );
+  if (basket) targets.push(...(await addItemTargets(basket, gateway, servers, options, file)));
+  return targets;
+}
+
+async function addItemTargets(
+  basket: Server,
+  gateway: Server | undefined,
+  servers: Servers,
+  options: TargetOptions,
+  file: (name: string, bytes: Uint8Array) => string,
+): Promise<Target[]> {
+  const { productId, userId, concurrency: c } = options;
+  const client = createClient(BasketService, createGrpcTransport({ baseUrl: basket.url }));
+  const reset = async () => {
+    try {
+      await client.deleteBasket({ userId });
+    } catch (error) {
+      if (!(error instanceof ConnectError && error.code === Code.NotFound)) throw error;
+    }
+  };
+  // Verify with a real client, then start every row from an empty basket.
+  await client.addItem({ userId, productId, quantity: 1 });
+  await reset();
+  const grpcBody = file(
+    "add-item.grpc",
+    grpcFrame(
+      toBinary(
+        AddItemRequestSchema,
+        create(AddItemRequestSchema, { userId, productId, quantity: 1 }),
+      ),
+    ),
+  );
+  const targets: Target[] = [];
+  if (gateway) {
+    const uri = `${gateway.url}/baskets/${encodeURIComponent(userId)}/items`;
+    const json = JSON.stringify({ product_id: String(productId), quantity: 1 });
+    await expectStatus(uri, {
+      method: "POST",
+      body: json,
+      headers: { "content-type": "application/json" },
+    });
+    await reset();
+    targets.push({
+      key: "rest-additem",
+      label: "REST POST /baskets/{user_id}/items via gateway",
+      load: {
+        uri,
+        h1: true,
+        clients: c,
+        streams: 1,
+        headers: JSON_HEADERS,
+        bodyFile: file("add-item.json", Buffer.from(json)),
+      },
+      processes: [gateway.child, basket.child, servers.product.child],
+      reset,
+    });
+  }
+  targets.push({
+    key: "grpc-additem",
+    label: `gRPC AddItem direct (${c} conns × 1 stream)`,
+    load: {
+      uri: `${basket.url}/${BasketService.typeName}/AddItem`,
+      h1: false,
+      clients: c,
+      streams: 1,
+      headers: GRPC_HEADERS,
+      bodyFile: grpcBody,
+    },
+    processes: [basket.child, servers.product.child],
+    rpc: { server: basket, service: BasketService.typeName, method: "AddItem" },
+    reset,
+  });
+  return targets;
+}
+
+async function expectStatus(url: string, init?: RequestInit): Promise<unknown> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${init?.method ?? "GET"} ${url} answered ${res.status}: ${text}`);
+  return JSON.parse(text);
+}
+
+async function expectJsonId(url: string, id: bigint): Promise<void> {
+  const body = (await expectStatus(url)) as { id?: unknown };
+  if (String(body.id) !== String(id)) {
+    throw new Error(`GET ${url} answered product ${String(body.id)}, expected ${id}`);
+  }
+}
+
+async function expectGrpcProduct(baseUrl: string, id: bigint): Promise<void> {
+  const client = createClient(ProductService, createGrpcTransport({ baseUrl }));
+  const { product } = await client.getProduct({ id });
+  if (product?.id !== id) throw new Error(`gRPC GetProduct(${id}) answered ${product?.id}`);
+}

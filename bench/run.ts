@@ -1,0 +1,108 @@
+/**
+ * `npm run bench`: seeds the bench catalogue, starts the floor, the product service, the basket
+ * service and the gateway as separate processes, verifies each row with a real client, loads each
+ * with h2load on loopback, prints one table, and stops every process it started — also when it
+ * fails or is interrupted. See bench/README.md.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { createProcessGroup, peakRssMb } from "./lib/children.js";
+import { benchDatabase, prepareCatalogue } from "./lib/fixture.js";
+import { haveH2load } from "./lib/h2load.js";
+import { measureAll } from "./lib/measure.js";
+import { formatReport } from "./lib/report.js";
+import { startServers } from "./lib/servers.js";
+import { prepareTargets } from "./lib/targets.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: "string", default: "10" },
+    warmup: { type: "string", default: "3" },
+    concurrency: { type: "string", default: "32" },
+    rounds: { type: "string", default: "1" },
+    only: { type: "string" },
+    "cpu-prof": { type: "string", default: "" },
+    "node-options": { type: "string", default: "" },
+  },
+});
+
+if (Number(process.versions.node.split(".")[0]) < 22) {
+  log(`Node ${process.version} is too old for connect-node 2.2; run it with \`npm run bench\``);
+  process.exit(2);
+}
+if (!haveH2load()) {
+  log("h2load (the load generator) is missing; install it with: apt-get install -y nghttp2-client");
+  process.exit(2);
+}
+
+const runDir = mkdtempSync(join(tmpdir(), "connect-shop-bench-"));
+log(`logs, h2load request logs and profiles go to ${runDir}`);
+execFileSync("bash", [join(root, "scripts/ensure-stores.sh")], { stdio: ["ignore", 2, 2] });
+const database = benchDatabase();
+const productId = await prepareCatalogue(database, log);
+log(
+  `every row requests product ${productId} (one fixed id for all rows; h2load has no templating)`,
+);
+
+const group = createProcessGroup(runDir);
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    log(`${signal}: stopping every server`);
+    void group.stopAll().finally(() => process.exit(130));
+  });
+}
+
+let exitCode = 0;
+try {
+  const cpuProf = args["cpu-prof"].split(",").filter(Boolean);
+  const nodeOptions = args["node-options"].split(" ").filter(Boolean);
+  const servers = await startServers(group, { root, runDir, database, cpuProf, nodeOptions, log });
+  const all = await prepareTargets(servers, {
+    runDir,
+    productId,
+    concurrency: Number(args.concurrency),
+    userId: `bench-${process.pid}`,
+  });
+  const only = args.only?.split(",");
+  const targets = all.filter((target) => !only || only.includes(target.key));
+  const rssUnderLoad = new Map<string, number>();
+  const results = await measureAll(targets, {
+    runDir,
+    rssUnderLoad,
+    rounds: Number(args.rounds),
+    warmUpSeconds: Number(args.warmup),
+    durationSeconds: Number(args.duration),
+    log,
+  });
+  const started = [servers.floor, servers.product, servers.basket, servers.gateway];
+  const rss = new Map(
+    started.flatMap((server) => (server ? [[server.child.name, peakRssMb(server.child.pid)]] : [])),
+  );
+  process.stdout.write(
+    `\n${args.concurrency} concurrent requests per row, ${args.warmup}s warm-up + ${args.duration}s ` +
+      `measured × ${args.rounds} round(s); h2load and the servers share this machine's ` +
+      `${availableParallelism()} cores.` +
+      (nodeOptions.length > 0 ? ` Servers ran with node ${nodeOptions.join(" ")}.` : "") +
+      "\n\n",
+  );
+  process.stdout.write(formatReport(results, rss, rssUnderLoad));
+  if (results.some((result) => result.failed > 0)) {
+    log("some requests failed: the rates above include errors");
+    exitCode = 1;
+  }
+} catch (error) {
+  log(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  exitCode = 1;
+} finally {
+  await group.stopAll();
+  if (args["cpu-prof"])
+    log(`CPU profiles: ${runDir}/*.cpuprofile (node dist/bench/profile-top.js)`);
+}
+process.exit(exitCode);

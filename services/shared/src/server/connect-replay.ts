@@ -1,0 +1,42 @@
+import type http2 from "node:http2";
+import type { ConnectRouter } from "@connectrpc/connect";
+import {
+  Code,
+  ConnectError,
+  type ConnectRouterOptions,
+  createConnectRouter,
+} from "@connectrpc/connect";
+import {
+  universalRequestFromNodeRequest,
+  universalResponseToNodeResponse,
+} from "@connectrpc/connect-node";
+import type { NodeResponse } from "./one-port.js";
+
+/**
+ * Connect's own handling of an RPC whose request body was already read (by the unary gRPC
+ * path), with `body` replaying it: the same router, protocol checks, errors and logging as
+ * `connectNodeAdapter`, which cannot be handed a body that is already consumed.
+ */
+export function createConnectReplay(
+  options: ConnectRouterOptions & { routes: (router: ConnectRouter) => void },
+) {
+  const router = createConnectRouter(options);
+  options.routes(router);
+  const handlers = new Map(router.handlers.map((handler) => [handler.requestPath, handler]));
+  return (req: http2.Http2ServerRequest, res: NodeResponse, body: AsyncIterable<Uint8Array>) => {
+    const handler = handlers.get(req.url);
+    // A stream already closed by the client has no one left to answer.
+    if (!handler || req.stream.closed) return;
+    const request = { ...universalRequestFromNodeRequest(req, res, undefined, undefined), body };
+    handler(request)
+      .then((response) => universalResponseToNodeResponse(response, res))
+      .catch((reason: unknown) => {
+        // What connectNodeAdapter does with a failure to write the response.
+        if (ConnectError.from(reason).code === Code.Aborted) return;
+        console.error(
+          `handler for rpc ${handler.method.name} of ${handler.service.typeName} failed`,
+          reason,
+        );
+      });
+  };
+}

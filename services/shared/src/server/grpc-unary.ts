@@ -1,0 +1,283 @@
+import type http2 from "node:http2";
+import type { DescMessage } from "@bufbuild/protobuf";
+import {
+  Code,
+  ConnectError,
+  createHandlerContext,
+  type HandlerContext,
+  type Interceptor,
+  type MethodImplSpec,
+} from "@connectrpc/connect";
+import {
+  type Compression,
+  compressionNegotiate,
+  createMethodSerializationLookup,
+  encodeEnvelope,
+  envelopeCompress,
+  invokeUnaryImplementation,
+  type MethodSerializationLookup,
+  validateReadWriteMaxBytes,
+} from "@connectrpc/connect/protocol";
+import { grpcStatusOk, parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+import type { NodeRequest, NodeResponse } from "./one-port.js";
+
+/** A unary method's implementation, as connect's router holds it. */
+export type UnarySpec = Extract<MethodImplSpec, { kind: "unary" }>;
+
+export interface GrpcUnaryOptions {
+  readonly methods: readonly UnarySpec[];
+  /** The same interceptors, limits and compressions the Connect adapter is given. */
+  readonly interceptors: readonly Interceptor[];
+  readonly readMaxBytes: number;
+  readonly acceptCompression: readonly Compression[];
+  /** Connect's handler: every request this path does not take goes there untouched. */
+  readonly connect: (req: NodeRequest, res: NodeResponse) => void;
+  /** Connect's handler for a request whose body this path has already read (`body` replays it). */
+  readonly connectReplay: (
+    req: Http2Request,
+    res: NodeResponse,
+    body: AsyncIterable<Uint8Array>,
+  ) => void;
+}
+
+type Http2Request = http2.Http2ServerRequest;
+type Http2Response = http2.Http2ServerResponse;
+
+const CONTENT_TYPE_PROTO = "application/grpc+proto";
+/** Connect's default `maxTimeoutMs`: no limit. */
+const MAX_TIMEOUT_MS = Number.MAX_SAFE_INTEGER;
+/**
+ * What connect-node aborts a finished call's signals with: an AbortError DOMException. Connect
+ * makes a new one (and captures a stack) several times per call; one shared instance says the
+ * same thing.
+ */
+const CALL_ENDED = new DOMException("This operation was aborted", "AbortError");
+
+/**
+ * A shorter road for the calls that dominate service-to-service traffic: unary gRPC over HTTP/2
+ * with a binary, uncompressed request. It runs the same interceptors, handler context and
+ * implementation through connect's own building blocks (`createHandlerContext`,
+ * `invokeUnaryImplementation`, connect's serializers, `setTrailerStatus`), but without the
+ * async-iterable pipeline, the per-call universal request/response objects and the extra abort
+ * signals that make up most of connect-node's per-call cost.
+ *
+ * Anything else — HTTP/1.1, the Connect and gRPC-Web protocols, JSON, compressed requests,
+ * invalid timeouts, streaming methods, and any request body that is not exactly one
+ * well-formed message envelope — goes to connect's own handler, so its answers stay connect's.
+ */
+export function createGrpcUnaryHandler(options: GrpcUnaryOptions) {
+  // The limits connect derives from the same options (write limit and compression threshold
+  // are connect's defaults, as the adapter is not given others).
+  const limits = validateReadWriteMaxBytes(options.readMaxBytes, undefined, undefined);
+  const routes = new Map<string, Route>(
+    options.methods.map((spec) => [
+      `/${spec.method.parent.typeName}/${spec.method.name}`,
+      {
+        spec,
+        serialization: createMethodSerializationLookup(spec.method, undefined, undefined, limits),
+      },
+    ]),
+  );
+  const interceptors = options.interceptors as Interceptor[];
+  const compressions = options.acceptCompression as Compression[];
+
+  return (req: NodeRequest, res: NodeResponse): void => {
+    const route = "stream" in req && req.method === "POST" ? routes.get(req.url) : undefined;
+    const timeout = route && parseTimeout(header(req, "grpc-timeout") ?? null, MAX_TIMEOUT_MS);
+    if (!route || !timeout || timeout.error || !isPlainGrpc(req as Http2Request)) {
+      options.connect(req, res);
+      return;
+    }
+    // Made as the headers arrive, as connect does, so a deadline counts from the same moment.
+    const context = createCallContext(req as Http2Request, route.spec, timeout.timeoutMs);
+    readEnvelope(req as Http2Request, limits.readMaxBytes, (payload, replay) => {
+      if (payload !== undefined) return void serve(res as Http2Response, route, context, payload);
+      context.abort(CALL_ENDED);
+      options.connectReplay(req as Http2Request, res, replay);
+    });
+  };
+
+  /** Connect's gRPC handler, for one message: parse, interceptors and implementation, answer. */
+  async function serve(
+    res: Http2Response,
+    route: Route,
+    context: CallContext,
+    payload: Uint8Array,
+  ) {
+    const header = context.requestHeader;
+    const compression = compressionNegotiate(
+      compressions,
+      header.get("grpc-encoding"),
+      header.get("grpc-accept-encoding"),
+      "grpc-accept-encoding",
+    );
+    if (compression.response)
+      context.responseHeader.set("grpc-encoding", compression.response.name);
+    let frame: Uint8Array | undefined;
+    try {
+      // As in connect, a request that does not parse never reaches the interceptors.
+      const input = route.serialization.getI(true).parse(payload);
+      const output = await invokeUnaryImplementation(route.spec, context, input, interceptors);
+      const data = route.serialization.getO(true).serialize(output);
+      const compressed = await envelopeCompress(
+        { flags: 0, data },
+        compression.response,
+        limits.compressMinBytes,
+      );
+      frame = encodeEnvelope(compressed.flags, compressed.data);
+      context.abort(CALL_ENDED);
+    } catch (error) {
+      context.abort(error);
+      setTrailerStatus(
+        context.responseTrailer,
+        error instanceof ConnectError
+          ? error
+          : new ConnectError("internal error", Code.Internal, undefined, undefined, error),
+      );
+    }
+    respond(res, context, frame);
+  }
+}
+
+type CallContext = ReturnType<typeof createHandlerContext>;
+
+type Route = {
+  readonly spec: UnarySpec;
+  readonly serialization: MethodSerializationLookup<DescMessage, DescMessage>;
+};
+
+/** Binary gRPC with an uncompressed request, over HTTP/2 with an authority. */
+function isPlainGrpc(req: Http2Request): boolean {
+  const type = req.headers["content-type"];
+  const encoding = req.headers["grpc-encoding"];
+  return (
+    (type === "application/grpc" || type === CONTENT_TYPE_PROTO) &&
+    (encoding === undefined || encoding === "identity") &&
+    Boolean(req.authority)
+  );
+}
+
+/** The handler context connect's gRPC handler would make for this request. */
+function createCallContext(req: Http2Request, spec: UnarySpec, timeoutMs: number | undefined) {
+  const requestSignal = new AbortController();
+  req.once("close", () =>
+    requestSignal.abort(errorFromResetCode(req.stream.rstCode) ?? CALL_ENDED),
+  );
+  return createHandlerContext({
+    ...spec,
+    service: spec.method.parent,
+    requestMethod: "POST",
+    protocolName: "grpc",
+    timeoutMs,
+    requestSignal: requestSignal.signal,
+    requestHeader: headerPairs(req.headers),
+    url: new URL(req.url, `http://${req.authority}`).toString(),
+    responseHeader: { "content-type": CONTENT_TYPE_PROTO },
+    responseTrailer: { "grpc-status": grpcStatusOk },
+  });
+}
+
+function respond(res: Http2Response, context: HandlerContext, frame: Uint8Array | undefined): void {
+  // A client that reset the stream gets nothing; connect's write would fail the same way.
+  if (res.stream.destroyed || res.stream.closed) return;
+  try {
+    res.writeHead(200, nodeHeaders(context.responseHeader));
+    if (frame) res.write(frame);
+    res.addTrailers(nodeHeaders(context.responseTrailer));
+    res.end();
+  } catch {
+    // The stream closed under us: nothing to tell a client that is gone.
+  }
+}
+
+/**
+ * Reads the request body and hands `onBody` its single message when the body is exactly one
+ * uncompressed envelope of at most `readMaxBytes`; otherwise `payload` is undefined and
+ * `replay` yields the body (what was read, then the rest) for connect to judge.
+ */
+function readEnvelope(
+  req: Http2Request,
+  readMaxBytes: number,
+  onBody: (payload: Uint8Array | undefined, replay: AsyncIterable<Uint8Array>) => void,
+): void {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  const done = (ended: boolean) => {
+    req.off("data", onData);
+    req.off("end", onEnd);
+    req.off("close", onClose);
+    const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, length);
+    const size = body.length >= 5 ? body.readUInt32BE(1) : -1;
+    const whole = ended && body[0] === 0 && size === body.length - 5 && size <= readMaxBytes;
+    onBody(whole ? body.subarray(5) : undefined, replay(chunks, ended ? undefined : req));
+  };
+  const onData = (chunk: Buffer) => {
+    chunks.push(chunk);
+    length += chunk.length;
+    if (length > readMaxBytes + 5) {
+      req.pause();
+      done(false);
+    }
+  };
+  const onEnd = () => done(true);
+  const onClose = () => done(false);
+  req.on("data", onData);
+  req.once("end", onEnd);
+  req.once("close", onClose);
+}
+
+async function* replay(read: Buffer[], rest: Http2Request | undefined): AsyncIterable<Uint8Array> {
+  yield* read;
+  if (rest) yield* rest;
+}
+
+function header(req: NodeRequest, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(", ") : value;
+}
+
+/** Node's request headers as connect-node reads them: pseudo-headers dropped, repeats kept. */
+function headerPairs(headers: http2.IncomingHttpHeaders): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.startsWith(":") || value === undefined) continue;
+    if (Array.isArray(value)) for (const each of value) pairs.push([name, each]);
+    else pairs.push([name, String(value)]);
+  }
+  return pairs;
+}
+
+/** Web headers as connect-node writes them to a Node response. */
+function nodeHeaders(headers: Headers): Record<string, string | string[]> {
+  const result: Record<string, string | string[]> = Object.create(null);
+  headers.forEach((value, name) => {
+    const existing = result[name];
+    if (existing === undefined) result[name] = value;
+    else if (Array.isArray(existing)) existing.push(value);
+    else result[name] = [existing, value];
+  });
+  return result;
+}
+
+/** connect-node's mapping of HTTP/2 RST_STREAM codes to errors (node-error.ts, not exported). */
+function errorFromResetCode(rstCode: number): ConnectError | undefined {
+  const name = RESET_CODES[rstCode];
+  if (!name) return undefined;
+  const message = `http/2 stream closed with error code ${name[0]} (0x${rstCode.toString(16)})`;
+  return new ConnectError(message, name[1]);
+}
+
+const RESET_CODES: Record<number, [string, Code]> = {
+  1: ["PROTOCOL_ERROR", Code.Internal],
+  2: ["INTERNAL_ERROR", Code.Internal],
+  3: ["FLOW_CONTROL_ERROR", Code.Internal],
+  4: ["SETTINGS_TIMEOUT", Code.Internal],
+  6: ["FRAME_SIZE_ERROR", Code.Internal],
+  7: ["REFUSED_STREAM", Code.Unavailable],
+  8: ["CANCEL", Code.Canceled],
+  9: ["COMPRESSION_ERROR", Code.Internal],
+  10: ["CONNECT_ERROR", Code.Internal],
+  11: ["ENHANCE_YOUR_CALM", Code.ResourceExhausted],
+  12: ["INADEQUATE_SECURITY", Code.PermissionDenied],
+  13: ["HTTP_1_1_REQUIRED", Code.PermissionDenied],
+};
