@@ -27,6 +27,13 @@ export type CategoryCount = { name: string; productCount: bigint };
 export function createProductRepository(client: ProductSql) {
   const db = drizzle({ client });
   const byId = (id: bigint) => eq(products.id, id);
+  // GetProduct is the hot read (the gateway, the basket and checkout all ask for products one by
+  // one): a prepared query skips drizzle's per-call SQL building, about half its CPU cost.
+  const selectById = db
+    .select()
+    .from(products)
+    .where(eq(products.id, sql.placeholder("id")))
+    .prepare("product_by_id");
 
   return {
     /** Inserts a product and returns it with its id and timestamps. */
@@ -37,7 +44,7 @@ export function createProductRepository(client: ProductSql) {
 
     /** The product with this id; NotFound("product", id) when there is none. */
     async get(id: bigint): Promise<Product> {
-      const [row] = await db.select().from(products).where(byId(id));
+      const [row] = await selectById.execute({ id });
       if (!row) throw new NotFound("product", id);
       return toProduct(row);
     },
