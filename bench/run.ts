@@ -10,6 +10,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { SERVICE_NODE_FLAGS } from "../scripts/node-flags.js";
 import { createProcessGroup, peakRssMb } from "./lib/children.js";
 import { benchDatabase, prepareCatalogue } from "./lib/fixture.js";
 import { haveH2load } from "./lib/h2load.js";
@@ -62,7 +63,8 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 let exitCode = 0;
 try {
   const cpuProf = args["cpu-prof"].split(",").filter(Boolean);
-  const nodeOptions = args["node-options"].split(" ").filter(Boolean);
+  // The services' production flags, for every server (the floor too, to keep it a fair floor).
+  const nodeOptions = [...SERVICE_NODE_FLAGS, ...args["node-options"].split(" ").filter(Boolean)];
   const servers = await startServers(group, { root, runDir, database, cpuProf, nodeOptions, log });
   const all = await prepareTargets(servers, {
     runDir,

@@ -8,6 +8,7 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { migrateProductDatabase } from "../services/product/src/db/migrate.js";
+import { SERVICE_NODE_FLAGS } from "./node-flags.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -54,7 +55,7 @@ await migrateProductDatabase({
 
 let stopping = false;
 const children: ChildProcess[] = processes.map(({ name, main, env: own }) => {
-  const child = spawn(process.execPath, [`${root}dist/${main}`], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, `${root}dist/${main}`], {
     env: { ...env, ...own },
     stdio: ["ignore", "inherit", "inherit"],
     // Its own process group: Ctrl-C reaches only this supervisor, which stops each child once.
