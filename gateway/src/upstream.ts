@@ -1,6 +1,6 @@
 import type { DescMethodUnary, Message } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Transport } from "@connectrpc/connect";
-import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { createGrpcUnaryTransport } from "../../services/shared/src/rpc/grpc-unary-transport.js";
 
 /**
  * Calls unary RPCs on one upstream service. This is the seam where a leaner client than
@@ -59,18 +59,15 @@ export function createTransportUpstream(
 
 /**
  * An upstream speaking binary gRPC to each base URL over one persistent HTTP/2 connection per
- * instance, reconnecting on demand.
+ * instance, reconnecting on demand, through the lean unary client (grpc-unary-transport.ts).
  */
 export function createGrpcUpstream(
   baseUrls: readonly string[],
   options: UpstreamOptions,
 ): Upstream {
-  const sessions = baseUrls.map((url) => new Http2SessionManager(url));
-  const transports = baseUrls.map((baseUrl, index) =>
-    createGrpcTransport({ baseUrl, sessionManager: sessions[index], readMaxBytes }),
-  );
+  const transports = baseUrls.map((baseUrl) => createGrpcUnaryTransport({ baseUrl, readMaxBytes }));
   return createTransportUpstream(transports, options, () => {
-    for (const session of sessions) session.abort();
+    for (const transport of transports) transport.close();
   });
 }
 

@@ -43,5 +43,6 @@ const server = await startServiceServer({
 
 onShutdownSignal(logger, async () => {
   await server.close();
+  products.close();
   await redis.quit();
 });

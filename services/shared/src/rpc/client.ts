@@ -1,6 +1,6 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { Code, ConnectError, type Interceptor, type Transport } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createGrpcUnaryTransport } from "./grpc-unary-transport.js";
 
 export interface ServiceTransportOptions {
   /** Base URLs of the service's instances (see `serviceUrls` in config.ts). */
@@ -18,15 +18,17 @@ export interface ServiceTransportOptions {
 /**
  * A binary gRPC transport over persistent HTTP/2 connections to one or more instances of a
  * service, round-robin per call, with a deadline on every call and optional bounded retries.
+ * Unary calls take the lean client of grpc-unary-transport.ts. `close()` closes the connections
+ * (at shutdown; calls in flight fail).
  */
-export function createServiceTransport(options: ServiceTransportOptions): Transport {
+export function createServiceTransport(
+  options: ServiceTransportOptions,
+): Transport & { close(): void } {
   const instances = options.urls.map((baseUrl) =>
-    createGrpcTransport({
+    createGrpcUnaryTransport({
       baseUrl,
       defaultTimeoutMs: options.timeoutMs,
       interceptors: options.interceptors ?? [],
-      pingIntervalMs: 30_000,
-      idleConnectionTimeoutMs: 5 * 60_000,
     }),
   );
   if (instances.length === 0) throw new RangeError("a service transport needs at least one URL");
@@ -48,6 +50,9 @@ export function createServiceTransport(options: ServiceTransportOptions): Transp
     },
     stream(method, signal, timeoutMs, header, input, contextValues) {
       return pick().stream(method, signal, timeoutMs, header, input, contextValues);
+    },
+    close() {
+      for (const instance of instances) instance.close();
     },
   };
 }

@@ -19,6 +19,7 @@ import {
   validateReadWriteMaxBytes,
 } from "@connectrpc/connect/protocol";
 import { grpcStatusOk, parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+import { errorFromResetCode } from "../rpc/http2-errors.js";
 import type { NodeRequest, NodeResponse } from "./one-port.js";
 
 /** A unary method's implementation, as connect's router holds it. */
@@ -258,26 +259,3 @@ function nodeHeaders(headers: Headers): Record<string, string | string[]> {
   });
   return result;
 }
-
-/** connect-node's mapping of HTTP/2 RST_STREAM codes to errors (node-error.ts, not exported). */
-function errorFromResetCode(rstCode: number): ConnectError | undefined {
-  const name = RESET_CODES[rstCode];
-  if (!name) return undefined;
-  const message = `http/2 stream closed with error code ${name[0]} (0x${rstCode.toString(16)})`;
-  return new ConnectError(message, name[1]);
-}
-
-const RESET_CODES: Record<number, [string, Code]> = {
-  1: ["PROTOCOL_ERROR", Code.Internal],
-  2: ["INTERNAL_ERROR", Code.Internal],
-  3: ["FLOW_CONTROL_ERROR", Code.Internal],
-  4: ["SETTINGS_TIMEOUT", Code.Internal],
-  6: ["FRAME_SIZE_ERROR", Code.Internal],
-  7: ["REFUSED_STREAM", Code.Unavailable],
-  8: ["CANCEL", Code.Canceled],
-  9: ["COMPRESSION_ERROR", Code.Internal],
-  10: ["CONNECT_ERROR", Code.Internal],
-  11: ["ENHANCE_YOUR_CALM", Code.ResourceExhausted],
-  12: ["INADEQUATE_SECURITY", Code.PermissionDenied],
-  13: ["HTTP_1_1_REQUIRED", Code.PermissionDenied],
-};

@@ -1,0 +1,203 @@
+import type http2 from "node:http2";
+import { create, type DescMessage, type DescMethodUnary, toBinary } from "@bufbuild/protobuf";
+import {
+  Code,
+  ConnectError,
+  type ContextValues,
+  createContextValues,
+  type Interceptor,
+  type Transport,
+  type UnaryRequest,
+  type UnaryResponse,
+} from "@connectrpc/connect";
+import {
+  createMethodUrl,
+  encodeEnvelope,
+  validateReadWriteMaxBytes,
+} from "@connectrpc/connect/protocol";
+import { requestHeader } from "@connectrpc/connect/protocol-grpc";
+import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { CallControl } from "./grpc-unary-call-control.js";
+import { exchange } from "./grpc-unary-exchange.js";
+import { createHttp2Connection } from "./http2-connection.js";
+import { connectionFailure } from "./http2-errors.js";
+
+export interface GrpcUnaryTransportOptions {
+  /** The server's base URL, e.g. http://product:8081; a path is kept as a prefix. */
+  readonly baseUrl: string;
+  /** The deadline of calls that pass no `timeoutMs`; none when undefined. */
+  readonly defaultTimeoutMs?: number;
+  readonly interceptors?: Interceptor[];
+  /** The largest response message accepted (connect's default: 4 GiB). */
+  readonly readMaxBytes?: number;
+  /**
+   * After a call misses its deadline the session is sent a PING; if no answer comes within this
+   * time (default 5 s) the connection is taken for dead and replaced. No pings otherwise.
+   */
+  readonly pingTimeoutMs?: number;
+}
+
+type AnyFn = Parameters<Interceptor>[0];
+type HeadersInit = ConstructorParameters<typeof Headers>[0];
+type Message = UnaryRequest["message"];
+
+const USER_AGENT = "connect-shop-grpc-unary connect-es/2.2.0";
+
+/**
+ * A Connect transport whose unary calls speak binary gRPC over one persistent HTTP/2 session
+ * per base URL, without connect-node's per-call machinery (universal request and response
+ * objects, async iterables, abort controllers, a ConnectError per completed call). Deadlines,
+ * cancellation, interceptors, error codes and messages behave as in `createGrpcTransport`; the
+ * response is never compressed (we do not offer any encoding). Streaming calls go to a regular
+ * `createGrpcTransport`, made on first use.
+ *
+ * `close()` destroys the sessions; calls in flight fail and later calls are refused.
+ */
+export function createGrpcUnaryTransport(
+  options: GrpcUnaryTransportOptions,
+): Transport & { close(): void } {
+  const { baseUrl, defaultTimeoutMs } = options;
+  const { readMaxBytes } = validateReadWriteMaxBytes(options.readMaxBytes, undefined, undefined);
+  const interceptors = options.interceptors ?? [];
+  const prefix = new URL(baseUrl).pathname.replace(/\/$/, "");
+  const connection = createHttp2Connection(baseUrl, options.pingTimeoutMs ?? 5_000);
+  let streaming: { transport: Transport; sessions: Http2SessionManager } | undefined;
+
+  /** The HTTP/2 exchange at the centre of the interceptors. */
+  function send(
+    control: CallControl,
+    method: DescMethodUnary,
+    message: Message,
+    header: HeadersInit | undefined,
+    timeoutMs: number | undefined,
+  ) {
+    // An interceptor may call on after the deadline: connect's fetch would not send either.
+    if (control.done) return Promise.reject(control.failure);
+    const path = `${prefix}/${method.parent.typeName}/${method.name}`;
+    const frame = encodeEnvelope(0, serialize(method, message));
+    let stream: http2.ClientHttp2Stream;
+    try {
+      stream = connection.request(requestHeaders(path, header, timeoutMs));
+    } catch (error) {
+      return Promise.reject(connectionFailure(error) ?? ConnectError.from(error));
+    }
+    control.attach(stream);
+    return exchange(stream, frame, method, readMaxBytes);
+  }
+
+  function intercepted(
+    control: CallControl,
+    method: DescMethodUnary,
+    message: Message,
+    header: HeadersInit | undefined,
+    timeoutMs: number | undefined,
+    contextValues: ContextValues | undefined,
+  ) {
+    let next: AnyFn = (req) => {
+      if (req.stream) throw new TypeError("a unary transport received a streaming request");
+      return send(control, req.method, req.message, req.header, timeoutMs);
+    };
+    for (let i = interceptors.length - 1; i >= 0; i--) {
+      next = (interceptors[i] as Interceptor)(next);
+    }
+    return next({
+      stream: false,
+      service: method.parent,
+      method,
+      requestMethod: "POST",
+      url: createMethodUrl(baseUrl, method),
+      header: requestHeader(true, timeoutMs, header),
+      contextValues: contextValues ?? createContextValues(),
+      message,
+      // Made only if an interceptor looks: connect's run-call makes two controllers per call.
+      get signal() {
+        return control.signal();
+      },
+    }) as Promise<UnaryResponse>;
+  }
+
+  return {
+    unary(method, signal, timeoutMs, header, input, contextValues) {
+      const deadline =
+        timeoutMs === undefined ? defaultTimeoutMs : timeoutMs <= 0 ? undefined : timeoutMs;
+      const control = new CallControl(signal, deadline, connection);
+      if (control.done) return control.promise as Promise<UnaryResponse<never, never>>;
+      const desc = method as unknown as DescMethodUnary;
+      let call: Promise<UnaryResponse>;
+      try {
+        const message = create(desc.input as DescMessage, input as never) as Message;
+        call =
+          interceptors.length === 0
+            ? send(control, desc, message, header, deadline)
+            : intercepted(control, desc, message, header, deadline, contextValues);
+      } catch (error) {
+        // Connect's unary is async: what throws here must reject, and stop the deadline timer.
+        call = Promise.reject(error);
+      }
+      call.then(control.resolve, control.reject);
+      return control.promise as Promise<UnaryResponse<never, never>>;
+    },
+    stream(method, signal, timeoutMs, header, input, contextValues) {
+      streaming ??= createStreamingTransport(options);
+      return streaming.transport.stream(method, signal, timeoutMs, header, input, contextValues);
+    },
+    close() {
+      connection.close();
+      streaming?.sessions.abort();
+    },
+  };
+}
+
+function createStreamingTransport(options: GrpcUnaryTransportOptions) {
+  const sessions = new Http2SessionManager(options.baseUrl);
+  const transport = createGrpcTransport({ ...options, sessionManager: sessions });
+  return { transport, sessions };
+}
+
+/** The request headers connect's gRPC transport sends, minus the compression it offers. */
+function requestHeaders(
+  path: string,
+  init: HeadersInit | undefined,
+  timeoutMs: number | undefined,
+): http2.OutgoingHttpHeaders {
+  const headers: http2.OutgoingHttpHeaders = Object.create(null);
+  if (init instanceof Headers) {
+    for (const [name, value] of init) add(headers, name, value);
+  } else if (Array.isArray(init)) {
+    for (const [name, value] of init) add(headers, name as string, value as string);
+  } else if (init) {
+    for (const name in init) add(headers, name, String(init[name]));
+  }
+  headers[":method"] = "POST";
+  headers[":path"] = path;
+  headers["content-type"] = "application/grpc+proto";
+  headers.te = "trailers";
+  headers["user-agent"] ??= USER_AGENT;
+  if (timeoutMs !== undefined) headers["grpc-timeout"] = grpcTimeout(timeoutMs);
+  return headers;
+}
+
+function add(headers: http2.OutgoingHttpHeaders, name: string, value: string): void {
+  const key = name.toLowerCase();
+  const existing = headers[key];
+  if (existing === undefined) headers[key] = value;
+  else if (Array.isArray(existing)) existing.push(value);
+  else headers[key] = [String(existing), value];
+}
+
+/** gRPC's TimeoutValue has at most 8 digits: coarser units for long deadlines. */
+function grpcTimeout(timeoutMs: number): string {
+  const ms = Math.ceil(timeoutMs);
+  if (ms < 1e8) return `${ms}m`;
+  const seconds = Math.ceil(ms / 1000);
+  return seconds < 1e8 ? `${seconds}S` : `${Math.min(Math.ceil(seconds / 3600), 99_999_999)}H`;
+}
+
+function serialize(method: DescMethodUnary, message: Message): Uint8Array {
+  try {
+    return toBinary(method.input, message);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConnectError(`serialize binary: ${reason}`, Code.Internal);
+  }
+}

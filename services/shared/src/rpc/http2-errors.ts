@@ -1,0 +1,95 @@
+import type http2 from "node:http2";
+import { Code, ConnectError } from "@connectrpc/connect";
+
+/**
+ * Node error codes that mean the connection itself failed: nothing reached a handler, or the
+ * connection died under the call. Connect-node maps some of these to Aborted (a server's view
+ * of a client hanging up); for a client every one of them means the upstream is unavailable.
+ */
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ERR_HTTP2_GOAWAY_SESSION",
+  "ERR_HTTP2_INVALID_SESSION",
+  "ERR_HTTP2_SESSION_ERROR",
+  "ERR_HTTP2_STREAM_CANCEL",
+]);
+
+/** The code of the cause given to calls lost with a connection that closed without an error. */
+const CONNECTION_CLOSED = "ERR_CONNECTION_CLOSED";
+
+/**
+ * Why a client stream closed before its response ended, as a ConnectError: Unavailable (with
+ * the node error that says which connection failed as `cause`) when the connection failed or
+ * went away, connect-node's code for an RST_STREAM from the peer, Internal otherwise.
+ */
+export function errorFromClosedStream(
+  stream: http2.ClientHttp2Stream,
+  session: http2.ClientHttp2Session | undefined,
+  error: unknown,
+): ConnectError {
+  const failure = connectionFailure(error);
+  if (failure) return failure;
+  if (session?.destroyed || session?.closed) {
+    // Node reports no error when the peer simply closed the connection; callers that tell
+    // connection failures apart by a coded cause (the gateway) should see one here too.
+    const cause = Object.assign(new Error("http/2 connection closed"), { code: CONNECTION_CLOSED });
+    return new ConnectError(
+      "upstream unavailable: connection closed",
+      Code.Unavailable,
+      undefined,
+      undefined,
+      cause,
+    );
+  }
+  const reset = errorFromResetCode(stream.rstCode);
+  if (reset) return reset;
+  if (error !== undefined) return ConnectError.from(error, Code.Internal);
+  return new ConnectError("http/2 stream closed before the response ended", Code.Internal);
+}
+
+/**
+ * Unavailable for a failure of the connection (refused, reset, unresolvable, gone), with the
+ * innermost node error that names it as cause; undefined for any other failure.
+ */
+export function connectionFailure(error: unknown): ConnectError | undefined {
+  let found: Error | undefined;
+  for (let each = error, depth = 0; each instanceof Error && depth < 8; depth++) {
+    const code = (each as { code?: unknown }).code;
+    if (typeof code === "string" && CONNECTION_CODES.has(code)) found = each;
+    each = each.cause;
+  }
+  if (!found) return undefined;
+  const message = `upstream unavailable: ${found.message}`;
+  return new ConnectError(message, Code.Unavailable, undefined, undefined, found);
+}
+
+/** connect-node's mapping of HTTP/2 RST_STREAM codes to errors (node-error.ts, not exported). */
+export function errorFromResetCode(rstCode: number): ConnectError | undefined {
+  const name = RESET_CODES[rstCode];
+  if (!name) return undefined;
+  const message = `http/2 stream closed with error code ${name[0]} (0x${rstCode.toString(16)})`;
+  return new ConnectError(message, name[1]);
+}
+
+const RESET_CODES: Record<number, [string, Code]> = {
+  1: ["PROTOCOL_ERROR", Code.Internal],
+  2: ["INTERNAL_ERROR", Code.Internal],
+  3: ["FLOW_CONTROL_ERROR", Code.Internal],
+  4: ["SETTINGS_TIMEOUT", Code.Internal],
+  6: ["FRAME_SIZE_ERROR", Code.Internal],
+  7: ["REFUSED_STREAM", Code.Unavailable],
+  8: ["CANCEL", Code.Canceled],
+  9: ["COMPRESSION_ERROR", Code.Internal],
+  10: ["CONNECT_ERROR", Code.Internal],
+  11: ["ENHANCE_YOUR_CALM", Code.ResourceExhausted],
+  12: ["INADEQUATE_SECURITY", Code.PermissionDenied],
+  13: ["HTTP_1_1_REQUIRED", Code.PermissionDenied],
+};
