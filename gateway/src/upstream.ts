@@ -1,6 +1,6 @@
 import type { DescMethodUnary, Message } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Transport } from "@connectrpc/connect";
-import { createGrpcUnaryTransport } from "../../services/shared/src/rpc/grpc-unary-transport.js";
+import { createServiceTransport } from "../../services/shared/src/rpc/client.js";
 
 /**
  * Calls unary RPCs on one upstream service. This is the seam where a leaner client than
@@ -28,21 +28,17 @@ export interface UpstreamOptions {
 const readMaxBytes = 16 * 1024 * 1024;
 
 /**
- * An upstream over Connect transports, one per instance, taken in turn (round robin). Tests pass
- * in-memory router transports; `createGrpcUpstream` passes real ones.
+ * An upstream over a Connect transport (balanced over instances by `createServiceTransport` or
+ * `balanceTransports`). Tests pass in-memory router transports; `createGrpcUpstream` real ones.
  */
 export function createTransportUpstream(
-  transports: readonly Transport[],
+  transport: Transport,
   options: UpstreamOptions,
   onClose: () => void = () => {},
 ): Upstream {
-  if (transports.length === 0) throw new Error("an upstream needs at least one transport");
   const name = options.name ?? "upstream";
-  let next = 0;
   return {
     async call(rpc, input, requestId) {
-      const transport = transports[next] as Transport;
-      next = (next + 1) % transports.length;
       try {
         const header = { "x-request-id": requestId };
         const response = await transport.unary(rpc, undefined, options.timeoutMs, header, input);
@@ -59,16 +55,18 @@ export function createTransportUpstream(
 
 /**
  * An upstream speaking binary gRPC to each base URL over one persistent HTTP/2 connection per
- * instance, reconnecting on demand, through the lean unary client (grpc-unary-transport.ts).
+ * instance, round robin, reconnecting on demand, through the lean unary client.
  */
 export function createGrpcUpstream(
   baseUrls: readonly string[],
   options: UpstreamOptions,
 ): Upstream {
-  const transports = baseUrls.map((baseUrl) => createGrpcUnaryTransport({ baseUrl, readMaxBytes }));
-  return createTransportUpstream(transports, options, () => {
-    for (const transport of transports) transport.close();
+  const transport = createServiceTransport({
+    urls: baseUrls,
+    timeoutMs: options.timeoutMs,
+    readMaxBytes,
   });
+  return createTransportUpstream(transport, options, () => transport.close());
 }
 
 /**

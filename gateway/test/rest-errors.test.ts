@@ -1,6 +1,7 @@
 import { createRouterTransport } from "@connectrpc/connect";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ProductService } from "../../gen/shop/product/v1/product_pb.js";
+import { balanceTransports } from "../../services/shared/src/rpc/client.js";
 import { createGrpcUpstream, createTransportUpstream } from "../src/upstream.js";
 import { send, startGateway, type TestGateway } from "./support/harness.js";
 
@@ -123,7 +124,7 @@ describe("errors and protocol", () => {
       service(ProductService, { getProduct: () => never });
     });
     const stuck = await startGateway({
-      upstreams: { product: createTransportUpstream([slow], { timeoutMs: 20 }) },
+      upstreams: { product: createTransportUpstream(slow, { timeoutMs: 20 }) },
     });
     try {
       const reply = await send(stuck.port, "GET", "/products/1");
@@ -155,7 +156,9 @@ describe("errors and protocol", () => {
           },
         });
       });
-    const upstream = createTransportUpstream([instance("a"), instance("b")], { timeoutMs: 1000 });
+    const upstream = createTransportUpstream(balanceTransports([instance("a"), instance("b")]), {
+      timeoutMs: 1000,
+    });
     const balanced = await startGateway({ upstreams: { product: upstream } });
     try {
       for (let i = 0; i < 4; i++) await send(balanced.port, "GET", "/products/1");

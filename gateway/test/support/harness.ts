@@ -37,7 +37,7 @@ export async function startGateway(
     service(ProductService, fakeProductService(calls));
     service(BasketService, fakeBasketService(calls));
   });
-  const fake = createTransportUpstream([transport], { timeoutMs: 5000 });
+  const fake = createTransportUpstream(transport, { timeoutMs: 5000 });
   const gateway = createGateway({
     upstreams: { product: fake, basket: fake, ...setup.upstreams },
     logger: pino({ level: "silent" }),

@@ -13,6 +13,8 @@ export interface ServiceTransportOptions {
    */
   readonly retriesOnUnavailable?: number;
   readonly interceptors?: Interceptor[];
+  /** Largest response message accepted; the lean client's default unless set. */
+  readonly readMaxBytes?: number;
 }
 
 /**
@@ -29,13 +31,29 @@ export function createServiceTransport(
       baseUrl,
       defaultTimeoutMs: options.timeoutMs,
       interceptors: options.interceptors ?? [],
+      readMaxBytes: options.readMaxBytes,
     }),
   );
+  return {
+    ...balanceTransports(instances, options.retriesOnUnavailable),
+    close() {
+      for (const instance of instances) instance.close();
+    },
+  };
+}
+
+/**
+ * One transport over several instances, taken in turn per call. A unary call that fails with
+ * Unavailable is tried again up to `retriesOnUnavailable` times, on the next instance, after a
+ * short backoff.
+ */
+export function balanceTransports(
+  instances: readonly Transport[],
+  retriesOnUnavailable = 0,
+): Transport {
   if (instances.length === 0) throw new RangeError("a service transport needs at least one URL");
-  const retries = options.retriesOnUnavailable ?? 0;
   let next = 0;
   const pick = () => instances[next++ % instances.length] as Transport;
-
   return {
     async unary(method, signal, timeoutMs, header, input, contextValues) {
       for (let attempt = 0; ; attempt++) {
@@ -43,16 +61,13 @@ export function createServiceTransport(
           return await pick().unary(method, signal, timeoutMs, header, input, contextValues);
         } catch (error) {
           const unavailable = error instanceof ConnectError && error.code === Code.Unavailable;
-          if (!unavailable || attempt >= retries || signal?.aborted) throw error;
+          if (!unavailable || attempt >= retriesOnUnavailable || signal?.aborted) throw error;
           await delay(25 * 2 ** attempt);
         }
       }
     },
     stream(method, signal, timeoutMs, header, input, contextValues) {
       return pick().stream(method, signal, timeoutMs, header, input, contextValues);
-    },
-    close() {
-      for (const instance of instances) instance.close();
     },
   };
 }
