@@ -8,6 +8,7 @@ import {
 } from "@connectrpc/connect/protocol-grpc";
 import { protocolError, ResponseBody } from "./grpc-unary-body.js";
 import { errorFromClosedStream } from "./http2-errors.js";
+import { headerPairs } from "./http2-headers.js";
 
 type Method = DescMethodUnary;
 type NodeHeaders = http2.IncomingHttpHeaders;
@@ -168,13 +169,5 @@ function parse(method: Method, payload: Uint8Array) {
 
 /** Node headers as connect-node reads them: pseudo-headers dropped, repeats kept. */
 function webHeaders(node: NodeHeaders | undefined): Headers {
-  const headers = new Headers();
-  if (node === undefined) return headers;
-  for (const name in node) {
-    const value = node[name];
-    if (name.startsWith(":") || value === undefined) continue;
-    if (Array.isArray(value)) for (const each of value) headers.append(name, each);
-    else headers.append(name, String(value));
-  }
-  return headers;
+  return new Headers(headerPairs(node));
 }

@@ -21,6 +21,7 @@ import { CallControl } from "./grpc-unary-call-control.js";
 import { exchange } from "./grpc-unary-exchange.js";
 import { createHttp2Connection } from "./http2-connection.js";
 import { connectionFailure } from "./http2-errors.js";
+import { appendNodeHeader } from "./http2-headers.js";
 
 export interface GrpcUnaryTransportOptions {
   /** The server's base URL, e.g. http://product:8081; a path is kept as a prefix. */
@@ -162,11 +163,11 @@ function requestHeaders(
 ): http2.OutgoingHttpHeaders {
   const headers: http2.OutgoingHttpHeaders = Object.create(null);
   if (init instanceof Headers) {
-    for (const [name, value] of init) add(headers, name, value);
+    for (const [name, value] of init) appendNodeHeader(headers, name, value);
   } else if (Array.isArray(init)) {
-    for (const [name, value] of init) add(headers, name as string, value as string);
+    for (const [name, value] of init) appendNodeHeader(headers, name as string, value as string);
   } else if (init) {
-    for (const name in init) add(headers, name, String(init[name]));
+    for (const name in init) appendNodeHeader(headers, name, String(init[name]));
   }
   headers[":method"] = "POST";
   headers[":path"] = path;
@@ -175,14 +176,6 @@ function requestHeaders(
   headers["user-agent"] ??= USER_AGENT;
   if (timeoutMs !== undefined) headers["grpc-timeout"] = grpcTimeout(timeoutMs);
   return headers;
-}
-
-function add(headers: http2.OutgoingHttpHeaders, name: string, value: string): void {
-  const key = name.toLowerCase();
-  const existing = headers[key];
-  if (existing === undefined) headers[key] = value;
-  else if (Array.isArray(existing)) existing.push(value);
-  else headers[key] = [String(existing), value];
 }
 
 /** gRPC's TimeoutValue has at most 8 digits: coarser units for long deadlines. */

@@ -20,6 +20,7 @@ import {
 } from "@connectrpc/connect/protocol";
 import { grpcStatusOk, parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { errorFromResetCode } from "../rpc/http2-errors.js";
+import { appendNodeHeader, headerPairs } from "../rpc/http2-headers.js";
 import type { NodeRequest, NodeResponse } from "./one-port.js";
 
 /** A unary method's implementation, as connect's router holds it. */
@@ -237,25 +238,9 @@ function header(req: NodeRequest, name: string): string | undefined {
   return Array.isArray(value) ? value.join(", ") : value;
 }
 
-/** Node's request headers as connect-node reads them: pseudo-headers dropped, repeats kept. */
-function headerPairs(headers: http2.IncomingHttpHeaders): [string, string][] {
-  const pairs: [string, string][] = [];
-  for (const [name, value] of Object.entries(headers)) {
-    if (name.startsWith(":") || value === undefined) continue;
-    if (Array.isArray(value)) for (const each of value) pairs.push([name, each]);
-    else pairs.push([name, String(value)]);
-  }
-  return pairs;
-}
-
 /** Web headers as connect-node writes them to a Node response. */
-function nodeHeaders(headers: Headers): Record<string, string | string[]> {
-  const result: Record<string, string | string[]> = Object.create(null);
-  headers.forEach((value, name) => {
-    const existing = result[name];
-    if (existing === undefined) result[name] = value;
-    else if (Array.isArray(existing)) existing.push(value);
-    else result[name] = [existing, value];
-  });
+function nodeHeaders(headers: Headers): http2.OutgoingHttpHeaders {
+  const result: http2.OutgoingHttpHeaders = Object.create(null);
+  for (const [name, value] of headers) appendNodeHeader(result, name, value);
   return result;
 }

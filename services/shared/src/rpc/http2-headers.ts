@@ -1,0 +1,30 @@
+import type http2 from "node:http2";
+
+/**
+ * Node HTTP/2 headers as name/value pairs, the way connect-node reads them: pseudo-headers
+ * (`:path`, `:status`) dropped, repeated headers kept as repeated pairs. Feed to `new Headers()`.
+ */
+export function headerPairs(node: http2.IncomingHttpHeaders | undefined): [string, string][] {
+  const pairs: [string, string][] = [];
+  if (node === undefined) return pairs;
+  for (const name in node) {
+    const value = node[name];
+    if (name.startsWith(":") || value === undefined) continue;
+    if (Array.isArray(value)) for (const each of value) pairs.push([name, each]);
+    else pairs.push([name, String(value)]);
+  }
+  return pairs;
+}
+
+/** Adds one header to a Node header object, keeping repeats of a name as an array. */
+export function appendNodeHeader(
+  headers: http2.OutgoingHttpHeaders,
+  name: string,
+  value: string,
+): void {
+  const key = name.toLowerCase();
+  const existing = headers[key];
+  if (existing === undefined) headers[key] = value;
+  else if (Array.isArray(existing)) existing.push(value);
+  else headers[key] = [String(existing), value];
+}
