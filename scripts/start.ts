@@ -4,11 +4,11 @@
  * service and the gateway, waits until each is ready, prints where to point curl, and stops
  * everything cleanly on Ctrl-C.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { setTimeout as delay } from "node:timers/promises";
+import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { migrateProductDatabase } from "../services/product/src/db/migrate.js";
 import { SERVICE_NODE_FLAGS } from "./node-flags.js";
+import { createProcessGroup, waitReady } from "./process-group.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -53,54 +53,31 @@ await migrateProductDatabase({
   database: env.DB_NAME ?? "product_service",
 });
 
+const group = createProcessGroup();
 let stopping = false;
-const children: ChildProcess[] = processes.map(({ name, main, env: own }) => {
-  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, `${root}dist/${main}`], {
-    env: { ...env, ...own },
-    stdio: ["ignore", "inherit", "inherit"],
-    // Its own process group: Ctrl-C reaches only this supervisor, which stops each child once.
-    detached: true,
-  });
-  child.on("exit", (code, signal) => {
-    if (stopping) return;
-    console.error(`${name} exited (${signal ?? code}); stopping everything`);
-    void stop(1);
-  });
-  return child;
-});
-
-async function stop(exitCode: number): Promise<void> {
+async function stop(exitCode: number): Promise<never> {
   stopping = true;
-  const exited = children.map(
-    (child) =>
-      new Promise((resolve) =>
-        child.exitCode !== null ? resolve(null) : child.once("exit", resolve),
-      ),
-  );
-  for (const child of children) child.kill("SIGTERM");
-  await Promise.all(exited);
+  await group.stopAll();
   process.exit(exitCode);
 }
 process.on("SIGINT", () => void stop(0));
 process.on("SIGTERM", () => void stop(0));
-// Should the supervisor itself die, take the children along.
-process.on("exit", () => {
-  for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
+
+const started = processes.map(({ name, main, env: own, ready }) => {
+  const child = group.start(name, `${root}dist/${main}`, { ...env, ...own }, SERVICE_NODE_FLAGS);
+  child.process.on("exit", (code, signal) => {
+    if (stopping) return;
+    console.error(`${name} exited (${signal ?? code}); stopping everything`);
+    void stop(1);
+  });
+  return { child, ready };
 });
 
-for (const { name, ready } of processes) {
-  for (let attempt = 0; ; attempt++) {
-    const ok = await fetch(ready).then(
-      (res) => res.ok,
-      () => false,
-    );
-    if (ok) break;
-    if (attempt === 120) {
-      console.error(`${name} did not become ready at ${ready}`);
-      await stop(1);
-    }
-    await delay(250);
-  }
+try {
+  for (const { child, ready } of started) await waitReady(child, ready, 30_000);
+} catch (error) {
+  console.error((error as Error).message);
+  await stop(1);
 }
 
 console.log(`

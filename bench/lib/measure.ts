@@ -1,6 +1,6 @@
 import { join } from "node:path";
-import { cpuMs, rssMb } from "./children.js";
 import { quantile, runH2load } from "./h2load.js";
+import { cpuMs, rssMb } from "./proc-stats.js";
 import type { Target } from "./targets.js";
 
 export interface MeasureOptions {

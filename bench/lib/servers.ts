@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
+import { type Child, type ProcessGroup, waitReady } from "../../scripts/process-group.js";
 import type { ProductDatabaseConfig } from "../../services/product/src/db/connection.js";
-import { type Child, type ProcessGroup, waitReady } from "./children.js";
 
 /** A started server: its process and the base URL it answers on. */
 export interface Server {

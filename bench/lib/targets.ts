@@ -5,7 +5,7 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { AddItemRequestSchema, BasketService } from "../../gen/shop/basket/v1/basket_pb.js";
 import { GetProductRequestSchema, ProductService } from "../../gen/shop/product/v1/product_pb.js";
-import type { Child } from "./children.js";
+import type { Child } from "../../scripts/process-group.js";
 import { grpcFrame } from "./fixture.js";
 import type { LoadSpec } from "./h2load.js";
 import type { Server, Servers } from "./servers.js";

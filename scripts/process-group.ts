@@ -3,21 +3,25 @@ import { closeSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 
-/** A server process the bench started; its stdout and stderr go to files in the run folder. */
+/** A server process of the group; with a log folder, its stdout and stderr go to files there. */
 export interface Child {
   readonly name: string;
   readonly process: ChildProcess;
   readonly pid: number;
-  readonly stderrFile: string;
+  readonly stderrFile: string | undefined;
   /** `performance.now()` at spawn, to place a measured window inside the process's profile. */
   readonly startedAt: number;
 }
 
 /**
- * Every process the bench starts, so that all of them stop on success, on failure and on
- * Ctrl-C. `process.on("exit")` is the last resort: it SIGKILLs whatever is still alive.
+ * Every server process a supervisor (`npm start`, the bench) starts, so that all of them stop on
+ * success, on failure and on Ctrl-C. Each child runs in its own process group: Ctrl-C reaches
+ * only the supervisor, which stops each child once (a second signal would make a service exit
+ * without draining). `process.on("exit")` is the last resort: it SIGKILLs whatever is still alive.
+ * With `logDir`, a child's stdout and stderr go to `<name>.log` and `<name>.err` there; without,
+ * to the supervisor's own.
  */
-export function createProcessGroup(runDir: string) {
+export function createProcessGroup(logDir?: string) {
   const children: Child[] = [];
   const alive = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
   process.on("exit", () => {
@@ -25,17 +29,23 @@ export function createProcessGroup(runDir: string) {
   });
 
   return {
-    /** Starts `node [nodeArgs] script` with `env`; stdout to `<name>.log`, stderr to `<name>.err`. */
-    start(name: string, script: string, env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Child {
-      const stdout = openSync(join(runDir, `${name}.log`), "w");
-      const stderrFile = join(runDir, `${name}.err`);
-      const stderr = openSync(stderrFile, "w");
+    /** Starts `node [nodeArgs] script` with `env` added to this process's environment. */
+    start(
+      name: string,
+      script: string,
+      env: NodeJS.ProcessEnv,
+      nodeArgs: readonly string[] = [],
+    ): Child {
+      const stderrFile = logDir && join(logDir, `${name}.err`);
+      const stdout = logDir ? openSync(join(logDir, `${name}.log`), "w") : "inherit";
+      const stderr = stderrFile ? openSync(stderrFile, "w") : "inherit";
       const child = spawn(process.execPath, [...nodeArgs, script], {
         env: { ...process.env, ...env },
         stdio: ["ignore", stdout, stderr],
+        detached: true,
       });
-      closeSync(stdout);
-      closeSync(stderr);
+      if (typeof stdout === "number") closeSync(stdout);
+      if (typeof stderr === "number") closeSync(stderr);
       if (child.pid === undefined) throw new Error(`${name} did not start`);
       const started = {
         name,
@@ -71,7 +81,8 @@ export async function waitReady(child: Child, url: string, timeoutMs = 20_000): 
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.process.exitCode !== null || child.process.signalCode !== null) {
-      throw new Error(`${child.name} exited before it was ready:\n${tail(child.stderrFile)}`);
+      const stderr = child.stderrFile ? `:\n${tail(child.stderrFile)}` : "";
+      throw new Error(`${child.name} exited before it was ready${stderr}`);
     }
     const ok = await fetch(url).then(
       (res) => res.body?.cancel().then(() => res.ok) ?? res.ok,
@@ -88,38 +99,5 @@ function tail(file: string, lines = 20): string {
     return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
   } catch {
     return "(no stderr)";
-  }
-}
-
-/** Peak resident set size since the process started (VmHWM), in MB; NaN once it is gone. */
-export function peakRssMb(pid: number): number {
-  return statusMb(pid, "VmHWM");
-}
-
-/** Resident set size now (VmRSS), in MB; NaN once the process is gone. */
-export function rssMb(pid: number): number {
-  return statusMb(pid, "VmRSS");
-}
-
-function statusMb(pid: number, field: "VmHWM" | "VmRSS"): number {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const kb = new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(status)?.[1];
-    return kb === undefined ? Number.NaN : Number(kb) / 1024;
-  } catch {
-    return Number.NaN;
-  }
-}
-
-/** CPU time (user + system) the process has used so far, in milliseconds. */
-export function cpuMs(pid: number): number {
-  try {
-    // The command name (field 2) may hold spaces; the fields after its ")" are fixed.
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // utime and stime are fields 14 and 15 of stat, 12 and 13 after the command; in clock ticks.
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return Number.NaN;
   }
 }
