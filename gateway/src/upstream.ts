@@ -70,9 +70,9 @@ export function createGrpcUpstream(
 }
 
 /**
- * A failure of the connection itself (refused, reset, unresolvable) surfaces with the node error,
- * upstream address included, as its cause; Connect may even call a reset `aborted`. Clients get
- * a plain 503 instead; the original stays attached as the cause for the log.
+ * A failure of the connection itself (refused, reset, unresolvable, closed) surfaces with the
+ * node error, upstream address included, as its cause. Clients get a plain 503 naming the service
+ * instead; the original stays attached as the cause for the log.
  */
 function connectionFailure(error: unknown, name: string): ConnectError | undefined {
   if (!(error instanceof ConnectError)) return undefined;
