@@ -5,6 +5,8 @@ import { defineConfig } from "vitest/config";
  * starts them). Tests use their own databases so they never touch the data of `npm start`.
  */
 export default defineConfig({
+  // `#shared/…` and `#gen/…` (package.json "imports") resolve to the TypeScript sources here.
+  ssr: { resolve: { conditions: ["source"] } },
   test: {
     include: ["services/**/*.test.ts", "gateway/**/*.test.ts", "bench/**/*.test.ts"],
     testTimeout: 30_000,

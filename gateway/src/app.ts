@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Code } from "@connectrpc/connect";
-import type { Logger } from "../../services/shared/src/logger.js";
-import type { Metrics } from "../../services/shared/src/metrics.js";
+import type { Logger } from "#shared/logger";
+import type { Metrics } from "#shared/metrics";
 import { readJsonBody } from "./body.js";
 import { HttpError, quote } from "./errors.js";
 import { createResponder, type Exchange, type Responder } from "./exchange.js";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { logLevel, port, positiveInt, serviceUrls } from "../../services/shared/src/config.js";
+import { logLevel, port, positiveInt, serviceUrls } from "#shared/config";
 
 /** A comma-separated list of ports, or "none". */
 const portList = (fallback: string) =>

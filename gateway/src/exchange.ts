@@ -1,7 +1,7 @@
 import type { ServerResponse } from "node:http";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Logger } from "../../services/shared/src/logger.js";
-import type { Metrics } from "../../services/shared/src/metrics.js";
+import type { Logger } from "#shared/logger";
+import type { Metrics } from "#shared/metrics";
 import { errorJson, HttpError, httpStatusOf } from "./errors.js";
 
 /** One request in flight, as much as the reply, the access log and the metrics need. */

@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
-import { loadConfig } from "../../services/shared/src/config.js";
-import { createLogger } from "../../services/shared/src/logger.js";
-import { createMetrics } from "../../services/shared/src/metrics.js";
+import { loadConfig } from "#shared/config";
+import { createLogger } from "#shared/logger";
+import { createMetrics } from "#shared/metrics";
 import { createGateway } from "./app.js";
 import { answerClientError } from "./client-error.js";
 import { gatewayConfig } from "./config.js";

@@ -4,8 +4,8 @@ import {
   type DescService,
   getOption,
 } from "@bufbuild/protobuf";
-import { http } from "../../gen/google/api/annotations_pb.js";
-import type { HttpRule } from "../../gen/google/api/http_pb.js";
+import { http } from "#gen/google/api/annotations_pb";
+import type { HttpRule } from "#gen/google/api/http_pb";
 import { type PathTemplate, parsePathTemplate } from "./path-template.js";
 
 /** Which upstream (by name) serves a service's RPCs; the only hand-written part of routing. */

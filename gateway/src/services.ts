@@ -1,5 +1,5 @@
-import { BasketService } from "../../gen/shop/basket/v1/basket_pb.js";
-import { ProductService } from "../../gen/shop/product/v1/product_pb.js";
+import { BasketService } from "#gen/shop/basket/v1/basket_pb";
+import { ProductService } from "#gen/shop/product/v1/product_pb";
 import type { ServiceBinding } from "./routes.js";
 
 /** The upstreams the gateway talks to, by the name their configuration uses. */

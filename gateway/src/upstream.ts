@@ -1,6 +1,6 @@
 import type { DescMethodUnary, Message } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Transport } from "@connectrpc/connect";
-import { createServiceTransport } from "../../services/shared/src/rpc/client.js";
+import { createServiceTransport } from "#shared/rpc/client";
 
 /**
  * Calls unary RPCs on one upstream service. This is the seam where a leaner client than

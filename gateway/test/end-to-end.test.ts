@@ -4,14 +4,14 @@ import type { AddressInfo } from "node:net";
 import type { Redis } from "ioredis";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createMetrics } from "#shared/metrics";
+import { createServiceTransport } from "#shared/rpc/client";
+import { startTestServer } from "#shared/testing/service-harness";
 import { createBasketApp } from "../../services/basket/src/app.js";
 import { connectRedis } from "../../services/basket/src/redis/connection.js";
 import { createProductApp } from "../../services/product/src/app.js";
 import type { ProductSql } from "../../services/product/src/db/connection.js";
 import { openTestDatabase } from "../../services/product/test/support/database.js";
-import { createMetrics } from "../../services/shared/src/metrics.js";
-import { createServiceTransport } from "../../services/shared/src/rpc/client.js";
-import { startTestServer } from "../../services/shared/src/testing/service-harness.js";
 import { createGateway } from "../src/app.js";
 import { createGrpcUpstream } from "../src/upstream.js";
 

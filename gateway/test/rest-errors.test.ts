@@ -1,7 +1,7 @@
 import { createRouterTransport } from "@connectrpc/connect";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ProductService } from "../../gen/shop/product/v1/product_pb.js";
-import { balanceTransports } from "../../services/shared/src/rpc/client.js";
+import { ProductService } from "#gen/shop/product/v1/product_pb";
+import { balanceTransports } from "#shared/rpc/client";
 import { createGrpcUpstream, createTransportUpstream } from "../src/upstream.js";
 import { send, startGateway, type TestGateway } from "./support/harness.js";
 

@@ -2,12 +2,12 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { GetBasketResponseSchema } from "../../gen/shop/basket/v1/basket_pb.js";
+import { GetBasketResponseSchema } from "#gen/shop/basket/v1/basket_pb";
 import {
   GetProductResponseSchema,
   ListProductsResponseSchema,
   ProductSchema,
-} from "../../gen/shop/product/v1/product_pb.js";
+} from "#gen/shop/product/v1/product_pb";
 import { deriveRoutes } from "../src/routes.js";
 import { serviceBindings } from "../src/services.js";
 import { compileTranscoder, type Transcoder } from "../src/transcode.js";

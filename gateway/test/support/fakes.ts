@@ -6,12 +6,8 @@ import {
   BasketItemSchema,
   BasketSchema,
   type BasketService,
-} from "../../../gen/shop/basket/v1/basket_pb.js";
-import {
-  type Product,
-  ProductSchema,
-  type ProductService,
-} from "../../../gen/shop/product/v1/product_pb.js";
+} from "#gen/shop/basket/v1/basket_pb";
+import { type Product, ProductSchema, type ProductService } from "#gen/shop/product/v1/product_pb";
 
 /** One RPC as an in-memory fake saw it. */
 export interface Call {

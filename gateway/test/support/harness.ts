@@ -2,9 +2,9 @@ import { createServer, request as httpRequest, type IncomingHttpHeaders } from "
 import type { AddressInfo } from "node:net";
 import { createRouterTransport } from "@connectrpc/connect";
 import { pino } from "pino";
-import { BasketService } from "../../../gen/shop/basket/v1/basket_pb.js";
-import { ProductService } from "../../../gen/shop/product/v1/product_pb.js";
-import { createMetrics } from "../../../services/shared/src/metrics.js";
+import { BasketService } from "#gen/shop/basket/v1/basket_pb";
+import { ProductService } from "#gen/shop/product/v1/product_pb";
+import { createMetrics } from "#shared/metrics";
 import { createGateway, type GatewayOptions } from "../../src/app.js";
 import { answerClientError } from "../../src/client-error.js";
 import { createTransportUpstream, type Upstream } from "../../src/upstream.js";

@@ -11,8 +11,8 @@ import {
   FileDescriptorProtoSchema,
   MethodOptionsSchema,
 } from "@bufbuild/protobuf/wkt";
-import { http } from "../../../gen/google/api/annotations_pb.js";
-import { type HttpRule, HttpRuleSchema } from "../../../gen/google/api/http_pb.js";
+import { http } from "#gen/google/api/annotations_pb";
+import { type HttpRule, HttpRuleSchema } from "#gen/google/api/http_pb";
 
 /** An HttpRule from its fields. */
 export const rule = (init: MessageInitShape<typeof HttpRuleSchema>): HttpRule =>

@@ -1,7 +1,7 @@
 import type { Transport } from "@connectrpc/connect";
 import type { Redis } from "ioredis";
-import { BasketService } from "../../../gen/shop/basket/v1/basket_pb.js";
-import { bindService, type ServiceBinding } from "../../shared/src/server/service-server.js";
+import { BasketService } from "#gen/shop/basket/v1/basket_pb";
+import { bindService, type ServiceBinding } from "#shared/server/service-server";
 import { createProductCatalog } from "./clients/product-catalog.js";
 import { createBasketRepository } from "./redis/basket-repository.js";
 import { createBasketService } from "./rpc/basket-service.js";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { logLevel, port, positiveInt, serviceUrls } from "../../shared/src/config.js";
+import { logLevel, port, positiveInt, serviceUrls } from "#shared/config";
 
 /** The basket service's environment (SPEC §2); names kept from the original design. */
 export const basketConfigShape = {

@@ -1,9 +1,9 @@
-import { loadConfig } from "../../shared/src/config.js";
-import { createLogger } from "../../shared/src/logger.js";
-import { createMetrics } from "../../shared/src/metrics.js";
-import { createServiceTransport } from "../../shared/src/rpc/client.js";
-import { startServiceServer } from "../../shared/src/server/service-server.js";
-import { onShutdownSignal } from "../../shared/src/shutdown.js";
+import { loadConfig } from "#shared/config";
+import { createLogger } from "#shared/logger";
+import { createMetrics } from "#shared/metrics";
+import { createServiceTransport } from "#shared/rpc/client";
+import { startServiceServer } from "#shared/server/service-server";
+import { onShutdownSignal } from "#shared/shutdown";
 import { createBasketApp } from "./app.js";
 import { basketConfigShape } from "./config.js";
 import { connectRedis } from "./redis/connection.js";

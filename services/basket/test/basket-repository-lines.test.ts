@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { FailedPrecondition, NotFound } from "../../shared/src/errors.js";
-import { formatMoney } from "../../shared/src/money.js";
+import { FailedPrecondition, NotFound } from "#shared/errors";
+import { formatMoney } from "#shared/money";
 import { line, redisFixture } from "./redis-fixture.js";
 
 const fx = redisFixture();

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { FailedPrecondition } from "../../shared/src/errors.js";
-import { formatMoney } from "../../shared/src/money.js";
+import { FailedPrecondition } from "#shared/errors";
+import { formatMoney } from "#shared/money";
 import type { Basket } from "../src/domain/basket.js";
 import { line, redisFixture } from "./redis-fixture.js";
 

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
-import { FailedPrecondition, NotFound } from "../../shared/src/errors.js";
-import { formatMoney } from "../../shared/src/money.js";
+import { FailedPrecondition, NotFound } from "#shared/errors";
+import { formatMoney } from "#shared/money";
 import { createBasketRepository } from "../src/redis/basket-repository.js";
 import { basketKeys } from "../src/redis/basket-state.js";
 import { line, redisFixture } from "./redis-fixture.js";

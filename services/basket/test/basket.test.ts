@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { FailedPrecondition, InvalidArgument } from "../../shared/src/errors.js";
-import { type Cents, formatMoney, parseMoney } from "../../shared/src/money.js";
+import { FailedPrecondition, InvalidArgument } from "#shared/errors";
+import { type Cents, formatMoney, parseMoney } from "#shared/money";
 import {
   assembleBasket,
   assertLineQuantity,

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { DependencyUnavailable } from "../../shared/src/errors.js";
+import { DependencyUnavailable } from "#shared/errors";
 import { parseUserId } from "../src/domain/basket.js";
 import { createBasketRepository } from "../src/redis/basket-repository.js";
 import { runScript, type Script } from "../src/redis/basket-scripts.js";

@@ -1,7 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type GrpcJsClient, loadGrpcJsClient } from "../../shared/src/testing/grpc-js-client.js";
-import { startTestServer } from "../../shared/src/testing/service-harness.js";
+import { type GrpcJsClient, loadGrpcJsClient } from "#shared/testing/grpc-js-client";
+import { startTestServer } from "#shared/testing/service-harness";
 import { createBasketApp } from "../src/app.js";
 import { redisFixture, TTL_SECONDS } from "./redis-fixture.js";
 import { fakeProductService } from "./support/fake-products.js";

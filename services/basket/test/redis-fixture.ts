@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
-import { type Cents, parseMoney } from "../../shared/src/money.js";
+import { type Cents, parseMoney } from "#shared/money";
 import { parseUserId, type UserId } from "../src/domain/basket.js";
 import { createBasketRepository, type NewLine } from "../src/redis/basket-repository.js";
 import { basketKeys } from "../src/redis/basket-state.js";

@@ -1,5 +1,5 @@
-import { ProductService } from "../../../gen/shop/product/v1/product_pb.js";
-import { bindService, type ServiceBinding } from "../../shared/src/server/service-server.js";
+import { ProductService } from "#gen/shop/product/v1/product_pb";
+import { bindService, type ServiceBinding } from "#shared/server/service-server";
 import type { ProductSql } from "./db/connection.js";
 import { checkDatabase, createProductRepository } from "./db/product-repository.js";
 import { createProductService } from "./rpc/product-service.js";

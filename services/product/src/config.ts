@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { logLevel, port, positiveInt } from "../../shared/src/config.js";
+import { logLevel, port, positiveInt } from "#shared/config";
 
 /** The product service's environment (SPEC §2); names kept from the original design. */
 export const productConfigShape = {

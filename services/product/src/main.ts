@@ -1,8 +1,8 @@
-import { loadConfig } from "../../shared/src/config.js";
-import { createLogger } from "../../shared/src/logger.js";
-import { createMetrics } from "../../shared/src/metrics.js";
-import { startServiceServer } from "../../shared/src/server/service-server.js";
-import { onShutdownSignal } from "../../shared/src/shutdown.js";
+import { loadConfig } from "#shared/config";
+import { createLogger } from "#shared/logger";
+import { createMetrics } from "#shared/metrics";
+import { startServiceServer } from "#shared/server/service-server";
+import { onShutdownSignal } from "#shared/shutdown";
 import { createProductApp } from "./app.js";
 import { productConfigShape } from "./config.js";
 import { connectProductDatabase } from "./db/connection.js";

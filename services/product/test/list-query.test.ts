@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { InvalidArgument } from "../../shared/src/errors.js";
+import { InvalidArgument } from "#shared/errors";
 import {
   encodePageToken,
   type ListProductsInput,

@@ -1,7 +1,7 @@
 import { randomInt, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InvalidArgument, NotFound } from "../../shared/src/errors.js";
-import { formatMoney } from "../../shared/src/money.js";
+import { InvalidArgument, NotFound } from "#shared/errors";
+import { formatMoney } from "#shared/money";
 import { connectProductDatabase, type ProductSql } from "../src/db/connection.js";
 import { findMigrationsFolder, migrateProductDatabase } from "../src/db/migrate.js";
 import {

@@ -6,10 +6,10 @@ import {
   createGrpcWebTransport,
 } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Health, HealthCheckResponse_ServingStatus } from "../../../gen/health/v1/health_pb.js";
-import { ProductService } from "../../../gen/shop/product/v1/product_pb.js";
-import { codeOf } from "../../shared/src/testing/code-of.js";
-import { startTestServer } from "../../shared/src/testing/service-harness.js";
+import { Health, HealthCheckResponse_ServingStatus } from "#gen/health/v1/health_pb";
+import { ProductService } from "#gen/shop/product/v1/product_pb";
+import { codeOf } from "#shared/testing/code-of";
+import { startTestServer } from "#shared/testing/service-harness";
 import { createProductApp } from "../src/app.js";
 import type { ProductSql } from "../src/db/connection.js";
 import { openTestDatabase } from "./support/database.js";

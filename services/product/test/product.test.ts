@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { InvalidArgument } from "../../shared/src/errors.js";
-import { formatMoney } from "../../shared/src/money.js";
+import { InvalidArgument } from "#shared/errors";
+import { formatMoney } from "#shared/money";
 import {
   type NewProductInput,
   validateNewProduct,

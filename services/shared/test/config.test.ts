@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { ConfigError, parseConfig, port, serviceUrls } from "../src/config.js";
+import { ConfigError, parseConfig, port, serviceUrls } from "#shared/config";
 
 const shape = {
   GRPC_PORT: port(50050),
@@ -44,7 +44,7 @@ describe("configuration", () => {
     const main = fileURLToPath(new URL("../../product/src/main.ts", import.meta.url));
     const tsx = fileURLToPath(new URL("../../../node_modules/.bin/tsx", import.meta.url));
     const run = promisify(execFile);
-    const failure = await run(tsx, [main], {
+    const failure = await run(tsx, ["--conditions=source", main], {
       env: { PATH: process.env.PATH, DB_USER: "shop", DB_PORT: "five" },
     }).catch((error: { code: number; stderr: string }) => error);
     expect(failure).toMatchObject({ code: 1 });

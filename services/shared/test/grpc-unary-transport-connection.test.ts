@@ -14,11 +14,11 @@ import {
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { Health, HealthCheckResponse_ServingStatus } from "../../../gen/health/v1/health_pb.js";
-import { type GetProductRequest, ProductService } from "../../../gen/shop/product/v1/product_pb.js";
-import { createMetrics } from "../src/metrics.js";
-import { createGrpcUnaryTransport } from "../src/rpc/grpc-unary-transport.js";
-import { bindService, startServiceServer } from "../src/server/service-server.js";
+import { Health, HealthCheckResponse_ServingStatus } from "#gen/health/v1/health_pb";
+import { type GetProductRequest, ProductService } from "#gen/shop/product/v1/product_pb";
+import { createMetrics } from "#shared/metrics";
+import { createGrpcUnaryTransport } from "#shared/rpc/grpc-unary-transport";
+import { bindService, startServiceServer } from "#shared/server/service-server";
 import { startTcpProxy } from "./support/tcp-proxy.js";
 
 /** GetProduct that waits `id` ms, and names the product after the x-via request header. */

@@ -16,8 +16,8 @@ import {
   GetProductResponseSchema,
   ProductSchema,
   ProductService,
-} from "../../../gen/shop/product/v1/product_pb.js";
-import { createGrpcUnaryTransport } from "../src/rpc/grpc-unary-transport.js";
+} from "#gen/shop/product/v1/product_pb";
+import { createGrpcUnaryTransport } from "#shared/rpc/grpc-unary-transport";
 
 const GRPC = { ":status": 200, "content-type": "application/grpc" };
 const OK = { "grpc-status": "0" };

@@ -18,11 +18,11 @@ import {
   type GetProductRequest,
   ProductSchema,
   ProductService,
-} from "../../../gen/shop/product/v1/product_pb.js";
-import { InvalidArgument, NotFound } from "../src/errors.js";
-import { createGrpcUnaryTransport } from "../src/rpc/grpc-unary-transport.js";
-import { bindService } from "../src/server/service-server.js";
-import { startTestServer } from "../src/testing/service-harness.js";
+} from "#gen/shop/product/v1/product_pb";
+import { InvalidArgument, NotFound } from "#shared/errors";
+import { createGrpcUnaryTransport } from "#shared/rpc/grpc-unary-transport";
+import { bindService } from "#shared/server/service-server";
+import { startTestServer } from "#shared/testing/service-harness";
 import { startTcpProxy } from "./support/tcp-proxy.js";
 
 /**

@@ -17,14 +17,10 @@ import {
   GetProductRequestSchema,
   ProductSchema,
   ProductService,
-} from "../../../gen/shop/product/v1/product_pb.js";
-import { NotFound } from "../src/errors.js";
-import { createMetrics } from "../src/metrics.js";
-import {
-  bindService,
-  type ServiceServer,
-  startServiceServer,
-} from "../src/server/service-server.js";
+} from "#gen/shop/product/v1/product_pb";
+import { NotFound } from "#shared/errors";
+import { createMetrics } from "#shared/metrics";
+import { bindService, type ServiceServer, startServiceServer } from "#shared/server/service-server";
 
 const PATH = "/shop.product.v1.ProductService/GetProduct";
 const GRPC = { "content-type": "application/grpc", te: "trailers", "x-request-id": "req-1" };

@@ -2,10 +2,10 @@ import { setTimeout as delay } from "node:timers/promises";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { describe, expect, it } from "vitest";
-import { type GetProductRequest, ProductService } from "../../../gen/shop/product/v1/product_pb.js";
-import { InvalidArgument, NotFound } from "../src/errors.js";
-import { bindService } from "../src/server/service-server.js";
-import { startTestServer } from "../src/testing/service-harness.js";
+import { type GetProductRequest, ProductService } from "#gen/shop/product/v1/product_pb";
+import { InvalidArgument, NotFound } from "#shared/errors";
+import { bindService } from "#shared/server/service-server";
+import { startTestServer } from "#shared/testing/service-harness";
 
 /** A ProductService whose GetProduct takes `id` milliseconds, or fails for special ids. */
 function slowProducts() {

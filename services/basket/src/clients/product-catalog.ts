@@ -1,7 +1,7 @@
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
-import { ProductService } from "../../../../gen/shop/product/v1/product_pb.js";
-import { DependencyTimeout, DependencyUnavailable, NotFound } from "../../../shared/src/errors.js";
-import { type Cents, parseMoney } from "../../../shared/src/money.js";
+import { ProductService } from "#gen/shop/product/v1/product_pb";
+import { DependencyTimeout, DependencyUnavailable, NotFound } from "#shared/errors";
+import { type Cents, parseMoney } from "#shared/money";
 
 /** What the basket needs to know of a product when a line is added or changed. */
 export interface ProductSnapshot {

@@ -1,5 +1,5 @@
-import { FailedPrecondition, InvalidArgument } from "../../../shared/src/errors.js";
-import { type Cents, multiplyMoney, sumMoney } from "../../../shared/src/money.js";
+import { FailedPrecondition, InvalidArgument } from "#shared/errors";
+import { type Cents, multiplyMoney, sumMoney } from "#shared/money";
 
 /** The most of one product a single request may add, and a single line may hold. */
 export const MAX_QUANTITY = 999;

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
-import { NotFound } from "../../../shared/src/errors.js";
-import type { Cents } from "../../../shared/src/money.js";
+import { NotFound } from "#shared/errors";
+import type { Cents } from "#shared/money";
 import { assertLineQuantity, type Basket, lineLimit, type UserId } from "../domain/basket.js";
 import { runScript, type Script, scripts } from "./basket-scripts.js";
 import { basketKeys, decodeReply, encodeNewLine, type ScriptOutcome } from "./basket-state.js";

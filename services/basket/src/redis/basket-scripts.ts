@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
-import { DependencyTimeout, DependencyUnavailable } from "../../../shared/src/errors.js";
+import { DependencyTimeout, DependencyUnavailable } from "#shared/errors";
 
 /**
  * The basket's Lua scripts. Each one is a whole operation — check, write, `updated_at`, TTL

@@ -1,4 +1,4 @@
-import type { Cents } from "../../../shared/src/money.js";
+import type { Cents } from "#shared/money";
 import { assembleBasket, type Basket, type StoredItem, type UserId } from "../domain/basket.js";
 
 /**

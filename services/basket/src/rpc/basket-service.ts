@@ -1,5 +1,5 @@
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import type { BasketService } from "../../../../gen/shop/basket/v1/basket_pb.js";
+import type { BasketService } from "#gen/shop/basket/v1/basket_pb";
 import type { ProductCatalog } from "../clients/product-catalog.js";
 import { parseProductId, parseQuantity, parseUserId } from "../domain/basket.js";
 import type { BasketRepository } from "../redis/basket-repository.js";

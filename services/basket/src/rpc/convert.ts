@@ -1,10 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import {
-  type Basket as BasketMessage,
-  BasketSchema,
-} from "../../../../gen/shop/basket/v1/basket_pb.js";
-import { formatMoney } from "../../../shared/src/money.js";
+import { type Basket as BasketMessage, BasketSchema } from "#gen/shop/basket/v1/basket_pb";
+import { formatMoney } from "#shared/money";
 import type { Basket } from "../domain/basket.js";
 
 /** The wire form of a basket: money as decimal strings, times as Timestamps. */

@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createRouterTransport, type Transport } from "@connectrpc/connect";
-import { ProductSchema, ProductService } from "../../../../gen/shop/product/v1/product_pb.js";
+import { ProductSchema, ProductService } from "#gen/shop/product/v1/product_pb";
 
 export interface FakeProduct {
   name: string;

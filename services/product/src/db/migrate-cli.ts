@@ -5,7 +5,7 @@
  * prints one line and exits 1.
  */
 import { z } from "zod";
-import { parseConfig, port } from "../../../shared/src/config.js";
+import { parseConfig, port } from "#shared/config";
 import { migrateProductDatabase } from "./migrate.js";
 
 const databaseShape = {

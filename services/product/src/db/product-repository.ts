@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gte, ilike, lte, ne, or, type SQL, sql } from "drizzle-orm";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
-import { NotFound } from "../../../shared/src/errors.js";
-import { formatMoney, parseMoney } from "../../../shared/src/money.js";
+import { NotFound } from "#shared/errors";
+import { formatMoney, parseMoney } from "#shared/money";
 import {
   encodePageToken,
   type ListProductsQuery,

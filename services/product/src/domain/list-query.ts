@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { InvalidArgument } from "../../../shared/src/errors.js";
-import { type Cents, formatMoney, parseMoney } from "../../../shared/src/money.js";
+import { InvalidArgument } from "#shared/errors";
+import { type Cents, formatMoney, parseMoney } from "#shared/money";
 import { MAX_STOCK_QUANTITY, validText } from "./product.js";
 
 /** The orders a product list can have; each ends with `id` as the tie-breaker. */

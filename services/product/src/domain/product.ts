@@ -1,5 +1,5 @@
-import { InvalidArgument } from "../../../shared/src/errors.js";
-import { type Cents, parseMoney } from "../../../shared/src/money.js";
+import { InvalidArgument } from "#shared/errors";
+import { type Cents, parseMoney } from "#shared/money";
 
 /** A catalogue entry as the service works with it: exact money, exact 64-bit id. */
 export type Product = {

@@ -5,9 +5,9 @@ import {
   CategorySchema,
   type Product as ProductMessage,
   ProductSchema,
-} from "../../../../gen/shop/product/v1/product_pb.js";
-import { InvalidArgument } from "../../../shared/src/errors.js";
-import { formatMoney } from "../../../shared/src/money.js";
+} from "#gen/shop/product/v1/product_pb";
+import { InvalidArgument } from "#shared/errors";
+import { formatMoney } from "#shared/money";
 import type { CategoryCount } from "../db/product-repository.js";
 import type { Product } from "../domain/product.js";
 

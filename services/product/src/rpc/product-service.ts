@@ -1,5 +1,5 @@
 import type { ServiceImpl } from "@connectrpc/connect";
-import type { ProductService } from "../../../../gen/shop/product/v1/product_pb.js";
+import type { ProductService } from "#gen/shop/product/v1/product_pb";
 import type { ProductRepository } from "../db/product-repository.js";
 import { parseListProductsQuery } from "../domain/list-query.js";
 import { validateNewProduct, validateProductChanges } from "../domain/product.js";

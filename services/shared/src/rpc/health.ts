@@ -1,9 +1,6 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
-import {
-  type Health,
-  HealthCheckResponse_ServingStatus as Status,
-} from "../../../../gen/health/v1/health_pb.js";
+import { type Health, HealthCheckResponse_ServingStatus as Status } from "#gen/health/v1/health_pb";
 
 /** How often Watch re-checks readiness for a change to report. */
 const WATCH_INTERVAL_MS = 1000;

@@ -9,7 +9,7 @@ import {
   type ServerReflection,
   type ServerReflectionRequest,
   type ServerReflectionResponse,
-} from "../../../../gen/grpc/reflection/v1/reflection_pb.js";
+} from "#gen/grpc/reflection/v1/reflection_pb";
 
 type Answer = ServerReflectionResponse["messageResponse"];
 

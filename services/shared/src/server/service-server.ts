@@ -6,8 +6,8 @@ import {
   type ServiceImplSpec,
 } from "@connectrpc/connect";
 import { compressionBrotli, compressionGzip, connectNodeAdapter } from "@connectrpc/connect-node";
-import { ServerReflection } from "../../../../gen/grpc/reflection/v1/reflection_pb.js";
-import { Health } from "../../../../gen/health/v1/health_pb.js";
+import { ServerReflection } from "#gen/grpc/reflection/v1/reflection_pb";
+import { Health } from "#gen/health/v1/health_pb";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import { errorInterceptor } from "../rpc/errors.js";
