@@ -4,7 +4,16 @@ import { NotFound } from "#shared/errors";
 import type { Cents } from "#shared/money";
 import { assertLineQuantity, type Basket, lineLimit, type UserId } from "../domain/basket.js";
 import { runScript, type Script, scripts } from "./basket-scripts.js";
-import { basketKeys, decodeReply, encodeNewLine, type ScriptOutcome } from "./basket-state.js";
+import {
+  basketKeys,
+  decodeReply,
+  encodeNewLine,
+  eventMarkerKey,
+  type ScriptOutcome,
+} from "./basket-state.js";
+
+/** How long an applied event is remembered: far longer than any redelivery takes. */
+const EVENT_MARKER_TTL_SECONDS = 7 * 24 * 60 * 60;
 
 /** A product line to add, with the name, unit price and category captured from the catalogue. */
 export interface NewLine {
@@ -33,8 +42,16 @@ export function createBasketRepository(redis: Redis, options: { ttlSeconds: numb
   if (!Number.isInteger(ttl) || ttl < 1) {
     throw new RangeError(`ttlSeconds must be a positive integer, got ${ttl}`);
   }
-  const run = async (userId: UserId, script: Script, args: (string | number)[]) =>
-    decodeReply(userId, await runScript(redis, script, basketKeys(userId), args));
+  const run = async (
+    userId: UserId,
+    script: Script,
+    args: (string | number)[],
+    extraKeys: string[] = [],
+  ) =>
+    decodeReply(
+      userId,
+      await runScript(redis, script, [...basketKeys(userId), ...extraKeys], args),
+    );
 
   return {
     /** The user's basket; NotFound("basket") when there is none. */
@@ -91,6 +108,23 @@ export function createBasketRepository(redis: Redis, options: { ttlSeconds: numb
     /** Removes every line and keeps the empty basket; NotFound("basket") when there is none. */
     async clearItems(userId: UserId): Promise<Basket> {
       return settle(await run(userId, scripts.clearItems, [ttl, Date.now()]), userId);
+    },
+
+    /**
+     * Empties the basket for the event `eventId` (a BasketCleared), at most once per event: the
+     * event is recorded in the same script, so a redelivery is "duplicate" and changes nothing.
+     * "no_basket" when the user has none (the event still counts as applied).
+     */
+    async clearForEvent(
+      userId: UserId,
+      eventId: string,
+    ): Promise<"cleared" | "duplicate" | "no_basket"> {
+      const args = [ttl, Date.now(), EVENT_MARKER_TTL_SECONDS];
+      const marker = [eventMarkerKey(userId, eventId)];
+      const outcome = await run(userId, scripts.clearForEvent, args, marker);
+      if (outcome.status === "ok") return "cleared";
+      if (outcome.status === "duplicate" || outcome.status === "no_basket") return outcome.status;
+      throw new Error(`basket script answered "${outcome.status}" unexpectedly`);
     },
 
     /** Resolves when Redis answers; rejects otherwise. For the readiness check. */

@@ -9,8 +9,9 @@ import { DependencyTimeout, DependencyUnavailable } from "#shared/errors";
  * files because `tsc` would not copy those to `dist/`.
  *
  * Every script takes KEYS[1] = the basket hash (id, user_id, created_at, updated_at) and
- * KEYS[2] = the items hash (product id → line JSON). Replies start with a status word: `ok`
- * followed by the state, `deleted`, or `no_basket`, `no_item`, `over_limit` (followed by the
+ * KEYS[2] = the items hash (product id → line JSON); a script may take more keys after these
+ * two, all in the basket's hash slot. Replies start with a status word: `ok`
+ * followed by the state, `deleted`, or `no_basket`, `no_item`, `duplicate`, `over_limit` (followed by the
  * quantity the line would have held).
  * Ids and timestamps come in as arguments so scripts stay deterministic.
  */
@@ -109,6 +110,19 @@ bump(ARGV[2])
 touch(ARGV[1])
 return state()`;
 
+/**
+ * ARGV: ttl, now, marker ttl; KEYS[3] = the event's marker. Clears the lines once per event: the
+ * marker is written in the same script as the change, so a redelivered event changes nothing,
+ * also when the user has filled the basket again since.
+ */
+const CLEAR_FOR_EVENT = `
+if not redis.call('SET', KEYS[3], '1', 'NX', 'EX', ARGV[3]) then return {'duplicate'} end
+if not exists() then return {'no_basket'} end
+redis.call('DEL', items)
+bump(ARGV[2])
+touch(ARGV[1])
+return state()`;
+
 /** A Lua script with its SHA-1, so it is sent in full only when Redis has not cached it. */
 export interface Script {
   readonly lua: string;
@@ -129,6 +143,7 @@ export const scripts = {
   updateItem: script(UPDATE_ITEM),
   removeItem: script(REMOVE_ITEM),
   clearItems: script(CLEAR_ITEMS),
+  clearForEvent: script(CLEAR_FOR_EVENT),
 } as const;
 
 /**
@@ -139,7 +154,7 @@ export const scripts = {
 export async function runScript(
   redis: Redis,
   { lua, sha }: Script,
-  keys: readonly [string, string],
+  keys: readonly string[],
   args: readonly (string | number)[],
 ): Promise<unknown> {
   try {

@@ -7,6 +7,7 @@ import { assembleBasket, type Basket, type StoredItem, type UserId } from "../do
  * - `basket:{<user>}` — hash: id, user_id, created_at, updated_at (epoch ms).
  * - `basket:{<user>}:items` — hash: product id (decimal) → line JSON
  *   `{"id","name","price"(cents, string),"category","created_at"(epoch ms, string),"quantity"}`.
+ * - `basket:{<user>}:event:<event id>` — a marker that an event was applied (expires).
  *
  * `<user>` is the user id percent-encoded (encodeURIComponent), which is injective and never
  * contains `{`, `}` or `:`: no user id can reach another user's keys, and the braces make both
@@ -15,6 +16,11 @@ import { assembleBasket, type Basket, type StoredItem, type UserId } from "../do
 export function basketKeys(userId: UserId): [basket: string, items: string] {
   const tag = `basket:{${encodeURIComponent(userId)}}`;
   return [tag, `${tag}:items`];
+}
+
+/** The marker of an event applied to the user's basket; same hash slot as the basket. */
+export function eventMarkerKey(userId: UserId, eventId: string): string {
+  return `basket:{${encodeURIComponent(userId)}}:event:${encodeURIComponent(eventId)}`;
 }
 
 /** A new line as the add-item script stores it (quantity is set by the script). */
@@ -37,14 +43,20 @@ export function encodeNewLine(line: {
 /** The outcome of a script: the basket state, or why nothing was written. */
 export type ScriptOutcome =
   | { status: "ok"; basket: Basket }
-  | { status: "no_basket" | "no_item" | "deleted" }
+  | { status: "no_basket" | "no_item" | "deleted" | "duplicate" }
   | { status: "over_limit"; wanted: number };
 
 /** Decodes a script reply; throws on a shape no script produces. */
 export function decodeReply(userId: UserId, reply: unknown): ScriptOutcome {
   if (!Array.isArray(reply)) throw malformed(reply);
   const [status, ...rest] = reply;
-  if (status === "no_basket" || status === "no_item" || status === "deleted") return { status };
+  if (
+    status === "no_basket" ||
+    status === "no_item" ||
+    status === "deleted" ||
+    status === "duplicate"
+  )
+    return { status };
   if (status === "over_limit") return { status, wanted: Number(rest[0]) };
   if (status !== "ok") throw malformed(reply);
   const [id, createdAt, updatedAt, fields] = rest;
