@@ -107,7 +107,7 @@ async function handle(
   const { route } = transcoder;
   exchange.label = route.label;
   const body = route.body ? await readJsonBody(req, gateway.maxBodyBytes) : undefined;
-  const input = transcoder.decode(segments, query, body);
+  const input = transcoder.decode(segments, query, body, req.headers);
   const upstream = gateway.upstreams[route.upstream] as Upstream;
   const output = await upstream.call(route.rpc, input, exchange.requestId);
   gateway.responder.send(exchange, route.successStatus, transcoder.encode(output));

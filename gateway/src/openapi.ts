@@ -78,13 +78,19 @@ function operation(transcoder: Transcoder, schemas: SchemaSet, operationId: stri
     required: false,
     schema: schemas.field(param.path.at(-1) as DescField),
   }));
+  const headerParams = transcoder.headerParams.map((param) => ({
+    name: param.header.replace(/(^|-)[a-z]/g, (letter) => letter.toUpperCase()),
+    in: "header",
+    required: false,
+    schema: { type: "string" },
+  }));
   const body =
     route.body === "*" ? schemas.message(route.rpc.input) : bodyField && schemas.field(bodyField);
   const result = responseField ? schemas.field(responseField) : schemas.message(route.rpc.output);
   return {
     operationId,
     tags: [route.rpc.parent.name],
-    parameters: [...pathParams, ...queryParams],
+    parameters: [...pathParams, ...queryParams, ...headerParams],
     ...(body ? { requestBody: { content: { "application/json": { schema: body } } } } : {}),
     responses: {
       [String(route.successStatus)]: {

@@ -11,6 +11,7 @@ import {
 import { reflect } from "@bufbuild/protobuf/reflect";
 import { invalidArgument, quote } from "./errors.js";
 import { type FieldPath, protoName, resolveFieldPath, setAtPath } from "./field-path.js";
+import { applyHeaderParams, compileHeaderParams, type HeaderParam } from "./header-params.js";
 import type { Variable } from "./path-template.js";
 import { applyQuery, compileQuery, type QueryTable } from "./query.js";
 import type { Route } from "./routes.js";
@@ -32,11 +33,19 @@ export interface Transcoder {
   readonly query: QueryTable | undefined;
   readonly bodyField: DescField | undefined;
   readonly responseField: DescField | undefined;
+  /** Request headers that set a field (Idempotency-Key). */
+  readonly headerParams: readonly HeaderParam[];
   /**
-   * Builds the request: body first, then path variables (which win), then query parameters.
-   * `body` is the parsed JSON, or undefined when none was sent. Throws InvalidArgument.
+   * Builds the request: body first, then path variables (which win), then query parameters,
+   * then bound headers. `body` is the parsed JSON, or undefined when none was sent. Throws
+   * InvalidArgument.
    */
-  decode(segments: readonly string[], query: string, body: JsonValue | undefined): Message;
+  decode(
+    segments: readonly string[],
+    query: string,
+    body: JsonValue | undefined,
+    headers?: Readonly<Record<string, string | string[] | undefined>>,
+  ): Message;
   /** The response as proto JSON text, implicit fields included, `response_body` applied. */
   encode(output: Message): string;
 }
@@ -59,21 +68,24 @@ export function compileTranscoder(route: Route): Transcoder {
   if (bodyField) bound.add(bodyField.name);
   const query = route.body === "*" ? undefined : compileQuery(input, bound);
   const readBody = bodyReader(input, route.body, bodyField);
+  const headerParams = compileHeaderParams(input);
   return {
     route,
     pathParams,
     query,
     bodyField,
     responseField,
-    decode(segments, queryText, body) {
+    headerParams,
+    decode(segments, queryText, body, headers = {}) {
       const message = readBody(body);
-      if (pathParams.length === 0 && queryText === "") return message;
+      if (pathParams.length === 0 && queryText === "" && headerParams.length === 0) return message;
       const target = reflect(input, message);
       for (const param of pathParams) setAtPath(target, param.path, pathValue(param, segments));
       if (queryText !== "") {
         if (!query) throw invalidArgument(`${route.label} takes no query parameters`);
         applyQuery(target, query, queryText);
       }
+      applyHeaderParams(target, headerParams, headers);
       return message;
     },
     encode: encoder(output, responseField),
