@@ -1,8 +1,8 @@
 import { defineConfig } from "vitest/config";
 
 /**
- * The suite runs against the real stores of the machine (`scripts/ensure-stores.sh` starts
- * them). Tests use their own databases so they never touch the data of `npm start`, and each suite passes its
+ * The suite runs against the real stores of the machine (the global set-up starts them). Tests
+ * use their own databases so they never touch the data of `npm start`, and each suite passes its
  * store settings explicitly (scripts/dev-stores.ts: `PRODUCT_TEST_DB_NAME`, `TEST_REDIS_DB`, …):
  * nothing here sets the services' own `DB_*`, which differ between PostgreSQL and MariaDB services.
  */
@@ -11,6 +11,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ["source"] } },
   test: {
     include: ["services/**/*.test.ts", "gateway/**/*.test.ts", "bench/**/*.test.ts"],
+    globalSetup: ["scripts/vitest-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     env: { LOG_LEVEL: "silent" },
