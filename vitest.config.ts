@@ -1,26 +1,19 @@
 import { defineConfig } from "vitest/config";
 
 /**
- * The suite runs against the real PostgreSQL and Redis of the machine (`scripts/ensure-stores.sh`
- * starts them). Tests use their own databases so they never touch the data of `npm start`.
+ * The suite runs against the real stores of the machine (the global set-up starts them). Tests
+ * use their own databases so they never touch the data of `npm start`, and each suite passes its
+ * store settings explicitly (scripts/dev-stores.ts: `PRODUCT_TEST_DB_NAME`, `TEST_REDIS_DB`, …):
+ * nothing here sets the services' own `DB_*`, which differ between PostgreSQL and MariaDB services.
  */
 export default defineConfig({
-  // `#shared/…` and `#gen/…` (package.json "imports") resolve to the TypeScript sources here.
+  // `#shared/…`, `#gen/…`, `#services` (package.json "imports") resolve to the TypeScript sources.
   ssr: { resolve: { conditions: ["source"] } },
   test: {
     include: ["services/**/*.test.ts", "gateway/**/*.test.ts", "bench/**/*.test.ts"],
+    globalSetup: ["scripts/vitest-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    env: {
-      DB_HOST: process.env.DB_HOST ?? "127.0.0.1",
-      DB_PORT: process.env.DB_PORT ?? "5432",
-      DB_USER: process.env.DB_USER ?? "shop",
-      DB_PASSWORD: process.env.DB_PASSWORD ?? "shop",
-      DB_NAME: process.env.TEST_DB_NAME ?? "product_service_test",
-      REDIS_HOST: process.env.REDIS_HOST ?? "127.0.0.1",
-      REDIS_PORT: process.env.REDIS_PORT ?? "6379",
-      REDIS_DB: process.env.TEST_REDIS_DB ?? "15",
-      LOG_LEVEL: "silent",
-    },
+    env: { LOG_LEVEL: "silent" },
   },
 });

@@ -15,7 +15,7 @@ const sql = postgres({
   port: Number(env.DB_PORT ?? 5432),
   user: env.DB_USER ?? "shop",
   password: env.DB_PASSWORD ?? "",
-  database: env.DB_NAME ?? "product_bench",
+  database: env.DB_NAME ?? "product_service_bench",
   max: Number(env.DB_POOL_MAX ?? 10),
   prepare: true,
   onnotice: () => {},

@@ -4,12 +4,12 @@
  * with h2load on loopback, prints one table, and stops every process it started — also when it
  * fails or is interrupted. See bench/README.md.
  */
-import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { ensureStores, migrateLocalDatabases } from "../scripts/dev-stores.js";
 import { SERVICE_NODE_FLAGS } from "../scripts/node-flags.js";
 import { createProcessGroup } from "../scripts/process-group.js";
 import { benchDatabase, prepareCatalogue } from "./lib/fixture.js";
@@ -46,7 +46,8 @@ if (!haveH2load()) {
 
 const runDir = mkdtempSync(join(tmpdir(), "connect-shop-bench-"));
 log(`logs, h2load request logs and profiles go to ${runDir}`);
-execFileSync("bash", [join(root, "scripts/ensure-stores.sh")], { stdio: ["ignore", 2, 2] });
+ensureStores("bench");
+await migrateLocalDatabases("bench", log);
 const database = benchDatabase();
 const productId = await prepareCatalogue(database, log);
 log(
@@ -84,7 +85,7 @@ try {
     durationSeconds: Number(args.duration),
     log,
   });
-  const started = [servers.floor, servers.product, servers.basket, servers.gateway];
+  const started = [servers.floor, ...Object.values(servers.services), servers.gateway];
   const rss = new Map(
     started.flatMap((server) => (server ? [[server.child.name, peakRssMb(server.child.pid)]] : [])),
   );

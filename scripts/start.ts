@@ -1,57 +1,40 @@
 /**
- * `npm start`: the whole system on one machine. Makes sure PostgreSQL and Redis run (starting
- * them with this machine's own commands when they don't), applies migrations, starts every
- * service and the gateway, waits until each is ready, prints where to point curl, and stops
- * everything cleanly on Ctrl-C.
+ * `npm start`: the whole system on one machine. Makes sure the stores the listed services use run
+ * (starting them with this machine's own commands when they don't), applies migrations, starts
+ * every service in services/registry.ts and the gateway, waits until each is ready, prints where
+ * to point curl, and stops everything cleanly on Ctrl-C.
  */
-import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { migrateProductDatabase } from "../services/product/src/db/migrate.js";
+import { services, serviceUrlVariable } from "#services";
+import { ensureStores, localStoreEnv, migrateLocalDatabases } from "./dev-stores.js";
 import { SERVICE_NODE_FLAGS } from "./node-flags.js";
 import { createProcessGroup, waitReady } from "./process-group.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
+const GATEWAY_PORT = 8080;
 
-// Development credentials only; a deployment sets its own (compose.yaml, the environment).
-const env: NodeJS.ProcessEnv = {
-  DB_HOST: "127.0.0.1",
-  DB_USER: "shop",
-  DB_PASSWORD: "shop",
-  REDIS_HOST: "127.0.0.1",
-  PRODUCT_SERVICE_URL: "127.0.0.1:50050",
-  BASKET_SERVICE_URL: "127.0.0.1:50051",
-  ...process.env,
-};
+// Every process learns where every service is, as a deployment would tell it.
+const serviceUrls = Object.fromEntries(
+  services.map(({ name, port }) => [serviceUrlVariable(name), `127.0.0.1:${port}`]),
+);
 
 const processes = [
-  {
-    name: "product",
-    main: "services/product/src/main.js",
-    ready: "http://127.0.0.1:50050/ready",
-    env: { GRPC_PORT: "50050" },
-  },
-  {
-    name: "basket",
-    main: "services/basket/src/main.js",
-    ready: "http://127.0.0.1:50051/ready",
-    env: { GRPC_PORT: "50051" },
-  },
+  ...services.map((entry) => ({
+    name: entry.name,
+    main: entry.main,
+    ready: `http://127.0.0.1:${entry.port}/ready`,
+    env: { GRPC_PORT: String(entry.port), ...localStoreEnv(entry) },
+  })),
   {
     name: "gateway",
     main: "gateway/src/main.js",
-    ready: "http://127.0.0.1:8080/health",
-    env: { PORT: "8080" },
+    ready: `http://127.0.0.1:${GATEWAY_PORT}/health`,
+    env: { PORT: String(GATEWAY_PORT) },
   },
 ];
 
-execFileSync("bash", [`${root}scripts/ensure-stores.sh`], { stdio: "inherit", env });
-await migrateProductDatabase({
-  host: env.DB_HOST ?? "127.0.0.1",
-  port: Number(env.DB_PORT ?? 5432),
-  user: env.DB_USER ?? "shop",
-  password: env.DB_PASSWORD ?? "",
-  database: env.DB_NAME ?? "product_service",
-});
+ensureStores();
+await migrateLocalDatabases("dev");
 
 const group = createProcessGroup();
 let stopping = false;
@@ -63,8 +46,13 @@ async function stop(exitCode: number): Promise<never> {
 process.on("SIGINT", () => void stop(0));
 process.on("SIGTERM", () => void stop(0));
 
-const started = processes.map(({ name, main, env: own, ready }) => {
-  const child = group.start(name, `${root}dist/${main}`, { ...env, ...own }, SERVICE_NODE_FLAGS);
+const started = processes.map(({ name, main, env, ready }) => {
+  const child = group.start(
+    name,
+    `${root}dist/${main}`,
+    { ...serviceUrls, ...env },
+    SERVICE_NODE_FLAGS,
+  );
   child.process.on("exit", (code, signal) => {
     if (stopping) return;
     console.error(`${name} exited (${signal ?? code}); stopping everything`);
@@ -80,10 +68,18 @@ try {
   await stop(1);
 }
 
+const [first] = services;
+const rows = services.map(({ name, port }) => {
+  const at = `localhost:${port}`;
+  const tryIt =
+    name === first.name
+      ? `   try: npx buf curl --http2-prior-knowledge --list-services http://${at}`
+      : "";
+  return `  ${name.padEnd(14)} ${at}   gRPC, gRPC-Web, Connect${tryIt}`;
+});
 console.log(`
 connect-shop is running. Ctrl-C stops it.
-  REST gateway   http://localhost:8080   (also :8081, :8082)   try: curl localhost:8080/products
-  OpenAPI        http://localhost:8080/openapi.json
-  product        localhost:50050   gRPC, gRPC-Web, Connect     try: npx buf curl --http2-prior-knowledge --list-services http://localhost:50050
-  basket         localhost:50051   gRPC, gRPC-Web, Connect
+  REST gateway   http://localhost:${GATEWAY_PORT}   (also :8081, :8082)   try: curl localhost:${GATEWAY_PORT}/products
+  OpenAPI        http://localhost:${GATEWAY_PORT}/openapi.json
+${rows.join("\n")}
 `);

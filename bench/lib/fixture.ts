@@ -1,25 +1,23 @@
+import { service } from "#services";
+import { localDatabase } from "../../scripts/dev-stores.js";
 import {
   connectProductDatabase,
   type ProductDatabaseConfig,
 } from "../../services/product/src/db/connection.js";
-import { migrateProductDatabase } from "../../services/product/src/db/migrate.js";
 
 /** The bench's catalogue size (issue 2: "seeds 100k products"). */
 export const PRODUCT_COUNT = 100_000;
 
-/** The bench's own database, beside (never inside) the dev and test databases. */
-export function benchDatabase(env: NodeJS.ProcessEnv = process.env): ProductDatabaseConfig {
-  return {
-    host: env.DB_HOST ?? "127.0.0.1",
-    port: Number(env.DB_PORT ?? 5432),
-    user: env.DB_USER ?? "shop",
-    password: env.DB_PASSWORD ?? "shop",
-    database: env.BENCH_DB_NAME ?? "product_bench",
-  };
+/**
+ * The product service's bench database, beside (never inside) the dev and test databases:
+ * `product_service_bench` unless `PRODUCT_BENCH_DB_*` say otherwise (scripts/dev-stores.ts).
+ */
+export function benchDatabase(): ProductDatabaseConfig {
+  return localDatabase(service("product"), "bench");
 }
 
 /**
- * Migrates the bench database and tops it up to PRODUCT_COUNT products with one
+ * Tops the (migrated) bench database up to PRODUCT_COUNT products with one
  * INSERT … SELECT generate_series (seconds, not minutes). Returns the id every row of the bench
  * requests: the middle product, given a stock no basket line can exhaust (AddItem rows).
  */
@@ -27,7 +25,6 @@ export async function prepareCatalogue(
   config: ProductDatabaseConfig,
   log: (line: string) => void,
 ): Promise<bigint> {
-  await migrateProductDatabase(config, log);
   const sql = connectProductDatabase({ ...config, maxConnections: 1 });
   try {
     const [counted] = await sql<{ count: bigint }[]>`SELECT count(*) AS count FROM products`;

@@ -1,6 +1,9 @@
 import { existsSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
+import { type ServiceName, services, serviceUrlVariable } from "#services";
+import { databaseEnv } from "#shared/database";
+import { localStoreEnv } from "../../scripts/dev-stores.js";
 import { type Child, type ProcessGroup, waitReady } from "../../scripts/process-group.js";
 import type { ProductDatabaseConfig } from "../../services/product/src/db/connection.js";
 
@@ -10,17 +13,18 @@ export interface Server {
   readonly url: string;
 }
 
-/** The bench's servers; gateway and basket are absent until their code exists in dist/. */
+/** The bench's servers; a service or the gateway is absent until its code exists in dist/. */
 export interface Servers {
   readonly floor: Server;
-  readonly product: Server;
   readonly gateway?: Server;
-  readonly basket?: Server;
+  /** Every service of services/registry.ts that could start, by name. */
+  readonly services: Partial<Record<ServiceName, Server>>;
 }
 
 export interface ServerOptions {
   readonly root: string;
   readonly runDir: string;
+  /** The floor's database: the product service's bench database. */
   readonly database: ProductDatabaseConfig;
   /** Names of the processes to run under `node --cpu-prof`. */
   readonly cpuProf: readonly string[];
@@ -29,73 +33,55 @@ export interface ServerOptions {
   readonly log: (line: string) => void;
 }
 
-/** Entry points, relative to the repository root. */
-const MAIN = {
-  floor: "dist/bench/floor.js",
-  product: "dist/services/product/src/main.js",
-  gateway: "dist/gateway/src/main.js",
-  basket: "dist/services/basket/src/main.js",
-};
-
 /**
- * Starts every server on a free loopback port, each with logging at `info` to a file in the run
- * folder (the honest setting), and waits until each says it is ready.
+ * Starts the floor, every listed service (on its bench store) and the gateway, each on a free
+ * loopback port with logging at `info` to a file in the run folder (the honest setting), and
+ * waits until each says it is ready.
  */
 export async function startServers(group: ProcessGroup, options: ServerOptions): Promise<Servers> {
-  const { database: db, root } = options;
-  const [floorPort, productPort, gatewayPort, basketPort] = (await freePorts(4)) as [
-    number,
-    number,
-    number,
-    number,
-  ];
-  const dbEnv = {
-    DB_HOST: db.host,
-    DB_PORT: String(db.port),
-    DB_USER: db.user,
-    DB_PASSWORD: db.password,
-    DB_NAME: db.database,
-  };
-  const common = { HOST: "127.0.0.1", LOG_LEVEL: "info" };
-  const start = (name: keyof typeof MAIN, port: number, env: NodeJS.ProcessEnv) => {
+  const { root } = options;
+  const [floorPort, gatewayPort, ...servicePorts] = await freePorts(services.length + 2);
+  const listed = services.map((entry, index) => ({ entry, port: servicePorts[index] as number }));
+  const serviceUrls = Object.fromEntries(
+    listed.map(({ entry, port }) => [serviceUrlVariable(entry.name), `http://127.0.0.1:${port}`]),
+  );
+  const common = { HOST: "127.0.0.1", LOG_LEVEL: "info", ...serviceUrls };
+  const start = (name: string, main: string, port: number, env: NodeJS.ProcessEnv) => {
     const prof = options.cpuProf.includes(name)
       ? ["--cpu-prof", `--cpu-prof-dir=${options.runDir}`, `--cpu-prof-name=${name}.cpuprofile`]
       : [];
     const flags = [...options.nodeOptions, ...prof];
-    const child = group.start(name, join(root, MAIN[name]), { ...common, ...env }, flags);
+    const child = group.start(name, join(root, "dist", main), { ...common, ...env }, flags);
     return { child, url: `http://127.0.0.1:${port}` };
   };
-  const available = (name: keyof typeof MAIN) => {
-    const found = existsSync(join(root, MAIN[name]));
-    if (!found) options.log(`${MAIN[name]} does not exist yet: skipping the ${name} rows`);
+  const available = (name: string, main: string) => {
+    const found = existsSync(join(root, "dist", main));
+    if (!found) options.log(`dist/${main} does not exist yet: skipping the ${name} rows`);
     return found;
   };
 
-  const floor = start("floor", floorPort, { ...dbEnv, PORT: String(floorPort) });
-  const product = start("product", productPort, { ...dbEnv, GRPC_PORT: String(productPort) });
-  const basket = available("basket")
-    ? start("basket", basketPort, {
-        GRPC_PORT: String(basketPort),
-        REDIS_HOST: process.env.REDIS_HOST ?? "127.0.0.1",
-        REDIS_PORT: process.env.REDIS_PORT ?? "6379",
-        REDIS_DB: process.env.BENCH_REDIS_DB ?? "14",
-        PRODUCT_SERVICE_URL: product.url,
-      })
-    : undefined;
-  const gateway = available("gateway")
-    ? start("gateway", gatewayPort, {
+  const floor = start("floor", "bench/floor.js", floorPort as number, {
+    ...databaseEnv(options.database),
+    PORT: String(floorPort),
+  });
+  const started: Partial<Record<ServiceName, Server>> = {};
+  for (const { entry, port } of listed) {
+    if (!available(entry.name, entry.main)) continue;
+    const env = { GRPC_PORT: String(port), ...localStoreEnv(entry, "bench") };
+    started[entry.name] = start(entry.name, entry.main, port, env);
+  }
+  const gatewayMain = "gateway/src/main.js";
+  const gateway = available("gateway", gatewayMain)
+    ? start("gateway", gatewayMain, gatewayPort as number, {
         PORT: String(gatewayPort),
         EXTRA_PORTS: "none",
-        PRODUCT_SERVICE_URL: product.url,
-        BASKET_SERVICE_URL: `http://127.0.0.1:${basketPort}`,
       })
     : undefined;
 
   await waitReady(floor.child, `${floor.url}/health`);
-  await waitReady(product.child, `${product.url}/ready`);
-  if (basket) await waitReady(basket.child, `${basket.url}/ready`);
+  for (const server of Object.values(started)) await waitReady(server.child, `${server.url}/ready`);
   if (gateway) await waitReady(gateway.child, `${gateway.url}/health`);
-  return { floor, product, gateway, basket };
+  return { floor, gateway, services: started };
 }
 
 /** `count` distinct ports the kernel reports free on loopback right now. */

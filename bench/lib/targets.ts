@@ -43,7 +43,9 @@ const JSON_HEADERS = ["content-type: application/json"];
  */
 export async function prepareTargets(servers: Servers, options: TargetOptions): Promise<Target[]> {
   const { productId: id, concurrency: c, runDir } = options;
-  const { floor, product, gateway, basket } = servers;
+  const { floor, gateway } = servers;
+  const { product, basket } = servers.services;
+  if (!product) throw new Error("the product service did not start: nothing to measure");
   const file = (name: string, bytes: Uint8Array) => {
     const path = join(runDir, name);
     writeFileSync(path, bytes);
@@ -106,14 +108,14 @@ export async function prepareTargets(servers: Servers, options: TargetOptions): 
       rpc: rpcGet,
     },
   );
-  if (basket) targets.push(...(await addItemTargets(basket, gateway, servers, options, file)));
+  if (basket) targets.push(...(await addItemTargets(basket, gateway, product, options, file)));
   return targets;
 }
 
 async function addItemTargets(
   basket: Server,
   gateway: Server | undefined,
-  servers: Servers,
+  product: Server,
   options: TargetOptions,
   file: (name: string, bytes: Uint8Array) => string,
 ): Promise<Target[]> {
@@ -159,7 +161,7 @@ async function addItemTargets(
         headers: JSON_HEADERS,
         bodyFile: file("add-item.json", Buffer.from(json)),
       },
-      processes: [gateway.child, basket.child, servers.product.child],
+      processes: [gateway.child, basket.child, product.child],
       reset,
     });
   }
@@ -174,7 +176,7 @@ async function addItemTargets(
       headers: GRPC_HEADERS,
       bodyFile: grpcBody,
     },
-    processes: [basket.child, servers.product.child],
+    processes: [basket.child, product.child],
     rpc: { server: basket, service: BasketService.typeName, method: "AddItem" },
     reset,
   });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { type ServiceUrlVariable, services, serviceUrlVariable } from "#services";
 import { logLevel, port, positiveInt, serviceUrls } from "#shared/config";
 
 /** A comma-separated list of ports, or "none". */
@@ -16,6 +17,11 @@ const portList = (fallback: string) =>
       return ports;
     });
 
+/** `PRODUCT_SERVICE_URL` and friends: one per service in services/registry.ts, at its port. */
+const upstreamUrls = Object.fromEntries(
+  services.map(({ name, port }) => [serviceUrlVariable(name), serviceUrls(`localhost:${port}`)]),
+) as Record<ServiceUrlVariable, ReturnType<typeof serviceUrls>>;
+
 /**
  * The gateway's environment. EXTRA_PORTS serve the same routes as PORT, so the per-service HTTP
  * URLs of the original design (8081 products, 8082 baskets) keep working.
@@ -24,10 +30,9 @@ export const gatewayConfig = {
   PORT: port(8080),
   EXTRA_PORTS: portList("8081,8082"),
   HOST: z.string().default("0.0.0.0"),
-  PRODUCT_SERVICE_URL: serviceUrls("localhost:50050"),
-  BASKET_SERVICE_URL: serviceUrls("localhost:50051"),
-  // Parsed so a bad value fails early; no payment routes exist yet.
+  // Parsed so a bad value fails early; no payment routes exist yet. Leaves with payment's entry.
   PAYMENT_SERVICE_URL: serviceUrls("localhost:50052"),
+  ...upstreamUrls,
   UPSTREAM_TIMEOUT_MS: positiveInt(5000),
   MAX_BODY_BYTES: positiveInt(1024 * 1024),
   SHUTDOWN_GRACE_MS: positiveInt(10_000),

@@ -1,19 +1,25 @@
 import { createServer, type Server } from "node:http";
+import { type ServiceName, services, serviceUrlVariable } from "#services";
 import { loadConfig } from "#shared/config";
 import { createLogger } from "#shared/logger";
 import { createMetrics } from "#shared/metrics";
 import { createGateway } from "./app.js";
 import { answerClientError } from "./client-error.js";
 import { gatewayConfig } from "./config.js";
-import { createGrpcUpstream } from "./upstream.js";
+import { createGrpcUpstream, type Upstream } from "./upstream.js";
 
 const config = loadConfig(gatewayConfig);
 const logger = createLogger("gateway", config.LOG_LEVEL);
 const timeoutMs = config.UPSTREAM_TIMEOUT_MS;
-const upstreams = {
-  product: createGrpcUpstream(config.PRODUCT_SERVICE_URL, { timeoutMs, name: "product service" }),
-  basket: createGrpcUpstream(config.BASKET_SERVICE_URL, { timeoutMs, name: "basket service" }),
-};
+const upstreamUrls = Object.fromEntries(
+  services.map(({ name }) => [name, config[serviceUrlVariable(name)]]),
+) as Record<ServiceName, string[]>;
+const upstreams = Object.fromEntries(
+  services.map(({ name }) => [
+    name,
+    createGrpcUpstream(upstreamUrls[name], { timeoutMs, name: `${name} service` }),
+  ]),
+) as Record<ServiceName, Upstream>;
 const gateway = createGateway({
   upstreams,
   logger,
@@ -30,8 +36,7 @@ logger.info(
   {
     host: config.HOST,
     ports,
-    product: config.PRODUCT_SERVICE_URL,
-    basket: config.BASKET_SERVICE_URL,
+    ...upstreamUrls,
   },
   "gateway listening",
 );

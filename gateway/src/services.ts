@@ -1,15 +1,13 @@
-import { BasketService } from "#gen/shop/basket/v1/basket_pb";
-import { ProductService } from "#gen/shop/product/v1/product_pb";
+import { type ServiceName, services } from "#services";
 import type { ServiceBinding } from "./routes.js";
 
-/** The upstreams the gateway talks to, by the name their configuration uses. */
-export type UpstreamName = "product" | "basket";
+/** The upstreams the gateway talks to: every service in services/registry.ts, by name. */
+export type UpstreamName = ServiceName;
 
 /**
- * Which upstream serves which service: the only hand-written part of routing. Every REST path
- * comes from these services' `google.api.http` annotations.
+ * Which upstream serves which service, from each registry entry's `serves`: the only input of
+ * routing besides the annotations. Every REST path comes from these services' `google.api.http`
+ * annotations.
  */
-export const serviceBindings: readonly (ServiceBinding & { readonly upstream: UpstreamName })[] = [
-  { service: ProductService, upstream: "product" },
-  { service: BasketService, upstream: "basket" },
-];
+export const serviceBindings: readonly (ServiceBinding & { readonly upstream: UpstreamName })[] =
+  services.flatMap(({ name, serves }) => serves.map((service) => ({ service, upstream: name })));

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import type { Redis } from "ioredis";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { localRedis } from "#scripts/dev-stores";
 import { createMetrics } from "#shared/metrics";
 import { createServiceTransport } from "#shared/rpc/client";
 import { startTestServer } from "#shared/testing/service-harness";
@@ -26,7 +27,7 @@ const upstreams: { close(): Promise<void> }[] = [];
 
 beforeAll(async () => {
   sql = await openTestDatabase();
-  redis = connectRedis({ host: "127.0.0.1", port: 6379, db: Number(process.env.REDIS_DB ?? 15) });
+  redis = connectRedis(localRedis("test"));
   product = await startTestServer(createProductApp(sql));
   const products = createServiceTransport({ urls: [product.baseUrl], timeoutMs: 2000 });
   basket = await startTestServer(createBasketApp({ redis, products, ttlSeconds: 600 }));

@@ -4,9 +4,11 @@ import { createRouterTransport } from "@connectrpc/connect";
 import { pino } from "pino";
 import { BasketService } from "#gen/shop/basket/v1/basket_pb";
 import { ProductService } from "#gen/shop/product/v1/product_pb";
+import { services } from "#services";
 import { createMetrics } from "#shared/metrics";
 import { createGateway, type GatewayOptions } from "../../src/app.js";
 import { answerClientError } from "../../src/client-error.js";
+import type { UpstreamName } from "../../src/services.js";
 import { createTransportUpstream, type Upstream } from "../../src/upstream.js";
 import { type Call, fakeBasketService, fakeProductService } from "./fakes.js";
 
@@ -25,10 +27,14 @@ export interface Reply {
   readonly json: unknown;
 }
 
-/** Starts a gateway whose upstreams are fakes, unless `upstreams` replaces some of them. */
+/**
+ * Starts a gateway whose upstreams (one per listed service) all reach the in-memory fakes below,
+ * unless `upstreams` replaces some of them. A new service's routes answer Unimplemented here until
+ * its fake joins the router.
+ */
 export async function startGateway(
   setup: {
-    upstreams?: Partial<Record<"product" | "basket", Upstream>>;
+    upstreams?: Partial<Record<UpstreamName, Upstream>>;
     options?: Partial<GatewayOptions>;
   } = {},
 ): Promise<TestGateway> {
@@ -39,7 +45,13 @@ export async function startGateway(
   });
   const fake = createTransportUpstream(transport, { timeoutMs: 5000 });
   const gateway = createGateway({
-    upstreams: { product: fake, basket: fake, ...setup.upstreams },
+    upstreams: {
+      ...(Object.fromEntries(services.map(({ name }) => [name, fake])) as Record<
+        UpstreamName,
+        Upstream
+      >),
+      ...setup.upstreams,
+    },
     logger: pino({ level: "silent" }),
     metrics: createMetrics(),
     options: setup.options,

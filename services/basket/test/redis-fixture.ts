@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
+import { localRedis } from "#scripts/dev-stores";
 import { type Cents, parseMoney } from "#shared/money";
 import { parseUserId, type UserId } from "../src/domain/basket.js";
 import { createBasketRepository, type NewLine } from "../src/redis/basket-repository.js";
@@ -10,19 +11,12 @@ import { connectRedis } from "../src/redis/connection.js";
 export const TTL_SECONDS = 3600;
 
 /**
- * Real Redis on the test database (vitest.config.ts sets REDIS_DB=15). Each suite opens its own
+ * Real Redis on the test database (`TEST_REDIS_DB`, 15; see scripts/dev-stores.ts). Each suite opens its own
  * clients, makes one fresh user per test and deletes exactly the keys of those users at the end
  * — never FLUSHDB, other suites share the database.
  */
 export function redisFixture(clients = 1) {
-  const connections = Array.from({ length: clients }, () =>
-    connectRedis({
-      host: process.env.REDIS_HOST ?? "127.0.0.1",
-      port: Number(process.env.REDIS_PORT ?? 6379),
-      password: process.env.REDIS_PASSWORD,
-      db: Number(process.env.REDIS_DB ?? 15),
-    }),
-  );
+  const connections = Array.from({ length: clients }, () => connectRedis(localRedis("test")));
   const redis = connections[0] as Redis;
   const repos = connections.map((c) => createBasketRepository(c, { ttlSeconds: TTL_SECONDS }));
   const users: UserId[] = [];

@@ -1,16 +1,21 @@
 import { z } from "zod";
+import { service } from "#services";
 import { logLevel, port, positiveInt } from "#shared/config";
+import { DATABASE_PORTS, databaseConfigShape } from "#shared/database";
+
+const { port: grpcPort, store } = service("product");
+
+/** The product database's variables (DB_*), shared by the service and its migrate-cli. */
+export const productDatabaseShape = databaseConfigShape({
+  port: DATABASE_PORTS[store.kind],
+  database: store.database,
+});
 
 /** The product service's environment (SPEC §2); names kept from the original design. */
 export const productConfigShape = {
-  GRPC_PORT: port(50050),
+  GRPC_PORT: port(grpcPort),
   HOST: z.string().default("0.0.0.0"),
   LOG_LEVEL: logLevel,
-  DB_HOST: z.string().default("localhost"),
-  DB_PORT: port(5432),
-  DB_USER: z.string(),
-  /** Empty means no password (trust or peer authentication). */
-  DB_PASSWORD: z.string().default(""),
-  DB_NAME: z.string().default("product_service"),
+  ...productDatabaseShape,
   DB_POOL_MAX: positiveInt(10),
 };

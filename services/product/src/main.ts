@@ -1,4 +1,5 @@
 import { loadConfig } from "#shared/config";
+import { toDatabaseSettings } from "#shared/database";
 import { createLogger } from "#shared/logger";
 import { createMetrics } from "#shared/metrics";
 import { startServiceServer } from "#shared/server/service-server";
@@ -10,11 +11,7 @@ import { connectProductDatabase } from "./db/connection.js";
 const config = loadConfig(productConfigShape);
 const logger = createLogger("product", config.LOG_LEVEL);
 const sql = connectProductDatabase({
-  host: config.DB_HOST,
-  port: config.DB_PORT,
-  user: config.DB_USER,
-  password: config.DB_PASSWORD,
-  database: config.DB_NAME,
+  ...toDatabaseSettings(config),
   maxConnections: config.DB_POOL_MAX,
 });
 const app = createProductApp(sql);

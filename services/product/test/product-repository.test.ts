@@ -11,15 +11,10 @@ import {
 } from "../src/db/product-repository.js";
 import { type ListProductsInput, parseListProductsQuery } from "../src/domain/list-query.js";
 import { type NewProductInput, type Product, validateNewProduct } from "../src/domain/product.js";
+import { testDatabaseConfig } from "./support/database.js";
 
 // Every test works inside its own category, so tests (and other files) never see each other's rows.
-const config = {
-  host: process.env.DB_HOST ?? "127.0.0.1",
-  port: Number(process.env.DB_PORT ?? 5432),
-  user: process.env.DB_USER ?? "shop",
-  password: process.env.DB_PASSWORD ?? "shop",
-  database: process.env.DB_NAME ?? "product_service_test",
-};
+const config = testDatabaseConfig;
 let sql: ProductSql;
 let repo: ProductRepository;
 

@@ -1,12 +1,8 @@
 import postgres, { type Sql } from "postgres";
+import type { DatabaseSettings } from "#shared/database";
 
 /** Where the product database lives and how many connections the service may hold. */
-export type ProductDatabaseConfig = {
-  host: string;
-  port: number;
-  user: string;
-  password: string;
-  database: string;
+export type ProductDatabaseConfig = DatabaseSettings & {
   /** Pool size; 10 unless set. */
   maxConnections?: number;
   /** Seconds an unused connection stays open; 30 unless set. */

@@ -1,31 +1,20 @@
 /**
- * `npm run migrate` for the product service: creates the database if missing and applies every
- * pending migration. Reads DB_HOST (localhost), DB_PORT (5432), DB_USER, DB_PASSWORD (empty: no
- * password), DB_NAME (product_service) like the service itself; prints one line; on failure
- * prints one line and exits 1.
+ * The product service's migration command for deployments (compose.yaml's product-migrate):
+ * creates the database if missing and applies every pending migration. Reads the same DB_*
+ * variables as the service itself (config.ts); prints one line; on failure prints one line and
+ * exits 1. On a development machine `npm run migrate` does this for every service.
  */
-import { z } from "zod";
-import { parseConfig, port } from "#shared/config";
+import { parseConfig } from "#shared/config";
+import { toDatabaseSettings } from "#shared/database";
+import { productDatabaseShape } from "../config.js";
 import { migrateProductDatabase } from "./migrate.js";
 
-const databaseShape = {
-  DB_HOST: z.string().default("localhost"),
-  DB_PORT: port(5432),
-  DB_USER: z.string(),
-  DB_PASSWORD: z.string().default(""),
-  DB_NAME: z.string().default("product_service"),
-};
-
 try {
-  const env = parseConfig(databaseShape);
-  await migrateProductDatabase({
-    host: env.DB_HOST,
-    port: env.DB_PORT,
-    user: env.DB_USER,
-    password: env.DB_PASSWORD,
-    database: env.DB_NAME,
-  });
-  console.log(`product migrations applied to ${env.DB_NAME} on ${env.DB_HOST}:${env.DB_PORT}`);
+  const settings = toDatabaseSettings(parseConfig(productDatabaseShape));
+  await migrateProductDatabase(settings);
+  console.log(
+    `product migrations applied to ${settings.database} on ${settings.host}:${settings.port}`,
+  );
 } catch (error) {
   const message = error instanceof Error ? error.message : String(error);
   console.error(`product migrations failed: ${message.split("\n")[0]}`);
