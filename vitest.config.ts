@@ -9,6 +9,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   // `#shared/…`, `#gen/…`, `#services` (package.json "imports") resolve to the TypeScript sources.
   ssr: { resolve: { conditions: ["source"] } },
+  // The environment vitest runs the global set-up in.
+  environments: { __vitest__: { resolve: { conditions: ["source"] } } },
   test: {
     include: ["services/**/*.test.ts", "gateway/**/*.test.ts", "bench/**/*.test.ts"],
     globalSetup: ["scripts/vitest-setup.ts"],
