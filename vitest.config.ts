@@ -1,8 +1,8 @@
 import { defineConfig } from "vitest/config";
 
 /**
- * The suite runs against the real PostgreSQL and Redis of the machine (`scripts/ensure-stores.sh`
- * starts them). Tests use their own databases so they never touch the data of `npm start`.
+ * The suite runs against the real PostgreSQL, Redis and Kafka of the machine (`scripts/ensure-stores.sh`
+ * and `scripts/kafka.sh start` start them). Tests use their own databases so they never touch the data of `npm start`.
  */
 export default defineConfig({
   // `#shared/…` and `#gen/…` (package.json "imports") resolve to the TypeScript sources here.
@@ -20,6 +20,7 @@ export default defineConfig({
       REDIS_HOST: process.env.REDIS_HOST ?? "127.0.0.1",
       REDIS_PORT: process.env.REDIS_PORT ?? "6379",
       REDIS_DB: process.env.TEST_REDIS_DB ?? "15",
+      KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? "localhost:9092",
       LOG_LEVEL: "silent",
     },
   },
