@@ -25,6 +25,14 @@ export interface KafkaConnection {
  */
 export const DEFAULT_RETRY: RetryOptions = { initialRetryTime: 30, maxRetryTime: 2000, retries: 8 };
 
+/**
+ * kafkajs warns about every idempotent producer whose retries are bounded. Ours are on purpose:
+ * a send that gives up lets the outbox relay back off and send again (with a fresh producer, see
+ * `createEventProducer`); at worst an event arrives twice, and consumers deduplicate by event id.
+ */
+const BOUNDED_RETRIES_WARNING =
+  "Limiting retries for the idempotent producer may invalidate EoS guarantees";
+
 /** A client for `connection`; kafkajs's own log lines go to `logger` (child `component: kafka`). */
 export function createKafka(
   connection: KafkaConnection,
@@ -43,7 +51,8 @@ export function createKafka(
       const log = logger.child({ component: "kafka" });
       return ({ namespace, level, log: { message, ...extra } }) => {
         const fields = { namespace, ...extra };
-        if (level === logLevel.ERROR) log.error(fields, message);
+        if (message === BOUNDED_RETRIES_WARNING) log.debug(fields, message);
+        else if (level === logLevel.ERROR) log.error(fields, message);
         else if (level === logLevel.WARN) log.warn(fields, message);
         else if (level === logLevel.INFO) log.info(fields, message);
         else log.debug(fields, message);

@@ -19,22 +19,42 @@ export interface EventProducer {
  * An idempotent producer (acks=all, one request in flight): a retried send never writes a
  * message twice nor reorders a partition, so events of one key arrive in the order given.
  * Keys are partitioned like the Java client (murmur2), so other tools agree on partitions.
- * With `metrics`, acknowledged messages count in `shop_kafka_messages_published_total`.
+ * When a send fails (kafkajs gave up retrying), the next one starts on a fresh producer id: a
+ * resent batch then cannot clash with the sequence numbers of one that may have landed
+ * (at worst it is written twice). With `metrics`, acknowledged messages count in
+ * `shop_kafka_messages_published_total`.
  */
 export function createEventProducer(kafka: KafkaClient, metrics?: Metrics): EventProducer {
-  const producer = createIdempotentProducer(kafka);
+  let producer = createIdempotentProducer(kafka);
+  let connected: Promise<void> | undefined;
+  const connect = () => {
+    connected ??= producer.connect();
+    return connected;
+  };
   const published = metrics && kafkaMetrics(metrics.registry).published;
   return {
-    connect: () => producer.connect(),
+    connect,
     async send(eventsByTopic) {
       const topicMessages = Object.entries(eventsByTopic)
         .filter(([, events]) => events.length > 0)
         .map(([topic, events]) => ({ topic, messages: events.map(encodeCloudEvent) }));
       if (topicMessages.length === 0) return;
-      await producer.sendBatch({ topicMessages, acks: -1 });
+      try {
+        await connect();
+        await producer.sendBatch({ topicMessages, acks: -1 });
+      } catch (error) {
+        const failed = producer;
+        producer = createIdempotentProducer(kafka);
+        connected = undefined;
+        await failed.disconnect().catch(() => {});
+        throw error;
+      }
       for (const { topic, messages } of topicMessages) published?.inc({ topic }, messages.length);
     },
-    disconnect: () => producer.disconnect(),
+    async disconnect() {
+      connected = undefined;
+      await producer.disconnect();
+    },
   };
 }
 
