@@ -1,12 +1,14 @@
 /**
  * `npm start`: the whole system on one machine. Makes sure PostgreSQL and Redis run (starting
- * them with this machine's own commands when they don't), applies migrations, starts every
+ * them with this machine's own commands when they don't) and a Kafka broker answers (starting
+ * the local one when none does; stopped again on Ctrl-C), applies migrations, starts every
  * service and the gateway, waits until each is ready, prints where to point curl, and stops
  * everything cleanly on Ctrl-C.
  */
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { migrateProductDatabase } from "../services/product/src/db/migrate.js";
+import { ensureKafka } from "./kafka-broker.js";
 import { SERVICE_NODE_FLAGS } from "./node-flags.js";
 import { createProcessGroup, waitReady } from "./process-group.js";
 
@@ -20,6 +22,7 @@ const env: NodeJS.ProcessEnv = {
   REDIS_HOST: "127.0.0.1",
   PRODUCT_SERVICE_URL: "127.0.0.1:50050",
   BASKET_SERVICE_URL: "127.0.0.1:50051",
+  KAFKA_BROKERS: "127.0.0.1:9092",
   ...process.env,
 };
 
@@ -45,6 +48,7 @@ const processes = [
 ];
 
 execFileSync("bash", [`${root}scripts/ensure-stores.sh`], { stdio: "inherit", env });
+const kafka = await ensureKafka(env);
 await migrateProductDatabase({
   host: env.DB_HOST ?? "127.0.0.1",
   port: Number(env.DB_PORT ?? 5432),
@@ -58,6 +62,7 @@ let stopping = false;
 async function stop(exitCode: number): Promise<never> {
   stopping = true;
   await group.stopAll();
+  await kafka.stop();
   process.exit(exitCode);
 }
 process.on("SIGINT", () => void stop(0));
@@ -86,4 +91,5 @@ connect-shop is running. Ctrl-C stops it.
   OpenAPI        http://localhost:8080/openapi.json
   product        localhost:50050   gRPC, gRPC-Web, Connect     try: npx buf curl --http2-prior-knowledge --list-services http://localhost:50050
   basket         localhost:50051   gRPC, gRPC-Web, Connect
+  kafka          ${env.KAFKA_BROKERS}    topics payment-events, stock-events, basket-events   try: npm run topic -- payment-events
 `);
