@@ -5,8 +5,10 @@ import { createEventProducer, createIdempotentProducer } from "#shared/kafka/pro
 import { dlqTopic } from "#shared/kafka/topics";
 import { createMetrics, type Metrics } from "#shared/metrics";
 import {
+  committedOffsets,
   createTestTopics,
   readMessages,
+  testEvent,
   testKafka,
   testLogger,
   uniqueName,
@@ -26,17 +28,6 @@ afterAll(async () => {
 
 function topic(index: number): string {
   return topics.topics[index] ?? "";
-}
-
-function event(id: string, key = "aggregate-1"): CloudEvent {
-  return {
-    id,
-    type: "test.Happened",
-    source: "/test",
-    time: new Date().toISOString(),
-    key,
-    payload: JSON.stringify({ id }),
-  };
 }
 
 async function publish(target: string, ...events: CloudEvent[]): Promise<void> {
@@ -92,7 +83,7 @@ describe("runConsumer", () => {
         }
       },
     });
-    await publish(target, event("e1"));
+    await publish(target, testEvent("e1"));
     await vi.waitFor(
       async () =>
         expect(
@@ -103,15 +94,7 @@ describe("runConsumer", () => {
     expect(attempts).toEqual(["e1", "e1"]);
     await first.stop();
 
-    const admin = kafka.admin();
-    await admin.connect();
-    const [offsets] = await admin.fetchOffsets({ groupId, topics: [target] });
-    await admin.disconnect();
-    expect(offsets?.partitions.map((partition) => partition.offset).sort()).toEqual([
-      "-1",
-      "-1",
-      "1",
-    ]);
+    expect((await committedOffsets(kafka, groupId, target)).sort()).toEqual(["-1", "-1", "1"]);
 
     const second: string[] = [];
     const restarted = await start({
@@ -121,7 +104,7 @@ describe("runConsumer", () => {
         second.push(received.id);
       },
     });
-    await publish(target, event("e2"));
+    await publish(target, testEvent("e2"));
     await vi.waitFor(() => expect(second).toContain("e2"), { timeout: 20_000, interval: 20 });
     expect(second).toEqual(["e2"]);
     await restarted.stop();
@@ -141,7 +124,7 @@ describe("runConsumer", () => {
         if (received.id === "poison") throw new Error("cannot apply this one");
       },
     });
-    await publish(target, event("poison"));
+    await publish(target, testEvent("poison"));
     const raw = createIdempotentProducer(kafka);
     await raw.connect();
     await raw.send({
@@ -149,7 +132,7 @@ describe("runConsumer", () => {
       messages: [{ key: "aggregate-1", value: "not a cloudevent" }],
     });
     await raw.disconnect();
-    await publish(target, event("next"));
+    await publish(target, testEvent("next"));
 
     await vi.waitFor(() => expect(handled).toContain("next"), { timeout: 20_000, interval: 20 });
     expect(handled).toEqual(["poison", "poison", "poison", "next"]);
@@ -203,7 +186,7 @@ describe("runConsumer", () => {
         finished = true;
       },
     });
-    await publish(target, event("slow"));
+    await publish(target, testEvent("slow"));
     await inHandler;
     const stopped = consumer.stop();
     // A window in which a stop() that did not wait for the handler would already have resolved.
@@ -211,10 +194,6 @@ describe("runConsumer", () => {
     await stopped;
     expect(finished).toBe(true);
 
-    const admin = kafka.admin();
-    await admin.connect();
-    const [offsets] = await admin.fetchOffsets({ groupId, topics: [target] });
-    await admin.disconnect();
-    expect(offsets?.partitions.some((partition) => partition.offset === "1")).toBe(true);
+    expect(await committedOffsets(kafka, groupId, target)).toContain("1");
   });
 });

@@ -2,7 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKafka } from "#shared/kafka/client";
 import { createEventProducer } from "#shared/kafka/producer";
 import { createMetrics } from "#shared/metrics";
-import { createTestTopics, readMessages, testKafka, testLogger } from "./support/kafka.js";
+import {
+  createTestTopics,
+  readMessages,
+  testEvent,
+  testKafka,
+  testLogger,
+} from "./support/kafka.js";
 
 const kafka = testKafka();
 let topics: Awaited<ReturnType<typeof createTestTopics>>;
@@ -11,23 +17,16 @@ beforeAll(async () => {
 });
 afterAll(() => topics.remove());
 
-const event = (id: string, key: string) => ({
-  id,
-  type: "test.Happened",
-  source: "/test",
-  time: new Date().toISOString(),
-  key,
-  payload: JSON.stringify({ id }),
-});
-
 describe("createEventProducer", () => {
   it("resolves once the broker acknowledged, in order per key, and counts what it published", async () => {
     const topic = topics.topics[0] ?? "";
     const metrics = createMetrics();
     const producer = createEventProducer(kafka, metrics);
     await producer.connect();
-    await producer.send({ [topic]: [event("a1", "a"), event("b1", "b"), event("a2", "a")] });
-    await producer.send({ [topic]: [event("a3", "a")] });
+    await producer.send({
+      [topic]: [testEvent("a1", "a"), testEvent("b1", "b"), testEvent("a2", "a")],
+    });
+    await producer.send({ [topic]: [testEvent("a3", "a")] });
     await producer.disconnect();
 
     const messages = await readMessages(kafka, topic, 4);
@@ -43,8 +42,8 @@ describe("createEventProducer", () => {
       retry: { retries: 1, initialRetryTime: 10 },
     });
     const producer = createEventProducer(nowhere);
-    await expect(producer.send({ t: [event("x", "x")] })).rejects.toThrow();
-    await expect(producer.send({ t: [event("y", "y")] })).rejects.toThrow();
+    await expect(producer.send({ t: [testEvent("x", "x")] })).rejects.toThrow();
+    await expect(producer.send({ t: [testEvent("y", "y")] })).rejects.toThrow();
     await producer.disconnect();
   });
 });

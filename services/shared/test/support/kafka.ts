@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createKafka, type KafkaClient } from "#shared/kafka/client";
+import type { CloudEvent } from "#shared/kafka/cloudevents";
 import { kafkaBrokers } from "#shared/kafka/config";
 import type { ReceivedMessage } from "#shared/kafka/consumer";
 import { tailTopic } from "#shared/kafka/tail";
@@ -61,4 +62,32 @@ export async function readMessages(
     throw new Error(`${topic}: ${received.length} of ${count} messages within ${timeoutMs} ms`);
   }
   return received;
+}
+
+/** A small valid event whose payload is `{"id": id}`. */
+export function testEvent(id: string, key = "aggregate-1"): CloudEvent {
+  return {
+    id,
+    type: "test.Happened",
+    source: "/test",
+    time: new Date().toISOString(),
+    key,
+    payload: JSON.stringify({ id }),
+  };
+}
+
+/** The committed offset of each partition of `topic` for `groupId` ("-1" where none). */
+export async function committedOffsets(
+  kafka: KafkaClient,
+  groupId: string,
+  topic: string,
+): Promise<string[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return (offsets?.partitions ?? []).map((partition) => partition.offset);
+  } finally {
+    await admin.disconnect();
+  }
 }
