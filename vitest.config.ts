@@ -1,8 +1,9 @@
 import { defineConfig } from "vitest/config";
 
 /**
- * The suite runs against the real PostgreSQL, Redis and Kafka of the machine (`scripts/ensure-stores.sh`
- * and `scripts/kafka.sh start` start them). Tests use their own databases so they never touch the data of `npm start`.
+ * The suite runs against the real PostgreSQL, Redis and Kafka of the machine
+ * (`scripts/ensure-stores.sh` and `scripts/kafka.sh start` start them). Tests use their own
+ * databases, topics and consumer groups, so they never touch the data of `npm start`.
  */
 export default defineConfig({
   // `#shared/…` and `#gen/…` (package.json "imports") resolve to the TypeScript sources here.

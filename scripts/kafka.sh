@@ -19,7 +19,7 @@ KAFKA_DIR=${KAFKA_DIR:-$ROOT/.kafka}
 BROKERS=${KAFKA_BROKERS:-localhost:9092}
 PID_FILE=$KAFKA_DIR/kafka.pid
 CONFIG=$KAFKA_DIR/server.properties
-# C1 only: the broker is ready in ~3 s instead of 8–12 s; its throughput is plenty for development.
+# C1 only: ready in ~3 s on an idle machine instead of 8–12 s; plenty of throughput for development.
 JVM_OPTS=${KAFKA_JVM_OPTS:--Xms64m -Xmx512m -XX:TieredStopAtLevel=1 -XX:+ExitOnOutOfMemoryError}
 STOP_GRACE_SECONDS=30
 
