@@ -1,22 +1,28 @@
 /**
  * `npm start`: the whole system on one machine. Makes sure the stores the listed services use run
- * (starting them with this machine's own commands when they don't), applies migrations, starts
- * every service in services/registry.ts and the gateway, waits until each is ready, prints where
- * to point curl, and stops everything cleanly on Ctrl-C.
+ * (starting them with this machine's own commands when they don't) and a Kafka broker answers
+ * (starting the local one when none does, and stopping it again on Ctrl-C), applies migrations,
+ * starts every service in services/registry.ts and the gateway, waits until each is ready, prints
+ * where to point curl, and stops everything cleanly on Ctrl-C.
  */
 import { fileURLToPath } from "node:url";
 import { services, serviceUrlVariable } from "#services";
 import { ensureStores, localStoreEnv, migrateLocalDatabases } from "./dev-stores.js";
+import { ensureKafka } from "./kafka-broker.js";
 import { SERVICE_NODE_FLAGS } from "./node-flags.js";
 import { createProcessGroup, waitReady } from "./process-group.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const GATEWAY_PORT = 8080;
 
-// Every process learns where every service is, as a deployment would tell it.
-const serviceUrls = Object.fromEntries(
-  services.map(({ name, port }) => [serviceUrlVariable(name), `127.0.0.1:${port}`]),
-);
+const KAFKA_BROKERS = process.env.KAFKA_BROKERS || "127.0.0.1:9092";
+// Every process learns where every service and the broker are, as a deployment would tell it.
+const serviceUrls = {
+  ...Object.fromEntries(
+    services.map(({ name, port }) => [serviceUrlVariable(name), `127.0.0.1:${port}`]),
+  ),
+  KAFKA_BROKERS,
+};
 
 const processes = [
   ...services.map((entry) => ({
@@ -34,6 +40,7 @@ const processes = [
 ];
 
 ensureStores();
+const kafka = await ensureKafka({ ...process.env, KAFKA_BROKERS });
 await migrateLocalDatabases("dev");
 
 const group = createProcessGroup();
@@ -41,6 +48,7 @@ let stopping = false;
 async function stop(exitCode: number): Promise<never> {
   stopping = true;
   await group.stopAll();
+  await kafka.stop();
   process.exit(exitCode);
 }
 process.on("SIGINT", () => void stop(0));
@@ -82,4 +90,5 @@ connect-shop is running. Ctrl-C stops it.
   REST gateway   http://localhost:${GATEWAY_PORT}   (also :8081, :8082)   try: curl localhost:${GATEWAY_PORT}/products
   OpenAPI        http://localhost:${GATEWAY_PORT}/openapi.json
 ${rows.join("\n")}
+  kafka          ${KAFKA_BROKERS}   topics payment-events, stock-events, basket-events   try: npm run topic -- payment-events
 `);

@@ -1,0 +1,185 @@
+import { setTimeout as delay } from "node:timers/promises";
+import type { Batch, EachBatchPayload, KafkaMessage } from "kafkajs";
+import type { Logger } from "../logger.js";
+import type { Metrics } from "../metrics.js";
+import type { KafkaClient } from "./client.js";
+import { type CloudEvent, decodeCloudEvent, headerStrings } from "./cloudevents.js";
+import { type DeadLetterReason, sendToDeadLetterTopic } from "./dead-letter.js";
+import { kafkaMetrics } from "./metrics.js";
+import { createIdempotentProducer } from "./producer.js";
+import { PARTITIONS } from "./topics.js";
+
+/** A received message as a handler sees it, for logging or for what the event does not carry. */
+export interface ReceivedMessage {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: string | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly value: string | undefined;
+  /** Broker or producer time, milliseconds since the epoch, as text. */
+  readonly timestamp: string;
+}
+
+export interface ConsumerOptions {
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  /** Applies the event; resolves only once its effect is durable. Must be idempotent by event id. */
+  readonly handle: (event: CloudEvent, message: ReceivedMessage) => Promise<void>;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Handler attempts per message before it goes to `<topic>.dlq`. Default 5. */
+  readonly maxAttempts?: number;
+  /** Wait before retry n: `initialMs · 2^(n−1)`, at most `maxMs`. Default 100 ms, 2 s. */
+  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  /** Where a group without committed offsets starts. Default true: no event is skipped. */
+  readonly fromBeginning?: boolean;
+  /** Partitions handled at the same time (each still in order). Default 3. */
+  readonly concurrency?: number;
+}
+
+/** A consumer started by `runConsumer`. */
+export interface RunningConsumer {
+  /** Lets the in-flight handler finish (its retries are cut short), leaves the group, disconnects. */
+  stop(): Promise<void>;
+}
+
+type Outcome = "processed" | "dead-lettered" | "abandoned";
+
+/**
+ * Joins `groupId` and consumes `topics`, one message at a time per partition, in order. The
+ * offset is committed only after `handle` resolved, so a crash redelivers rather than loses. A
+ * failing handler is retried with backoff `maxAttempts` times; then the message goes to
+ * `<topic>.dlq` (headers kept, `dlq_*` added) and its offset is committed, so a poison message
+ * never blocks its partition. A message that is not a CloudEvent goes there at once. Resolves
+ * once the consumer has joined its group.
+ */
+export async function runConsumer(
+  kafka: KafkaClient,
+  options: ConsumerOptions,
+): Promise<RunningConsumer> {
+  const deadLetters = createIdempotentProducer(kafka);
+  // A short fetch wait keeps `disconnect()` quick (it waits out the fetch in flight).
+  const consumer = kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 100 });
+  const stopping = new AbortController();
+  const processOne = createMessageProcessor(options, deadLetters, stopping.signal);
+  const { lag, processed } = kafkaMetrics(options.metrics.registry);
+  const group = options.groupId;
+
+  const eachBatch = async (payload: EachBatchPayload): Promise<void> => {
+    const { batch, isRunning, isStale } = payload;
+    const { topic, partition } = batch;
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) return;
+      const outcome = await processOne(batch, message);
+      if (outcome === "abandoned") return;
+      const next = (BigInt(message.offset) + 1n).toString();
+      await payload.commitOffsetsIfNecessary({
+        topics: [{ topic, partitions: [{ partition, offset: next }] }],
+      });
+      payload.resolveOffset(message.offset);
+      lag.set({ topic, partition, group }, Number(BigInt(batch.highWatermark) - BigInt(next)));
+      if (outcome === "processed") processed.inc({ topic, group });
+      await payload.heartbeat();
+    }
+  };
+
+  await deadLetters.connect();
+  await consumer.connect();
+  await consumer.subscribe({
+    topics: [...options.topics],
+    fromBeginning: options.fromBeginning ?? true,
+  });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: options.concurrency ?? PARTITIONS,
+    eachBatch,
+  });
+  return {
+    async stop() {
+      stopping.abort();
+      await consumer.disconnect();
+      await deadLetters.disconnect();
+    },
+  };
+}
+
+/** Decode, handle with bounded retries, or dead-letter: what happens to one message. */
+function createMessageProcessor(
+  options: ConsumerOptions,
+  deadLetters: ReturnType<typeof createIdempotentProducer>,
+  stopping: AbortSignal,
+) {
+  const { handlerFailures, deadLettered } = kafkaMetrics(options.metrics.registry);
+  const maxAttempts = options.maxAttempts ?? 5;
+  const { initialMs, maxMs } = options.backoff ?? { initialMs: 100, maxMs: 2000 };
+  const group = options.groupId;
+
+  const deadLetter = async (
+    batch: Batch,
+    message: KafkaMessage,
+    reason: DeadLetterReason,
+    error: unknown,
+    attempts: number,
+  ): Promise<Outcome> => {
+    const { topic, partition } = batch;
+    await sendToDeadLetterTopic(deadLetters, message, {
+      topic,
+      partition,
+      group,
+      reason,
+      error,
+      attempts,
+    });
+    deadLettered.inc({ topic, group, reason });
+    options.logger.error(
+      { err: error, topic, partition, offset: message.offset, group, reason, attempts },
+      "kafka message sent to its dead-letter topic",
+    );
+    return "dead-lettered";
+  };
+
+  return async (batch: Batch, message: KafkaMessage): Promise<Outcome> => {
+    let event: CloudEvent;
+    try {
+      event = decodeCloudEvent(message);
+    } catch (error) {
+      return deadLetter(batch, message, "undecodable", error, 0);
+    }
+    const received = toReceivedMessage(batch, message);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await options.handle(event, received);
+        return "processed";
+      } catch (error) {
+        handlerFailures.inc({ topic: batch.topic, group });
+        if (attempt >= maxAttempts) return deadLetter(batch, message, "handler", error, attempt);
+        const { topic, partition } = batch;
+        options.logger.warn(
+          { err: error, topic, partition, offset: message.offset, group, attempt },
+          "kafka handler failed; retrying",
+        );
+        const waitMs = Math.min(maxMs, initialMs * 2 ** (attempt - 1));
+        const waited = await delay(waitMs, true, { signal: stopping }).catch(() => false);
+        if (!waited) return "abandoned";
+      }
+    }
+  };
+}
+
+/** The handler's view of a message of `topic` and `partition`. */
+export function toReceivedMessage(
+  { topic, partition }: { topic: string; partition: number },
+  message: KafkaMessage,
+): ReceivedMessage {
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key?.toString(),
+    headers: headerStrings(message.headers),
+    value: message.value?.toString(),
+    timestamp: message.timestamp,
+  };
+}

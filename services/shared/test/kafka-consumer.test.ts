@@ -1,0 +1,199 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import type { CloudEvent } from "#shared/kafka/cloudevents";
+import { type ConsumerOptions, type RunningConsumer, runConsumer } from "#shared/kafka/consumer";
+import { createEventProducer, createIdempotentProducer } from "#shared/kafka/producer";
+import { dlqTopic } from "#shared/kafka/topics";
+import { createMetrics, type Metrics } from "#shared/metrics";
+import {
+  committedOffsets,
+  createTestTopics,
+  readMessages,
+  testEvent,
+  testKafka,
+  testLogger,
+  uniqueName,
+} from "./support/kafka.js";
+
+const kafka = testKafka();
+let topics: Awaited<ReturnType<typeof createTestTopics>>;
+const running = new Set<RunningConsumer>();
+
+beforeAll(async () => {
+  topics = await createTestTopics(kafka, "retry", "poison", "stop");
+});
+afterAll(async () => {
+  await Promise.all([...running].map((consumer) => consumer.stop()));
+  await topics.remove();
+});
+
+function topic(index: number): string {
+  return topics.topics[index] ?? "";
+}
+
+async function publish(target: string, ...events: CloudEvent[]): Promise<void> {
+  const producer = createEventProducer(kafka);
+  await producer.connect();
+  await producer.send({ [target]: events });
+  await producer.disconnect();
+}
+
+async function start(
+  options: Pick<ConsumerOptions, "groupId" | "topics" | "handle"> & Partial<ConsumerOptions>,
+): Promise<RunningConsumer> {
+  const consumer = await runConsumer(kafka, {
+    logger: testLogger(),
+    metrics: createMetrics(),
+    maxAttempts: 3,
+    backoff: { initialMs: 10, maxMs: 50 },
+    ...options,
+  });
+  running.add(consumer);
+  return {
+    async stop() {
+      running.delete(consumer);
+      await consumer.stop();
+    },
+  };
+}
+
+async function metricValue(metrics: Metrics, name: string, labels: Record<string, string>) {
+  const metric = await metrics.registry.getSingleMetric(name)?.get();
+  const match = metric?.values.find((value) =>
+    Object.entries(labels).every(([label, wanted]) => String(value.labels[label]) === wanted),
+  );
+  return match?.value;
+}
+
+describe("runConsumer", () => {
+  it("commits only after the handler succeeded, and a restarted group does not redeliver", async () => {
+    const target = topic(0);
+    const groupId = uniqueName("group");
+    const metrics = createMetrics();
+    const attempts: string[] = [];
+    let failFirst = true;
+    const first = await start({
+      groupId,
+      topics: [target],
+      metrics,
+      handle: async (received) => {
+        attempts.push(received.id);
+        if (failFirst) {
+          failFirst = false;
+          throw new Error("database briefly unavailable");
+        }
+      },
+    });
+    await publish(target, testEvent("e1"));
+    await vi.waitFor(
+      async () =>
+        expect(
+          await metricValue(metrics, "shop_kafka_messages_processed_total", { group: groupId }),
+        ).toBe(1),
+      { timeout: 20_000, interval: 20 },
+    );
+    expect(attempts).toEqual(["e1", "e1"]);
+    await first.stop();
+
+    expect((await committedOffsets(kafka, groupId, target)).sort()).toEqual(["-1", "-1", "1"]);
+
+    const second: string[] = [];
+    const restarted = await start({
+      groupId,
+      topics: [target],
+      handle: async (received) => {
+        second.push(received.id);
+      },
+    });
+    await publish(target, testEvent("e2"));
+    await vi.waitFor(() => expect(second).toContain("e2"), { timeout: 20_000, interval: 20 });
+    expect(second).toEqual(["e2"]);
+    await restarted.stop();
+  });
+
+  it("sends a poison message and an undecodable one to <topic>.dlq; the next one still runs", async () => {
+    const target = topic(1);
+    const groupId = uniqueName("group");
+    const metrics = createMetrics();
+    const handled: string[] = [];
+    const consumer = await start({
+      groupId,
+      topics: [target],
+      metrics,
+      handle: async (received) => {
+        handled.push(received.id);
+        if (received.id === "poison") throw new Error("cannot apply this one");
+      },
+    });
+    await publish(target, testEvent("poison"));
+    const raw = createIdempotentProducer(kafka);
+    await raw.connect();
+    await raw.send({
+      topic: target,
+      messages: [{ key: "aggregate-1", value: "not a cloudevent" }],
+    });
+    await raw.disconnect();
+    await publish(target, testEvent("next"));
+
+    await vi.waitFor(() => expect(handled).toContain("next"), { timeout: 20_000, interval: 20 });
+    expect(handled).toEqual(["poison", "poison", "poison", "next"]);
+    await consumer.stop();
+
+    const dead = await readMessages(kafka, dlqTopic(target), 2);
+    const poison = dead.find((message) => message.headers.dlq_reason === "handler");
+    expect(poison?.key).toBe("aggregate-1");
+    expect(poison?.headers).toMatchObject({
+      ce_id: "poison",
+      ce_type: "test.Happened",
+      dlq_error: "Error: cannot apply this one",
+      dlq_attempts: "3",
+      dlq_topic: target,
+      dlq_group: groupId,
+    });
+    expect(JSON.parse(poison?.value ?? "")).toEqual({ id: "poison" });
+    const garbage = dead.find((message) => message.headers.dlq_reason === "undecodable");
+    expect(garbage?.value).toBe("not a cloudevent");
+    expect(garbage?.headers).toMatchObject({ dlq_attempts: "0", dlq_topic: target });
+    expect(garbage?.headers.dlq_error).toMatch(/missing headers: ce_id/);
+
+    const labels = { topic: target, group: groupId };
+    expect(await metricValue(metrics, "shop_kafka_messages_processed_total", labels)).toBe(1);
+    expect(await metricValue(metrics, "shop_kafka_handler_failures_total", labels)).toBe(3);
+    const deadLettered = "shop_kafka_messages_dead_lettered_total";
+    expect(await metricValue(metrics, deadLettered, { ...labels, reason: "handler" })).toBe(1);
+    expect(await metricValue(metrics, deadLettered, { ...labels, reason: "undecodable" })).toBe(1);
+    expect(await metricValue(metrics, "shop_kafka_consumer_lag", labels)).toBe(0);
+    expect(await metrics.registry.metrics()).toContain("shop_kafka_consumer_lag{");
+  });
+
+  it("stop() lets the handler in flight finish and commits it", async () => {
+    const target = topic(2);
+    const groupId = uniqueName("group");
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let entered: () => void = () => {};
+    const inHandler = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    let finished = false;
+    const consumer = await start({
+      groupId,
+      topics: [target],
+      handle: async () => {
+        entered();
+        await released;
+        finished = true;
+      },
+    });
+    await publish(target, testEvent("slow"));
+    await inHandler;
+    const stopped = consumer.stop();
+    // A window in which a stop() that did not wait for the handler would already have resolved.
+    setTimeout(release, 200);
+    await stopped;
+    expect(finished).toBe(true);
+
+    expect(await committedOffsets(kafka, groupId, target)).toContain("1");
+  });
+});
