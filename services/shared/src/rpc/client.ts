@@ -1,6 +1,6 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { Code, ConnectError, type Interceptor, type Transport } from "@connectrpc/connect";
-import { createGrpcUnaryTransport } from "./grpc-unary-transport.js";
+import { createGrpcUnaryTransport } from "../fast-grpc/unary-transport.js";
 
 export interface ServiceTransportOptions {
   /** Base URLs of the service's instances (see `serviceUrls` in config.ts). */
@@ -20,7 +20,7 @@ export interface ServiceTransportOptions {
 /**
  * A binary gRPC transport over persistent HTTP/2 connections to one or more instances of a
  * service, round-robin per call, with a deadline on every call and optional bounded retries.
- * Unary calls take the lean client of grpc-unary-transport.ts. `close()` closes the connections
+ * Unary calls take the lean client of fast-grpc/unary-transport.ts. `close()` closes the connections
  * (at shutdown; calls in flight fail).
  */
 export function createServiceTransport(

@@ -17,11 +17,11 @@ import {
 } from "@connectrpc/connect/protocol";
 import { requestHeader } from "@connectrpc/connect/protocol-grpc";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
-import { CallControl } from "./grpc-unary-call-control.js";
-import { exchange } from "./grpc-unary-exchange.js";
+import { CallControl } from "./call-control.js";
 import { createHttp2Connection } from "./http2-connection.js";
 import { connectionFailure } from "./http2-errors.js";
 import { appendNodeHeader } from "./http2-headers.js";
+import { exchange } from "./unary-exchange.js";
 
 export interface GrpcUnaryTransportOptions {
   /** The server's base URL, e.g. http://product:8081; a path is kept as a prefix. */

@@ -10,7 +10,7 @@ import {
   universalRequestFromNodeRequest,
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
-import type { NodeResponse } from "./one-port.js";
+import type { NodeResponse } from "../server/one-port.js";
 
 /**
  * Connect's own handling of an RPC whose request body was already read (by the unary gRPC

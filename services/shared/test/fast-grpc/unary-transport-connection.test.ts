@@ -16,10 +16,10 @@ import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus } from "#gen/health/v1/health_pb";
 import { type GetProductRequest, ProductService } from "#gen/shop/product/v1/product_pb";
+import { createGrpcUnaryTransport } from "#shared/fast-grpc/unary-transport";
 import { createMetrics } from "#shared/metrics";
-import { createGrpcUnaryTransport } from "#shared/rpc/grpc-unary-transport";
 import { bindService, startServiceServer } from "#shared/server/service-server";
-import { startTcpProxy } from "./support/tcp-proxy.js";
+import { startTcpProxy } from "../support/tcp-proxy.js";
 
 /** GetProduct that waits `id` ms, and names the product after the x-via request header. */
 function products() {

@@ -1,5 +1,5 @@
 /**
- * The unary gRPC short path (services/shared/src/server/grpc-unary.ts) must answer exactly as
+ * The unary gRPC short path (services/shared/src/fast-grpc/unary-handler.ts) must answer exactly as
  * connect-node does. Two servers serve one implementation, one with the short path and one
  * without; each case sends the same raw HTTP/2 request to both and compares status, headers,
  * body bytes and trailers, then the log lines and RPC metrics the two servers recorded.
