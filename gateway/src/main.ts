@@ -10,9 +10,18 @@ import { createGrpcUpstream } from "./upstream.js";
 const config = loadConfig(gatewayConfig);
 const logger = createLogger("gateway", config.LOG_LEVEL);
 const timeoutMs = config.UPSTREAM_TIMEOUT_MS;
+const unaryGrpcFastPath = config.GRPC_FAST_PATH;
 const upstreams = {
-  product: createGrpcUpstream(config.PRODUCT_SERVICE_URL, { timeoutMs, name: "product service" }),
-  basket: createGrpcUpstream(config.BASKET_SERVICE_URL, { timeoutMs, name: "basket service" }),
+  product: createGrpcUpstream(config.PRODUCT_SERVICE_URL, {
+    timeoutMs,
+    unaryGrpcFastPath,
+    name: "product service",
+  }),
+  basket: createGrpcUpstream(config.BASKET_SERVICE_URL, {
+    timeoutMs,
+    unaryGrpcFastPath,
+    name: "basket service",
+  }),
 };
 const gateway = createGateway({
   upstreams,

@@ -22,6 +22,8 @@ export interface UpstreamOptions {
   readonly timeoutMs: number;
   /** How errors name the upstream to clients, e.g. "product service"; default "upstream". */
   readonly name?: string;
+  /** False sends calls through connect-node's transport instead of the lean client. */
+  readonly unaryGrpcFastPath?: boolean;
 }
 
 // Bounds what one misbehaving upstream can make the gateway buffer for a single response.
@@ -65,6 +67,7 @@ export function createGrpcUpstream(
     urls: baseUrls,
     timeoutMs: options.timeoutMs,
     readMaxBytes,
+    unaryGrpcFastPath: options.unaryGrpcFastPath,
   });
   return createTransportUpstream(transport, options, () => transport.close());
 }

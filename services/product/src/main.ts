@@ -24,6 +24,7 @@ const server = await startServiceServer({
   port: config.GRPC_PORT,
   logger,
   metrics: createMetrics(),
+  unaryGrpcFastPath: config.GRPC_FAST_PATH,
   ...app,
 });
 

@@ -1,5 +1,6 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { Code, ConnectError, type Interceptor, type Transport } from "@connectrpc/connect";
+import { createConnectGrpcTransport } from "../fast-grpc/connect-transport.js";
 import { createGrpcUnaryTransport } from "../fast-grpc/unary-transport.js";
 
 export interface ServiceTransportOptions {
@@ -15,19 +16,26 @@ export interface ServiceTransportOptions {
   readonly interceptors?: Interceptor[];
   /** Largest response message accepted; the lean client's default unless set. */
   readonly readMaxBytes?: number;
+  /**
+   * Send unary calls through the lean client in fast-grpc/ (default true); false sends every
+   * call through connect-node's `createGrpcTransport`. Callers see the same outcomes either way.
+   */
+  readonly unaryGrpcFastPath?: boolean;
 }
 
 /**
  * A binary gRPC transport over persistent HTTP/2 connections to one or more instances of a
  * service, round-robin per call, with a deadline on every call and optional bounded retries.
- * Unary calls take the lean client of fast-grpc/unary-transport.ts. `close()` closes the connections
- * (at shutdown; calls in flight fail).
+ * Unary calls take the lean client of fast-grpc/ unless `unaryGrpcFastPath` is false. `close()`
+ * closes the connections (at shutdown; calls in flight fail).
  */
 export function createServiceTransport(
   options: ServiceTransportOptions,
 ): Transport & { close(): void } {
+  const connect =
+    options.unaryGrpcFastPath === false ? createConnectGrpcTransport : createGrpcUnaryTransport;
   const instances = options.urls.map((baseUrl) =>
-    createGrpcUnaryTransport({
+    connect({
       baseUrl,
       defaultTimeoutMs: options.timeoutMs,
       interceptors: options.interceptors ?? [],
