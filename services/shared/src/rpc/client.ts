@@ -2,6 +2,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { Code, ConnectError, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectGrpcTransport } from "../fast-grpc/connect-transport.js";
 import { createGrpcUnaryTransport } from "../fast-grpc/unary-transport.js";
+import { UpstreamError } from "./upstream-error.js";
 
 export interface ServiceTransportOptions {
   /** Base URLs of the service's instances (see `serviceUrls` in config.ts). */
@@ -26,6 +27,7 @@ export interface ServiceTransportOptions {
 /**
  * A binary gRPC transport over persistent HTTP/2 connections to one or more instances of a
  * service, round-robin per call, with a deadline on every call and optional bounded retries.
+ * Every failure is an UpstreamError (never the upstream's ConnectError as such).
  * Unary calls take the lean client of fast-grpc/ unless `unaryGrpcFastPath` is false. `close()`
  * closes the connections (at shutdown; calls in flight fail).
  */
@@ -43,7 +45,7 @@ export function createServiceTransport(
     }),
   );
   return {
-    ...balanceTransports(instances, options.retriesOnUnavailable),
+    ...upstreamErrors(balanceTransports(instances, options.retriesOnUnavailable)),
     close() {
       for (const instance of instances) instance.close();
     },
@@ -78,4 +80,31 @@ export function balanceTransports(
       return pick().stream(method, signal, timeoutMs, header, input, contextValues);
     },
   };
+}
+
+/** `transport` with every failure, also of a response stream, turned into an UpstreamError. */
+function upstreamErrors(transport: Transport): Transport {
+  return {
+    unary(method, signal, timeoutMs, header, input, contextValues) {
+      return transport.unary(method, signal, timeoutMs, header, input, contextValues).catch(fail);
+    },
+    async stream(method, signal, timeoutMs, header, input, contextValues) {
+      const response = await transport
+        .stream(method, signal, timeoutMs, header, input, contextValues)
+        .catch(fail);
+      return { ...response, message: failing(response.message) };
+    },
+  };
+}
+
+function fail(error: unknown): never {
+  throw UpstreamError.from(error);
+}
+
+async function* failing<T>(messages: AsyncIterable<T>): AsyncIterable<T> {
+  try {
+    yield* messages;
+  } catch (error) {
+    fail(error);
+  }
 }

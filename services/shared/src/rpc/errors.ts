@@ -1,6 +1,7 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { DomainError, type DomainErrorCode } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { UpstreamError } from "./upstream-error.js";
 
 /** The one table from domain error codes to Connect codes. */
 const CONNECT_CODE: Record<DomainErrorCode, Code> = {
@@ -15,14 +16,24 @@ const CONNECT_CODE: Record<DomainErrorCode, Code> = {
 };
 
 /**
- * Turns anything a handler throws into a ConnectError: domain errors keep their code and message;
- * anything unknown becomes `Internal` with a generic message, and the real cause is logged.
+ * Turns anything a handler throws into a ConnectError: domain errors keep their code and message,
+ * and so does a ConnectError the service raised itself. A failed call to another service that no
+ * handler translated keeps Unavailable or DeadlineExceeded, with our own message; anything else
+ * becomes `Internal` with a generic message. The real cause of those is logged.
  */
 export function toConnectError(error: unknown, logger: Logger, requestId?: string): ConnectError {
-  if (error instanceof ConnectError) return error;
   if (error instanceof DomainError)
     return new ConnectError(error.message, CONNECT_CODE[error.code]);
+  // Failures of other services arrive as UpstreamError, so this one was raised here on purpose.
+  if (error instanceof ConnectError) return error;
   logger.error({ err: error, requestId }, "unexpected error");
+  if (error instanceof UpstreamError && error.kind === "unavailable")
+    return new ConnectError("a service this one depends on is unavailable", Code.Unavailable);
+  if (error instanceof UpstreamError && error.kind === "timeout")
+    return new ConnectError(
+      "a service this one depends on did not answer in time",
+      Code.DeadlineExceeded,
+    );
   return new ConnectError("internal error", Code.Internal);
 }
 

@@ -100,7 +100,7 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
           ...connectOptions,
           methods: bindings.flatMap((binding) => unaryMethods(binding.spec)),
           connect,
-          connectReplay: createConnectReplay(connectOptions),
+          connectReplay: createConnectReplay(connectOptions, logger),
         });
   const server = createOnePortServer(drain.wrap(handler));
   drain.watch(server);
