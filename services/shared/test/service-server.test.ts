@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { type GetProductRequest, ProductService } from "#gen/shop/product/v1/product_pb";
 import { InvalidArgument, NotFound } from "#shared/errors";
 import { bindService } from "#shared/server/service-server";
-import { startTestServer } from "#shared/testing/service-harness";
+import { startTestServer } from "#shared-test/service-harness";
 
 /** A ProductService whose GetProduct takes `id` milliseconds, or fails for special ids. */
 function slowProducts() {

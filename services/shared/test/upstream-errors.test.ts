@@ -11,7 +11,7 @@ import { ProductService } from "#gen/shop/product/v1/product_pb";
 import { createServiceTransport } from "#shared/rpc/client";
 import { UpstreamError } from "#shared/rpc/upstream-error";
 import { bindService } from "#shared/server/service-server";
-import { startTestServer } from "#shared/testing/service-harness";
+import { startTestServer } from "#shared-test/service-harness";
 
 const unused = () => {
   throw new Error("not used");

@@ -22,7 +22,7 @@ import {
 import { InvalidArgument, NotFound } from "#shared/errors";
 import { createGrpcUnaryTransport } from "#shared/fast-grpc/unary-transport";
 import { bindService } from "#shared/server/service-server";
-import { startTestServer } from "#shared/testing/service-harness";
+import { startTestServer } from "#shared-test/service-harness";
 import { startTcpProxy } from "../support/tcp-proxy.js";
 
 /**
