@@ -79,7 +79,8 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
     bindService(ServerReflection, createReflectionService([...descs, Health, ServerReflection])),
   ];
   const drain = createDrain();
-  // fast-grpc/unary-handler.ts honours exactly these options; one added here must be handled there too.
+  // fast-grpc/unary-handler.ts honours exactly these options; one added here must be handled
+  // there too.
   const connectOptions = {
     routes: (router: ConnectRouter) => {
       for (const binding of bindings) binding.register(router);

@@ -1,12 +1,12 @@
 /**
- * The unary gRPC short path (services/shared/src/fast-grpc/unary-handler.ts) must answer exactly as
- * connect-node does. Two servers serve one implementation, one with the short path and one
+ * The unary gRPC short path (services/shared/src/fast-grpc/unary-handler.ts) must answer
+ * exactly as connect-node does. Two servers serve one implementation, one with the short path and one
  * without; each case sends the same raw HTTP/2 request to both and compares status, headers,
  * body bytes and trailers, then the log lines and RPC metrics the two servers recorded.
  */
+import { randomUUID } from "node:crypto";
 import http2 from "node:http2";
 import { Writable } from "node:stream";
-import { setTimeout as delay } from "node:timers/promises";
 import { gzipSync } from "node:zlib";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
@@ -25,10 +25,11 @@ import { bindService, type ServiceServer, startServiceServer } from "#shared/ser
 const PATH = "/shop.product.v1.ProductService/GetProduct";
 const GRPC = { "content-type": "application/grpc", te: "trailers", "x-request-id": "req-1" };
 
-/** Signal reasons the handler saw when a client cancelled, per server. */
-const cancelled: Record<string, unknown[]> = { fast: [], stock: [] };
+/** Hears of a cancellable call (id 600) as it starts, and of the reason it was cancelled with. */
+type Watcher = { started(): void; cancelled(reason: unknown): void };
 
-function products(name: string) {
+/** GetProduct by id; a call for 600 waits to be cancelled and tells `watchers[request id]`. */
+function products(watchers: Map<string, Watcher>) {
   const unused = () => {
     throw new Error("not used");
   };
@@ -46,12 +47,15 @@ function products(name: string) {
         case 504n:
           await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
           throw ctx.signal.reason;
-        case 600n:
-          await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
-          cancelled[name]?.push(
-            ctx.signal.reason instanceof ConnectError ? ctx.signal.reason.code : ctx.signal.reason,
-          );
-          throw ctx.signal.reason;
+        case 600n: {
+          const watcher = watchers.get(ctx.requestHeader.get("x-request-id") ?? "");
+          const aborted = new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
+          watcher?.started();
+          await aborted;
+          const { reason } = ctx.signal;
+          watcher?.cancelled(reason instanceof ConnectError ? reason.code : reason);
+          throw reason;
+        }
       }
       ctx.responseHeader.set("x-extra", "a");
       ctx.responseTrailer.set("x-trail", "b");
@@ -66,10 +70,16 @@ function products(name: string) {
   });
 }
 
-type Started = { server: ServiceServer; url: string; logs: Record<string, unknown>[] };
+type Started = {
+  server: ServiceServer;
+  url: string;
+  logs: Record<string, unknown>[];
+  watchers: Map<string, Watcher>;
+};
 
 async function start(name: "fast" | "stock"): Promise<Started> {
   const logs: Record<string, unknown>[] = [];
+  const watchers = new Map<string, Watcher>();
   const sink = new Writable({
     write(chunk, _encoding, callback) {
       logs.push(JSON.parse(String(chunk)));
@@ -80,14 +90,14 @@ async function start(name: "fast" | "stock"): Promise<Started> {
     name,
     host: "127.0.0.1",
     port: 0,
-    services: [products(name)],
+    services: [products(watchers)],
     logger: pino({ level: "info", base: undefined, timestamp: false }, sink),
     metrics: createMetrics(),
     isReady: async () => true,
     readMaxBytes: 64 * 1024,
     unaryGrpcFastPath: name === "fast",
   });
-  return { server, url: `http://127.0.0.1:${server.port}`, logs };
+  return { server, url: `http://127.0.0.1:${server.port}`, logs, watchers };
 }
 
 type Answer = {
@@ -96,12 +106,12 @@ type Answer = {
   trailers: Record<string, unknown>;
 };
 
-/** One raw HTTP/2 request; the answer without the Date header. */
+/** One raw HTTP/2 request, cancelled when `cancelWhen` resolves; the answer without Date. */
 function send(
   url: string,
   headers: Record<string, string>,
   body: Uint8Array,
-  cancelAfterMs?: number,
+  cancelWhen?: Promise<void>,
 ): Promise<Answer> {
   const session = http2.connect(url);
   return new Promise<Answer>((resolve, reject) => {
@@ -122,9 +132,7 @@ function send(
     });
     stream.on("error", reject);
     stream.end(body);
-    if (cancelAfterMs !== undefined) {
-      setTimeout(() => stream.close(http2.constants.NGHTTP2_CANCEL), cancelAfterMs);
-    }
+    cancelWhen?.then(() => stream.close(http2.constants.NGHTTP2_CANCEL));
   }).finally(() => session.close());
 }
 
@@ -204,29 +212,46 @@ describe("the unary gRPC short path", () => {
   });
 
   it("aborts the handler's signal as Canceled when the client cancels", async () => {
-    await send(fast.url, GRPC, frame(request(600n)), 50);
-    await send(stock.url, GRPC, frame(request(600n)), 50);
-    await delay(50);
-    expect(cancelled.fast).toEqual([Code.Canceled]);
-    expect(cancelled.stock).toEqual([Code.Canceled]);
+    /** The reason seen by a handler whose call the client cancels as soon as it started. */
+    const reasonSeenBy = async ({ url, watchers }: Started) => {
+      const started = Promise.withResolvers<void>();
+      const cancelled = Promise.withResolvers<unknown>();
+      const id = randomUUID();
+      watchers.set(id, { started: started.resolve, cancelled: cancelled.resolve });
+      await send(url, { ...GRPC, "x-request-id": id }, frame(request(600n)), started.promise);
+      return cancelled.promise;
+    };
+    expect(await reasonSeenBy(fast)).toBe(Code.Canceled);
+    expect(await reasonSeenBy(stock)).toBe(Code.Canceled);
   });
+});
 
-  it("logs and counts the same calls", async () => {
-    const lines = (logs: Record<string, unknown>[]) =>
-      logs
-        .filter((line) => line.msg !== `fast listening on 127.0.0.1:${fast.server.port}`)
-        .filter((line) => line.msg !== `stock listening on 127.0.0.1:${stock.server.port}`)
-        .map(({ durationMs: _, requestId, err, ...rest }) => ({
-          ...rest,
-          requestId: requestId === "req-1" ? requestId : typeof requestId,
-          err: err === undefined ? undefined : (err as { message?: string }).message,
-        }));
-    expect(lines(fast.logs).length).toBeGreaterThan(CASES.length / 2);
-    expect(lines(fast.logs)).toEqual(lines(stock.logs));
-    const counts = async (url: string) =>
-      (await (await fetch(`${url}/metrics`)).text())
-        .split("\n")
-        .filter((line) => line.startsWith("shop_rpc_requests_total{"));
-    expect(await counts(fast.url)).toEqual(await counts(stock.url));
+describe("the unary gRPC short path's logs and metrics", () => {
+  it("are those of connect-node for the same calls", async () => {
+    const pair = await Promise.all([start("fast"), start("stock")]);
+    try {
+      for (const [, headers, body] of CASES) {
+        for (const { url } of pair) await send(url, headers, body);
+      }
+      const [ours, theirs] = pair.map(({ logs }) =>
+        logs
+          .filter((line) => !String(line.msg).includes(" listening on "))
+          .map(({ durationMs: _, requestId, err, ...rest }) => ({
+            ...rest,
+            requestId: requestId === "req-1" ? requestId : typeof requestId,
+            err: err === undefined ? undefined : (err as { message?: string }).message,
+          })),
+      );
+      expect(ours?.length).toBeGreaterThan(CASES.length / 2);
+      expect(ours).toEqual(theirs);
+      const counts = async ({ url }: Started) =>
+        (await (await fetch(`${url}/metrics`)).text())
+          .split("\n")
+          .filter((line) => line.startsWith("shop_rpc_requests_total{"));
+      const [ourCounts, theirCounts] = await Promise.all(pair.map(counts));
+      expect(ourCounts).toEqual(theirCounts);
+    } finally {
+      await Promise.all(pair.map(({ server }) => server.close(100)));
+    }
   });
 });

@@ -13,7 +13,7 @@ import {
 } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { pino } from "pino";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus } from "#gen/health/v1/health_pb";
 import { type GetProductRequest, ProductService } from "#gen/shop/product/v1/product_pb";
 import { createGrpcUnaryTransport } from "#shared/fast-grpc/unary-transport";
@@ -21,13 +21,17 @@ import { createMetrics } from "#shared/metrics";
 import { bindService, startServiceServer } from "#shared/server/service-server";
 import { startTcpProxy } from "../support/tcp-proxy.js";
 
-/** GetProduct that waits `id` ms, and names the product after the x-via request header. */
-function products() {
+/**
+ * GetProduct that waits `id` ms, and names the product after the x-via request header;
+ * `onCall` hears of each call as it arrives.
+ */
+function products(onCall: () => void) {
   const unused = () => {
     throw new Error("not used");
   };
   return bindService(ProductService, {
     async getProduct(req: GetProductRequest, ctx) {
+      onCall();
       await delay(Number(req.id), undefined, { signal: ctx.signal });
       return { product: { id: req.id, name: ctx.requestHeader.get("x-via") ?? "" } };
     },
@@ -39,17 +43,24 @@ function products() {
   });
 }
 
-function start(port = 0) {
-  return startServiceServer({
+/** A server of `products()`; `calls()` counts the calls that reached the handler. */
+async function start(port = 0) {
+  let calls = 0;
+  const server = await startServiceServer({
     name: "test",
     host: "127.0.0.1",
     port,
-    services: [products()],
+    services: [products(() => calls++)],
     logger: pino({ level: "silent" }),
     metrics: createMetrics(),
     isReady: async () => true,
   });
+  return { ...server, calls: () => calls };
 }
+
+/** Resolves once `condition` holds; the events waited for here take milliseconds. */
+const until = (condition: () => boolean) =>
+  vi.waitFor(() => expect(condition()).toBe(true), { timeout: 10_000 });
 
 const get = (transport: Transport, id = 1n) =>
   createClient(ProductService, transport).getProduct({ id });
@@ -108,7 +119,7 @@ describe("the unary gRPC transport's connection", () => {
       const transport = createGrpcUnaryTransport({ baseUrl: proxy.url });
       try {
         const inFlight = failure(get(transport, 500n));
-        await delay(50);
+        await until(() => server.calls() === 1);
         if (how === "reset") proxy.cut();
         else proxy.hangUp();
         const error = await inFlight;
@@ -136,7 +147,8 @@ describe("the unary gRPC transport's connection", () => {
         { timeoutMs: 50 },
       );
       expect((await failure(call)).code).toBe(Code.DeadlineExceeded);
-      await delay(200);
+      // The unanswered PING makes the client drop the frozen connection.
+      await until(() => proxy.closed() === 1);
       expect((await get(transport)).product?.id).toBe(1n);
       expect(proxy.connections()).toBe(2);
     } finally {
@@ -165,7 +177,7 @@ describe("the unary gRPC transport's connection", () => {
     const transport = createGrpcUnaryTransport({ baseUrl: `http://127.0.0.1:${server.port}` });
     try {
       const inFlight = failure(get(transport, 500n));
-      await delay(50);
+      await until(() => server.calls() === 1);
       transport.close();
       expect((await inFlight).code).toBe(Code.Unavailable);
       expect((await failure(get(transport))).code).toBe(Code.Unavailable);
