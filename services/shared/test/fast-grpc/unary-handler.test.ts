@@ -1,193 +1,21 @@
 /**
  * The unary gRPC short path (services/shared/src/fast-grpc/unary-handler.ts) must answer
- * exactly as connect-node does. Two servers serve one implementation, one with the short path and one
- * without; each case sends the same raw HTTP/2 request to both and compares status, headers,
- * body bytes and trailers, then the log lines and RPC metrics the two servers recorded.
+ * exactly as connect-node does: each case sends the same raw HTTP/2 request to a server with the
+ * short path and one without and compares status, headers, body bytes and trailers.
  */
 import { randomUUID } from "node:crypto";
-import http2 from "node:http2";
-import { Writable } from "node:stream";
-import { gzipSync } from "node:zlib";
-import { create, toBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
-import { pino } from "pino";
+import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  type GetProductRequest,
-  GetProductRequestSchema,
-  ProductSchema,
-  ProductService,
-} from "#gen/shop/product/v1/product_pb";
-import { NotFound } from "#shared/errors";
-import { createMetrics } from "#shared/metrics";
-import { bindService, type ServiceServer, startServiceServer } from "#shared/server/service-server";
-
-const PATH = "/shop.product.v1.ProductService/GetProduct";
-const GRPC = { "content-type": "application/grpc", te: "trailers", "x-request-id": "req-1" };
-
-/** Hears of a cancellable call (id 600) as it starts, and of the reason it was cancelled with. */
-type Watcher = { started(): void; cancelled(reason: unknown): void };
-
-/** GetProduct by id; a call for 600 waits to be cancelled and tells `watchers[request id]`. */
-function products(watchers: Map<string, Watcher>) {
-  const unused = () => {
-    throw new Error("not used");
-  };
-  return bindService(ProductService, {
-    async getProduct(req: GetProductRequest, ctx: HandlerContext) {
-      switch (req.id) {
-        case 404n:
-          throw new NotFound("product", req.id);
-        case 500n:
-          throw new Error("database password is hunter2");
-        case 409n:
-          throw new ConnectError("taken", Code.AlreadyExists, { "x-meta": "m" }, [
-            { desc: ProductSchema, value: { id: 7n, name: "detail" } },
-          ]);
-        case 504n:
-          await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
-          throw ctx.signal.reason;
-        case 600n: {
-          const watcher = watchers.get(ctx.requestHeader.get("x-request-id") ?? "");
-          const aborted = new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
-          watcher?.started();
-          await aborted;
-          const { reason } = ctx.signal;
-          watcher?.cancelled(reason instanceof ConnectError ? reason.code : reason);
-          throw reason;
-        }
-      }
-      ctx.responseHeader.set("x-extra", "a");
-      ctx.responseTrailer.set("x-trail", "b");
-      const description = req.id === 2n ? "long ".repeat(1000) : "short";
-      return { product: { id: req.id, name: "p", description } };
-    },
-    createProduct: unused,
-    listProducts: unused,
-    updateProduct: unused,
-    deleteProduct: unused,
-    listCategories: unused,
-  });
-}
-
-type Started = {
-  server: ServiceServer;
-  url: string;
-  logs: Record<string, unknown>[];
-  watchers: Map<string, Watcher>;
-};
-
-async function start(name: "fast" | "stock"): Promise<Started> {
-  const logs: Record<string, unknown>[] = [];
-  const watchers = new Map<string, Watcher>();
-  const sink = new Writable({
-    write(chunk, _encoding, callback) {
-      logs.push(JSON.parse(String(chunk)));
-      callback();
-    },
-  });
-  const server = await startServiceServer({
-    name,
-    host: "127.0.0.1",
-    port: 0,
-    services: [products(watchers)],
-    logger: pino({ level: "info", base: undefined, timestamp: false }, sink),
-    metrics: createMetrics(),
-    isReady: async () => true,
-    readMaxBytes: 64 * 1024,
-    unaryGrpcFastPath: name === "fast",
-  });
-  return { server, url: `http://127.0.0.1:${server.port}`, logs, watchers };
-}
-
-type Answer = {
-  headers: Record<string, unknown>;
-  body: string;
-  trailers: Record<string, unknown>;
-};
-
-/** One raw HTTP/2 request, cancelled when `cancelWhen` resolves; the answer without Date. */
-function send(
-  url: string,
-  headers: Record<string, string>,
-  body: Uint8Array,
-  cancelWhen?: Promise<void>,
-): Promise<Answer> {
-  const session = http2.connect(url);
-  return new Promise<Answer>((resolve, reject) => {
-    const stream = session.request({ ":method": "POST", ":path": PATH, ...headers });
-    const answer: Answer = { headers: {}, body: "", trailers: {} };
-    const chunks: Buffer[] = [];
-    stream.on("response", (received) => {
-      const { date: _, ...rest } = received;
-      answer.headers = { ...rest };
-    });
-    stream.on("trailers", (received) => {
-      answer.trailers = { ...received };
-    });
-    stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-    stream.on("close", () => {
-      answer.body = Buffer.concat(chunks).toString("hex");
-      resolve(answer);
-    });
-    stream.on("error", reject);
-    stream.end(body);
-    cancelWhen?.then(() => stream.close(http2.constants.NGHTTP2_CANCEL));
-  }).finally(() => session.close());
-}
-
-function frame(payload: Uint8Array, flags = 0): Buffer {
-  const out = Buffer.alloc(5 + payload.length);
-  out[0] = flags;
-  out.writeUInt32BE(payload.length, 1);
-  out.set(payload, 5);
-  return out;
-}
-
-const request = (id: bigint) =>
-  toBinary(GetProductRequestSchema, create(GetProductRequestSchema, { id }));
-
-const CASES: [string, Record<string, string>, Uint8Array][] = [
-  ["a product", GRPC, frame(request(1n))],
-  ["an empty message", GRPC, frame(new Uint8Array(0))],
-  [
-    "content type +proto",
-    { ...GRPC, "content-type": "application/grpc+proto" },
-    frame(request(1n)),
-  ],
-  ["no request id: one is made", { "content-type": "application/grpc" }, frame(request(1n))],
-  ["a domain error", GRPC, frame(request(404n))],
-  ["an unexpected error", GRPC, frame(request(500n))],
-  ["an error with metadata and details", GRPC, frame(request(409n))],
-  [
-    "a large answer, gzip accepted",
-    { ...GRPC, "grpc-accept-encoding": "gzip" },
-    frame(request(2n)),
-  ],
-  [
-    "grpc-js's accept list",
-    { ...GRPC, "grpc-accept-encoding": "identity,deflate,gzip" },
-    frame(request(2n)),
-  ],
-  ["an unknown accepted encoding", { ...GRPC, "grpc-accept-encoding": "zstd" }, frame(request(2n))],
-  ["identity request encoding", { ...GRPC, "grpc-encoding": "identity" }, frame(request(1n))],
-  ["a gzip request", { ...GRPC, "grpc-encoding": "gzip" }, frame(gzipSync(request(1n)), 1)],
-  ["an unknown request encoding", { ...GRPC, "grpc-encoding": "zstd" }, frame(request(1n))],
-  ["a compressed flag without encoding", GRPC, frame(request(1n), 1)],
-  ["bytes that do not parse", GRPC, frame(Buffer.from([0x08]))],
-  ["no message", GRPC, Buffer.alloc(0)],
-  ["two messages", GRPC, Buffer.concat([frame(request(1n)), frame(request(1n))])],
-  ["an incomplete envelope", GRPC, frame(request(1n)).subarray(0, 6)],
-  ["a message above readMaxBytes", GRPC, frame(Buffer.alloc(70 * 1024))],
-  ["a deadline that passes", { ...GRPC, "grpc-timeout": "50m" }, frame(request(504n))],
-  ["a deadline that does not", { ...GRPC, "grpc-timeout": "5S" }, frame(request(1n))],
-  ["a malformed deadline", { ...GRPC, "grpc-timeout": "soon" }, frame(request(1n))],
-  [
-    "the JSON codec",
-    { ...GRPC, "content-type": "application/grpc+json" },
-    frame(Buffer.from('{"id":"1"}')),
-  ],
-];
+  type Answer,
+  CASES,
+  frame,
+  GRPC,
+  request,
+  type Started,
+  send,
+  start,
+} from "./support/twin-servers.js";
 
 describe("the unary gRPC short path", () => {
   let fast: Started;
@@ -223,35 +51,5 @@ describe("the unary gRPC short path", () => {
     };
     expect(await reasonSeenBy(fast)).toBe(Code.Canceled);
     expect(await reasonSeenBy(stock)).toBe(Code.Canceled);
-  });
-});
-
-describe("the unary gRPC short path's logs and metrics", () => {
-  it("are those of connect-node for the same calls", async () => {
-    const pair = await Promise.all([start("fast"), start("stock")]);
-    try {
-      for (const [, headers, body] of CASES) {
-        for (const { url } of pair) await send(url, headers, body);
-      }
-      const [ours, theirs] = pair.map(({ logs }) =>
-        logs
-          .filter((line) => !String(line.msg).includes(" listening on "))
-          .map(({ durationMs: _, requestId, err, ...rest }) => ({
-            ...rest,
-            requestId: requestId === "req-1" ? requestId : typeof requestId,
-            err: err === undefined ? undefined : (err as { message?: string }).message,
-          })),
-      );
-      expect(ours?.length).toBeGreaterThan(CASES.length / 2);
-      expect(ours).toEqual(theirs);
-      const counts = async ({ url }: Started) =>
-        (await (await fetch(`${url}/metrics`)).text())
-          .split("\n")
-          .filter((line) => line.startsWith("shop_rpc_requests_total{"));
-      const [ourCounts, theirCounts] = await Promise.all(pair.map(counts));
-      expect(ourCounts).toEqual(theirCounts);
-    } finally {
-      await Promise.all(pair.map(({ server }) => server.close(100)));
-    }
   });
 });

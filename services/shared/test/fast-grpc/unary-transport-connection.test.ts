@@ -1,76 +1,41 @@
 /**
  * The lean unary gRPC client's connection handling (lazy connect, reconnect, failures as
- * Unavailable, close) and its interceptors, compared with connect-node's transport where a
- * caller could tell them apart.
+ * Unavailable, close), compared with connect-node's transport where a caller could tell them
+ * apart.
  */
-import { setTimeout as delay } from "node:timers/promises";
-import {
-  Code,
-  ConnectError,
-  createClient,
-  type Interceptor,
-  type Transport,
-} from "@connectrpc/connect";
+import { Code, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { pino } from "pino";
 import { describe, expect, it, vi } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus } from "#gen/health/v1/health_pb";
-import { type GetProductRequest, ProductService } from "#gen/shop/product/v1/product_pb";
+import { ProductService } from "#gen/shop/product/v1/product_pb";
 import { createGrpcUnaryTransport } from "#shared/fast-grpc/unary-transport";
-import { createMetrics } from "#shared/metrics";
-import { bindService, startServiceServer } from "#shared/server/service-server";
-import { startTcpProxy } from "../support/tcp-proxy.js";
+import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.js";
+import { failure, get, start } from "./support/waiting-products.js";
 
-/**
- * GetProduct that waits `id` ms, and names the product after the x-via request header;
- * `onCall` hears of each call as it arrives.
- */
-function products(onCall: () => void) {
-  const unused = () => {
-    throw new Error("not used");
-  };
-  return bindService(ProductService, {
-    async getProduct(req: GetProductRequest, ctx) {
-      onCall();
-      await delay(Number(req.id), undefined, { signal: ctx.signal });
-      return { product: { id: req.id, name: ctx.requestHeader.get("x-via") ?? "" } };
-    },
-    createProduct: unused,
-    listProducts: unused,
-    updateProduct: unused,
-    deleteProduct: unused,
-    listCategories: unused,
-  });
-}
-
-/** A server of `products()`; `calls()` counts the calls that reached the handler. */
-async function start(port = 0) {
-  let calls = 0;
-  const server = await startServiceServer({
-    name: "test",
-    host: "127.0.0.1",
-    port,
-    services: [products(() => calls++)],
-    logger: pino({ level: "silent" }),
-    metrics: createMetrics(),
-    isReady: async () => true,
-  });
-  return { ...server, calls: () => calls };
+/** Runs `test` with a server, a TCP proxy to it and a lean transport through the proxy. */
+async function throughProxy(
+  options: { pingTimeoutMs?: number },
+  test: (setup: {
+    server: Awaited<ReturnType<typeof start>>;
+    proxy: TcpProxy;
+    transport: ReturnType<typeof createGrpcUnaryTransport>;
+  }) => Promise<void>,
+): Promise<void> {
+  const server = await start();
+  const proxy = await startTcpProxy(server.port);
+  const transport = createGrpcUnaryTransport({ ...options, baseUrl: proxy.url });
+  try {
+    await test({ server, proxy, transport });
+  } finally {
+    transport.close();
+    await proxy.close();
+    await server.close(100);
+  }
 }
 
 /** Resolves once `condition` holds; the events waited for here take milliseconds. */
 const until = (condition: () => boolean) =>
   vi.waitFor(() => expect(condition()).toBe(true), { timeout: 10_000 });
-
-const get = (transport: Transport, id = 1n) =>
-  createClient(ProductService, transport).getProduct({ id });
-
-async function failure(call: Promise<unknown>): Promise<ConnectError> {
-  return call.then(
-    () => expect.fail("the call succeeded"),
-    (error) => ConnectError.from(error),
-  );
-}
 
 describe("the unary gRPC transport's connection", () => {
   it("reports a server that is down as Unavailable, with the node error as cause", async () => {
@@ -113,11 +78,8 @@ describe("the unary gRPC transport's connection", () => {
 
   it.each(["reset", "closed"] as const)(
     "fails calls on a connection %s under them as Unavailable, then reconnects",
-    async (how) => {
-      const server = await start();
-      const proxy = await startTcpProxy(server.port);
-      const transport = createGrpcUnaryTransport({ baseUrl: proxy.url });
-      try {
+    (how) =>
+      throughProxy({}, async ({ server, proxy, transport }) => {
         const inFlight = failure(get(transport, 500n));
         await until(() => server.calls() === 1);
         if (how === "reset") proxy.cut();
@@ -127,19 +89,11 @@ describe("the unary gRPC transport's connection", () => {
         if (how === "reset") expect(error.cause).toMatchObject({ code: "ECONNRESET" });
         expect((await get(transport)).product?.id).toBe(1n);
         expect(proxy.connections()).toBe(2);
-      } finally {
-        transport.close();
-        await proxy.close();
-        await server.close(100);
-      }
-    },
+      }),
   );
 
-  it("replaces a connection that stops answering, found by a PING after a missed deadline", async () => {
-    const server = await start();
-    const proxy = await startTcpProxy(server.port);
-    const transport = createGrpcUnaryTransport({ baseUrl: proxy.url, pingTimeoutMs: 100 });
-    try {
+  it("replaces a connection that stops answering, found by a PING after a missed deadline", () =>
+    throughProxy({ pingTimeoutMs: 100 }, async ({ proxy, transport }) => {
       expect((await get(transport)).product?.id).toBe(1n);
       proxy.freeze();
       const call = createClient(ProductService, transport).getProduct(
@@ -151,12 +105,7 @@ describe("the unary gRPC transport's connection", () => {
       await until(() => proxy.closed() === 1);
       expect((await get(transport)).product?.id).toBe(1n);
       expect(proxy.connections()).toBe(2);
-    } finally {
-      transport.close();
-      await proxy.close();
-      await server.close(100);
-    }
-  });
+    }));
 
   it("delegates streaming calls to connect's transport", async () => {
     const server = await start();
@@ -182,42 +131,6 @@ describe("the unary gRPC transport's connection", () => {
       expect((await inFlight).code).toBe(Code.Unavailable);
       expect((await failure(get(transport))).code).toBe(Code.Unavailable);
     } finally {
-      await server.close(100);
-    }
-  });
-});
-
-describe("the unary gRPC transport's interceptors", () => {
-  /** Two interceptors that log their order, tag the request and read the call's signal. */
-  function tracing(log: string[]): Interceptor[] {
-    return ["a", "b"].map((name) => (next) => async (req) => {
-      log.push(`${name} ${req.method.name} ${req.header.get("content-type")}`);
-      req.header.append("x-via", name);
-      const response = await next(req);
-      log.push(`${name} done ${req.signal.aborted} ${response.header.get("content-type")}`);
-      return response;
-    });
-  }
-
-  it("run as on connect's transport", async () => {
-    const server = await start();
-    const baseUrl = `http://127.0.0.1:${server.port}`;
-    const logs: [string[], string[]] = [[], []];
-    const ours = createGrpcUnaryTransport({ baseUrl, interceptors: tracing(logs[0]) });
-    const transports = [ours, createGrpcTransport({ baseUrl, interceptors: tracing(logs[1]) })];
-    try {
-      const names = await Promise.all(transports.map(async (t) => (await get(t)).product?.name));
-      expect(names).toEqual(["a, b", "a, b"]);
-      expect(logs[0]).toEqual(logs[1]);
-      const failing: Interceptor = () => async () => {
-        throw new Error("interceptor broke");
-      };
-      const broken = createGrpcUnaryTransport({ baseUrl, interceptors: [failing] });
-      const error = await failure(get(broken));
-      expect([Code[error.code], error.rawMessage]).toEqual(["Unknown", "interceptor broke"]);
-      broken.close();
-    } finally {
-      ours.close();
       await server.close(100);
     }
   });
