@@ -11,17 +11,10 @@ const config = loadConfig(gatewayConfig);
 const logger = createLogger("gateway", config.LOG_LEVEL);
 const timeoutMs = config.UPSTREAM_TIMEOUT_MS;
 const unaryGrpcFastPath = config.GRPC_FAST_PATH;
+const options = (name: string) => ({ timeoutMs, unaryGrpcFastPath, name });
 const upstreams = {
-  product: createGrpcUpstream(config.PRODUCT_SERVICE_URL, {
-    timeoutMs,
-    unaryGrpcFastPath,
-    name: "product service",
-  }),
-  basket: createGrpcUpstream(config.BASKET_SERVICE_URL, {
-    timeoutMs,
-    unaryGrpcFastPath,
-    name: "basket service",
-  }),
+  product: createGrpcUpstream(config.PRODUCT_SERVICE_URL, options("product service")),
+  basket: createGrpcUpstream(config.BASKET_SERVICE_URL, options("basket service")),
 };
 const gateway = createGateway({
   upstreams,

@@ -19,7 +19,7 @@ export interface ServiceTransportOptions {
   readonly readMaxBytes?: number;
   /**
    * Send unary calls through the lean client in fast-grpc/ (default true); false sends every
-   * call through connect-node's `createGrpcTransport`. Callers see the same outcomes either way.
+   * call through connect-node's `createGrpcTransport`; callers see the same UpstreamError kinds.
    */
   readonly unaryGrpcFastPath?: boolean;
 }

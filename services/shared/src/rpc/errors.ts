@@ -1,7 +1,7 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { DomainError, type DomainErrorCode } from "../errors.js";
 import type { Logger } from "../logger.js";
-import { UpstreamError } from "./upstream-error.js";
+import { UpstreamError, type UpstreamFailure } from "./upstream-error.js";
 
 /** The one table from domain error codes to Connect codes. */
 const CONNECT_CODE: Record<DomainErrorCode, Code> = {
@@ -15,6 +15,13 @@ const CONNECT_CODE: Record<DomainErrorCode, Code> = {
   deadline_exceeded: Code.DeadlineExceeded,
 };
 
+/** What a caller is told of a failed call to another service that no handler translated. */
+const UPSTREAM_ANSWER: Partial<Record<UpstreamFailure, [message: string, code: Code]>> = {
+  unavailable: ["a service this one depends on is unavailable", Code.Unavailable],
+  timeout: ["a service this one depends on did not answer in time", Code.DeadlineExceeded],
+};
+const INTERNAL: [message: string, code: Code] = ["internal error", Code.Internal];
+
 /**
  * Turns anything a handler throws into a ConnectError: domain errors keep their code and message,
  * and so does a ConnectError the service raised itself. A failed call to another service that no
@@ -26,15 +33,10 @@ export function toConnectError(error: unknown, logger: Logger, requestId?: strin
     return new ConnectError(error.message, CONNECT_CODE[error.code]);
   // Failures of other services arrive as UpstreamError, so this one was raised here on purpose.
   if (error instanceof ConnectError) return error;
-  logger.error({ err: error, requestId }, "unexpected error");
-  if (error instanceof UpstreamError && error.kind === "unavailable")
-    return new ConnectError("a service this one depends on is unavailable", Code.Unavailable);
-  if (error instanceof UpstreamError && error.kind === "timeout")
-    return new ConnectError(
-      "a service this one depends on did not answer in time",
-      Code.DeadlineExceeded,
-    );
-  return new ConnectError("internal error", Code.Internal);
+  const upstream = error instanceof UpstreamError ? error.kind : undefined;
+  logger.error({ err: error, requestId }, upstream ? "upstream call failed" : "unexpected error");
+  const [message, code] = (upstream && UPSTREAM_ANSWER[upstream]) ?? INTERNAL;
+  return new ConnectError(message, code);
 }
 
 /** The interceptor that applies `toConnectError` to every RPC of a server. */
