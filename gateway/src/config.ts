@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { type ServiceUrlVariable, services, serviceUrlVariable } from "#services";
-import { logLevel, port, positiveInt, serviceUrls } from "#shared/config";
+import { grpcFastPath, logLevel, port, positiveInt, serviceUrls } from "#shared/config";
 
 /** A comma-separated list of ports, or "none". */
 const portList = (fallback: string) =>
@@ -37,4 +37,5 @@ export const gatewayConfig = {
   MAX_BODY_BYTES: positiveInt(1024 * 1024),
   SHUTDOWN_GRACE_MS: positiveInt(10_000),
   LOG_LEVEL: logLevel,
+  GRPC_FAST_PATH: grpcFastPath,
 };

@@ -11,13 +11,18 @@ import { createGrpcUpstream, type Upstream } from "./upstream.js";
 const config = loadConfig(gatewayConfig);
 const logger = createLogger("gateway", config.LOG_LEVEL);
 const timeoutMs = config.UPSTREAM_TIMEOUT_MS;
+const unaryGrpcFastPath = config.GRPC_FAST_PATH;
 const upstreamUrls = Object.fromEntries(
   services.map(({ name }) => [name, config[serviceUrlVariable(name)]]),
 ) as Record<ServiceName, string[]>;
 const upstreams = Object.fromEntries(
   services.map(({ name }) => [
     name,
-    createGrpcUpstream(upstreamUrls[name], { timeoutMs, name: `${name} service` }),
+    createGrpcUpstream(upstreamUrls[name], {
+      timeoutMs,
+      unaryGrpcFastPath,
+      name: `${name} service`,
+    }),
   ]),
 ) as Record<ServiceName, Upstream>;
 const gateway = createGateway({

@@ -1,6 +1,7 @@
 import type { DescMethodUnary, Message } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Transport } from "@connectrpc/connect";
 import { createServiceTransport } from "#shared/rpc/client";
+import { UpstreamError } from "#shared/rpc/upstream-error";
 
 /**
  * Calls unary RPCs on one upstream service. This is the seam where a leaner client than
@@ -9,7 +10,9 @@ import { createServiceTransport } from "#shared/rpc/client";
 export interface Upstream {
   /**
    * Sends `input` with `x-request-id` and the configured deadline; resolves the response or
-   * rejects with a ConnectError (Unavailable when no instance answers, DeadlineExceeded on timeout).
+   * rejects with the ConnectError for the gateway's client: the upstream's own refusals
+   * (NotFound, InvalidArgument, FailedPrecondition…) as they were, Unavailable or
+   * DeadlineExceeded naming the upstream, Internal for anything else; the original is the cause.
    */
   call(rpc: DescMethodUnary, input: Message, requestId: string): Promise<Message>;
   /** Closes the connections; calls in flight fail. */
@@ -22,6 +25,8 @@ export interface UpstreamOptions {
   readonly timeoutMs: number;
   /** How errors name the upstream to clients, e.g. "product service"; default "upstream". */
   readonly name?: string;
+  /** False sends calls through connect-node's transport instead of the lean client. */
+  readonly unaryGrpcFastPath?: boolean;
 }
 
 // Bounds what one misbehaving upstream can make the gateway buffer for a single response.
@@ -44,7 +49,7 @@ export function createTransportUpstream(
         const response = await transport.unary(rpc, undefined, options.timeoutMs, header, input);
         return response.message;
       } catch (error) {
-        throw connectionFailure(error, name) ?? error;
+        throw answerFor(UpstreamError.from(error), name);
       }
     },
     async close() {
@@ -65,18 +70,27 @@ export function createGrpcUpstream(
     urls: baseUrls,
     timeoutMs: options.timeoutMs,
     readMaxBytes,
+    unaryGrpcFastPath: options.unaryGrpcFastPath,
   });
   return createTransportUpstream(transport, options, () => transport.close());
 }
 
 /**
- * A failure of the connection itself (refused, reset, unresolvable, closed) surfaces with the
- * node error, upstream address included, as its cause. Clients get a plain 503 naming the service
- * instead; the original stays attached as the cause for the log.
+ * What the gateway's client is told of a failed upstream call: a refusal our service chose as it
+ * was, otherwise our own words, naming the service but never where it lives, with the failure
+ * as the cause for the access log.
  */
-function connectionFailure(error: unknown, name: string): ConnectError | undefined {
-  if (!(error instanceof ConnectError)) return undefined;
-  const cause = error.cause as { code?: unknown } | undefined;
-  if (typeof cause?.code !== "string") return undefined;
-  return new ConnectError(`${name} is unavailable`, Code.Unavailable, undefined, undefined, error);
+function answerFor(failure: UpstreamError, name: string): ConnectError {
+  const answer = (message: string, code: Code) =>
+    new ConnectError(message, code, undefined, undefined, failure);
+  switch (failure.kind) {
+    case "refused":
+      return failure.cause;
+    case "unavailable":
+      return answer(`${name} is unavailable`, Code.Unavailable);
+    case "timeout":
+      return answer(`${name} did not answer in time`, Code.DeadlineExceeded);
+    case "failed":
+      return answer("internal error", Code.Internal);
+  }
 }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localRedis } from "#scripts/dev-stores";
 import { createMetrics } from "#shared/metrics";
 import { createServiceTransport } from "#shared/rpc/client";
-import { startTestServer } from "#shared/testing/service-harness";
+import { startTestServer } from "#shared-test/service-harness";
 import { createBasketApp } from "../../services/basket/src/app.js";
 import { connectRedis } from "../../services/basket/src/redis/connection.js";
 import { createProductApp } from "../../services/product/src/app.js";

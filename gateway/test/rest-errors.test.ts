@@ -1,4 +1,4 @@
-import { createRouterTransport } from "@connectrpc/connect";
+import { Code, ConnectError, createRouterTransport } from "@connectrpc/connect";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ProductService } from "#gen/shop/product/v1/product_pb";
 import { balanceTransports } from "#shared/rpc/client";
@@ -124,14 +124,42 @@ describe("errors and protocol", () => {
       service(ProductService, { getProduct: () => never });
     });
     const stuck = await startGateway({
-      upstreams: { product: createTransportUpstream(slow, { timeoutMs: 20 }) },
+      upstreams: {
+        product: createTransportUpstream(slow, { timeoutMs: 20, name: "product service" }),
+      },
     });
     try {
       const reply = await send(stuck.port, "GET", "/products/1");
       expect(reply.status).toBe(504);
-      expect(reply.json).toMatchObject({ code: "deadline_exceeded" });
+      expect(reply.json).toMatchObject({
+        code: "deadline_exceeded",
+        message: "product service did not answer in time",
+      });
     } finally {
       await stuck.close();
+    }
+  });
+
+  it.each([
+    ["Internal", Code.Internal],
+    ["Unknown", Code.Unknown],
+  ])("answers 500 internal error, not the upstream's words, for its %s", async (_, code) => {
+    const broken = createRouterTransport(({ service }) => {
+      service(ProductService, {
+        getProduct() {
+          throw new ConnectError("protocol error: disk on fire at 10.0.0.7", code);
+        },
+      });
+    });
+    const failing = await startGateway({
+      upstreams: { product: createTransportUpstream(broken, { timeoutMs: 1000 }) },
+    });
+    try {
+      const reply = await send(failing.port, "GET", "/products/1");
+      expect(reply.status).toBe(500);
+      expect(reply.json).toEqual({ code: "internal", message: "internal error", details: [] });
+    } finally {
+      await failing.close();
     }
   });
 

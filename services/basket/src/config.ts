@@ -1,12 +1,13 @@
 import { z } from "zod";
 import { service } from "#services";
-import { logLevel, port, positiveInt, serviceUrls } from "#shared/config";
+import { grpcFastPath, logLevel, port, positiveInt, serviceUrls } from "#shared/config";
 
 /** The basket service's environment (SPEC §2); names kept from the original design. */
 export const basketConfigShape = {
   GRPC_PORT: port(service("basket").port),
   HOST: z.string().default("0.0.0.0"),
   LOG_LEVEL: logLevel,
+  GRPC_FAST_PATH: grpcFastPath,
   REDIS_HOST: z.string().default("localhost"),
   REDIS_PORT: port(6379),
   REDIS_PASSWORD: z.string().optional(),

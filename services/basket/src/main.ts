@@ -31,6 +31,7 @@ const products = createServiceTransport({
   timeoutMs: config.PRODUCT_TIMEOUT_MS,
   // GetProduct is a read, so trying it again on another instance is safe.
   retriesOnUnavailable: 2,
+  unaryGrpcFastPath: config.GRPC_FAST_PATH,
 });
 const server = await startServiceServer({
   name: "basket",
@@ -38,6 +39,7 @@ const server = await startServiceServer({
   port: config.GRPC_PORT,
   logger,
   metrics: createMetrics(),
+  unaryGrpcFastPath: config.GRPC_FAST_PATH,
   ...createBasketApp({ redis, products, ttlSeconds: config.BASKET_TTL_SECONDS }),
 });
 

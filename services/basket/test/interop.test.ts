@@ -1,7 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type GrpcJsClient, loadGrpcJsClient } from "#shared/testing/grpc-js-client";
-import { startTestServer } from "#shared/testing/service-harness";
+import { type GrpcJsClient, loadGrpcJsClient } from "#shared-test/grpc-js-client";
+import { startTestServer } from "#shared-test/service-harness";
 import { createBasketApp } from "../src/app.js";
 import { redisFixture, TTL_SECONDS } from "./redis-fixture.js";
 import { fakeProductService } from "./support/fake-products.js";

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { service } from "#services";
-import { logLevel, port, positiveInt } from "#shared/config";
+import { grpcFastPath, logLevel, port, positiveInt } from "#shared/config";
 import { DATABASE_PORTS, databaseConfigShape } from "#shared/database";
 
 const { port: grpcPort, store } = service("product");
@@ -16,6 +16,7 @@ export const productConfigShape = {
   GRPC_PORT: port(grpcPort),
   HOST: z.string().default("0.0.0.0"),
   LOG_LEVEL: logLevel,
+  GRPC_FAST_PATH: grpcFastPath,
   ...productDatabaseShape,
   DB_POOL_MAX: positiveInt(10),
 };

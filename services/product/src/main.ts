@@ -21,6 +21,7 @@ const server = await startServiceServer({
   port: config.GRPC_PORT,
   logger,
   metrics: createMetrics(),
+  unaryGrpcFastPath: config.GRPC_FAST_PATH,
   ...app,
 });
 

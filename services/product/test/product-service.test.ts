@@ -8,8 +8,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus } from "#gen/health/v1/health_pb";
 import { ProductService } from "#gen/shop/product/v1/product_pb";
-import { codeOf } from "#shared/testing/code-of";
-import { startTestServer } from "#shared/testing/service-harness";
+import { codeOf } from "#shared-test/code-of";
+import { startTestServer } from "#shared-test/service-harness";
 import { createProductApp } from "../src/app.js";
 import type { ProductSql } from "../src/db/connection.js";
 import { openTestDatabase } from "./support/database.js";

@@ -47,6 +47,12 @@ export const logLevel = z
   .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
   .default("info");
 
+/**
+ * `GRPC_FAST_PATH`: whether unary gRPC takes the hand-written paths in fast-grpc/ (the
+ * default) or connect-node's own handler and transport ("false", "0", "no", "off").
+ */
+export const grpcFastPath = z.stringbool().default(true);
+
 /** A positive integer, with a default. */
 export const positiveInt = (fallback: number) =>
   z.coerce.number().int().positive().default(fallback);

@@ -1,7 +1,7 @@
 /**
  * Domain errors: small classes with a literal `code` that the edge maps to a Connect code in one
- * place (`services/shared/src/rpc/error-interceptor.ts`). Domain code throws these and never
- * imports Connect.
+ * place (`errorInterceptor` in `rpc/errors.ts`). Domain code throws these and never imports
+ * Connect.
  */
 export abstract class DomainError extends Error {
   abstract readonly code: DomainErrorCode;

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { ConfigError, parseConfig, port, serviceUrls } from "#shared/config";
+import { ConfigError, grpcFastPath, parseConfig, port, serviceUrls } from "#shared/config";
 
 const shape = {
   GRPC_PORT: port(50050),
@@ -38,6 +38,18 @@ describe("configuration", () => {
       expect((error as Error).message).toMatch(message);
       expect((error as Error).message).not.toContain("\n");
     }
+  });
+
+  it("reads GRPC_FAST_PATH as on unless switched off, and rejects other words", () => {
+    const read = (value?: string) =>
+      parseConfig({ GRPC_FAST_PATH: grpcFastPath }, { GRPC_FAST_PATH: value });
+    expect([read(), read("true"), read("false"), read("0")].map((c) => c.GRPC_FAST_PATH)).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
+    expect(() => read("sometimes")).toThrow(/GRPC_FAST_PATH/);
   });
 
   it("stops a service process with one line on stderr and exit status 1", async () => {

@@ -1,19 +1,23 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { type GetProductRequest, ProductService } from "#gen/shop/product/v1/product_pb";
 import { InvalidArgument, NotFound } from "#shared/errors";
 import { bindService } from "#shared/server/service-server";
-import { startTestServer } from "#shared/testing/service-harness";
+import { startTestServer } from "#shared-test/service-harness";
 
-/** A ProductService whose GetProduct takes `id` milliseconds, or fails for special ids. */
-function slowProducts() {
+/**
+ * A ProductService whose GetProduct takes `id` milliseconds, or fails for special ids;
+ * `onCall` hears of each call as it arrives.
+ */
+function slowProducts(onCall: () => void = () => {}) {
   const unused = () => {
     throw new Error("not used");
   };
   return bindService(ProductService, {
     async getProduct(req: GetProductRequest) {
+      onCall();
       if (req.id === 404n) throw new NotFound("product", req.id);
       if (req.id === 400n) throw new InvalidArgument("id", "is odd");
       if (req.id === 500n) throw new Error("database password is hunter2");
@@ -50,14 +54,16 @@ describe("the shared service server", () => {
   });
 
   it("lets in-flight calls finish on close and then refuses new connections", async () => {
-    const server = await startTestServer({ services: [slowProducts()], isReady: async () => true });
+    let calls = 0;
+    const services = [slowProducts(() => calls++)];
+    const server = await startTestServer({ services, isReady: async () => true });
     const grpc = createClient(ProductService, createGrpcTransport({ baseUrl: server.baseUrl }));
     const web = createClient(
       ProductService,
       createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" }),
     );
     const inFlight = [grpc.getProduct({ id: 300n }), web.getProduct({ id: 300n })];
-    await delay(50);
+    await vi.waitFor(() => expect(calls).toBe(2), { timeout: 10_000 });
     const closed = server.close(5000);
     const results = await Promise.allSettled(inFlight);
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled"]);
@@ -67,13 +73,15 @@ describe("the shared service server", () => {
   });
 
   it("cuts calls that outlive the grace period", async () => {
-    const server = await startTestServer({ services: [slowProducts()], isReady: async () => true });
+    let calls = 0;
+    const services = [slowProducts(() => calls++)];
+    const server = await startTestServer({ services, isReady: async () => true });
     const client = createClient(
       ProductService,
       createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" }),
     );
     const stuck = client.getProduct({ id: 10_000n });
-    await delay(50);
+    await vi.waitFor(() => expect(calls).toBe(1), { timeout: 10_000 });
     await server.close(200);
     // The handler would answer after 10 s; a call cut at the grace period fails instead.
     await expect(stuck).rejects.toBeInstanceOf(ConnectError);

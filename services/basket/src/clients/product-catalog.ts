@@ -1,7 +1,8 @@
-import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
+import { Code, createClient, type Transport } from "@connectrpc/connect";
 import { ProductService } from "#gen/shop/product/v1/product_pb";
 import { DependencyTimeout, DependencyUnavailable, NotFound } from "#shared/errors";
 import { type Cents, parseMoney } from "#shared/money";
+import { UpstreamError } from "#shared/rpc/upstream-error";
 
 /** What the basket needs to know of a product when a line is added or changed. */
 export interface ProductSnapshot {
@@ -24,38 +25,36 @@ export function createProductCatalog(transport: Transport) {
   const client = createClient(ProductService, transport);
   return {
     async getProduct(id: bigint, requestId?: string): Promise<ProductSnapshot> {
-      try {
-        const { product } = await client.getProduct(
-          { id },
-          { headers: requestId ? { "x-request-id": requestId } : undefined },
-        );
-        const price = product && parseMoney(product.price);
-        if (!product || price === undefined) {
-          throw new Error(`product service sent a malformed product ${id}`);
-        }
-        const { name, category, stockQuantity } = product;
-        return { id, name, price, category, stockQuantity };
-      } catch (error) {
-        throw translate(error, id);
+      const { product } = await client
+        .getProduct({ id }, { headers: requestId ? { "x-request-id": requestId } : undefined })
+        .catch((error: unknown) => {
+          throw translate(UpstreamError.from(error), id);
+        });
+      const price = product && parseMoney(product.price);
+      if (!product || price === undefined) {
+        throw new Error(`product service sent a malformed product ${id}`);
       }
+      const { name, category, stockQuantity } = product;
+      return { id, name, price, category, stockQuantity };
     },
   };
 }
 
-function translate(error: unknown, id: bigint): unknown {
-  if (!(error instanceof ConnectError)) return error;
-  switch (error.code) {
-    case Code.NotFound:
-      return new NotFound("product", id);
-    case Code.Unavailable:
+/** The failures the basket speaks of in its own words; any other stays an Internal error. */
+function translate(failure: UpstreamError, id: bigint): Error {
+  const cause = { cause: failure };
+  switch (failure.kind) {
+    case "unavailable":
       return new DependencyUnavailable(
         "product service is unavailable; the basket was not changed",
+        cause,
       );
-    case Code.DeadlineExceeded:
+    case "timeout":
       return new DependencyTimeout(
         "product service did not answer in time; the basket was not changed",
+        cause,
       );
     default:
-      return error;
+      return failure.cause.code === Code.NotFound ? new NotFound("product", id) : failure;
   }
 }

@@ -1,6 +1,8 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { Code, ConnectError, type Interceptor, type Transport } from "@connectrpc/connect";
-import { createGrpcUnaryTransport } from "./grpc-unary-transport.js";
+import { createConnectGrpcTransport } from "../fast-grpc/connect-transport.js";
+import { createGrpcUnaryTransport } from "../fast-grpc/unary-transport.js";
+import { UpstreamError } from "./upstream-error.js";
 
 export interface ServiceTransportOptions {
   /** Base URLs of the service's instances (see `serviceUrls` in config.ts). */
@@ -15,19 +17,27 @@ export interface ServiceTransportOptions {
   readonly interceptors?: Interceptor[];
   /** Largest response message accepted; the lean client's default unless set. */
   readonly readMaxBytes?: number;
+  /**
+   * Send unary calls through the lean client in fast-grpc/ (default true); false sends every
+   * call through connect-node's `createGrpcTransport`; callers see the same UpstreamError kinds.
+   */
+  readonly unaryGrpcFastPath?: boolean;
 }
 
 /**
  * A binary gRPC transport over persistent HTTP/2 connections to one or more instances of a
  * service, round-robin per call, with a deadline on every call and optional bounded retries.
- * Unary calls take the lean client of grpc-unary-transport.ts. `close()` closes the connections
- * (at shutdown; calls in flight fail).
+ * Every failure is an UpstreamError (never the upstream's ConnectError as such).
+ * Unary calls take the lean client of fast-grpc/ unless `unaryGrpcFastPath` is false. `close()`
+ * closes the connections (at shutdown; calls in flight fail).
  */
 export function createServiceTransport(
   options: ServiceTransportOptions,
 ): Transport & { close(): void } {
+  const connect =
+    options.unaryGrpcFastPath === false ? createConnectGrpcTransport : createGrpcUnaryTransport;
   const instances = options.urls.map((baseUrl) =>
-    createGrpcUnaryTransport({
+    connect({
       baseUrl,
       defaultTimeoutMs: options.timeoutMs,
       interceptors: options.interceptors ?? [],
@@ -35,7 +45,7 @@ export function createServiceTransport(
     }),
   );
   return {
-    ...balanceTransports(instances, options.retriesOnUnavailable),
+    ...upstreamErrors(balanceTransports(instances, options.retriesOnUnavailable)),
     close() {
       for (const instance of instances) instance.close();
     },
@@ -70,4 +80,31 @@ export function balanceTransports(
       return pick().stream(method, signal, timeoutMs, header, input, contextValues);
     },
   };
+}
+
+/** `transport` with every failure, also of a response stream, turned into an UpstreamError. */
+function upstreamErrors(transport: Transport): Transport {
+  return {
+    unary(method, signal, timeoutMs, header, input, contextValues) {
+      return transport.unary(method, signal, timeoutMs, header, input, contextValues).catch(fail);
+    },
+    async stream(method, signal, timeoutMs, header, input, contextValues) {
+      const response = await transport
+        .stream(method, signal, timeoutMs, header, input, contextValues)
+        .catch(fail);
+      return { ...response, message: failing(response.message) };
+    },
+  };
+}
+
+function fail(error: unknown): never {
+  throw UpstreamError.from(error);
+}
+
+async function* failing<T>(messages: AsyncIterable<T>): AsyncIterable<T> {
+  try {
+    yield* messages;
+  } catch (error) {
+    fail(error);
+  }
 }

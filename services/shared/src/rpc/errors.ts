@@ -1,6 +1,7 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { DomainError, type DomainErrorCode } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { UpstreamError, type UpstreamFailure } from "./upstream-error.js";
 
 /** The one table from domain error codes to Connect codes. */
 const CONNECT_CODE: Record<DomainErrorCode, Code> = {
@@ -14,16 +15,28 @@ const CONNECT_CODE: Record<DomainErrorCode, Code> = {
   deadline_exceeded: Code.DeadlineExceeded,
 };
 
+/** What a caller is told of a failed call to another service that no handler translated. */
+const UPSTREAM_ANSWER: Partial<Record<UpstreamFailure, [message: string, code: Code]>> = {
+  unavailable: ["a service this one depends on is unavailable", Code.Unavailable],
+  timeout: ["a service this one depends on did not answer in time", Code.DeadlineExceeded],
+};
+const INTERNAL: [message: string, code: Code] = ["internal error", Code.Internal];
+
 /**
- * Turns anything a handler throws into a ConnectError: domain errors keep their code and message;
- * anything unknown becomes `Internal` with a generic message, and the real cause is logged.
+ * Turns anything a handler throws into a ConnectError: domain errors keep their code and message,
+ * and so does a ConnectError the service raised itself. A failed call to another service that no
+ * handler translated keeps Unavailable or DeadlineExceeded, with our own message; anything else
+ * becomes `Internal` with a generic message. The real cause of those is logged.
  */
 export function toConnectError(error: unknown, logger: Logger, requestId?: string): ConnectError {
-  if (error instanceof ConnectError) return error;
   if (error instanceof DomainError)
     return new ConnectError(error.message, CONNECT_CODE[error.code]);
-  logger.error({ err: error, requestId }, "unexpected error");
-  return new ConnectError("internal error", Code.Internal);
+  // Failures of other services arrive as UpstreamError, so this one was raised here on purpose.
+  if (error instanceof ConnectError) return error;
+  const upstream = error instanceof UpstreamError ? error.kind : undefined;
+  logger.error({ err: error, requestId }, upstream ? "upstream call failed" : "unexpected error");
+  const [message, code] = (upstream && UPSTREAM_ANSWER[upstream]) ?? INTERNAL;
+  return new ConnectError(message, code);
 }
 
 /** The interceptor that applies `toConnectError` to every RPC of a server. */

@@ -1,18 +1,18 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { type Health, HealthCheckResponse_ServingStatus as Status } from "#gen/health/v1/health_pb";
 
-/** How often Watch re-checks readiness for a change to report. */
-const WATCH_INTERVAL_MS = 1000;
-
 /**
  * The standard gRPC health service. The server as a whole ("") and each named service are
  * SERVING while `isReady()` holds, NOT_SERVING otherwise; an unknown name is NotFound for Check
- * and SERVICE_UNKNOWN for Watch, as grpc.health.v1 prescribes.
+ * and SERVICE_UNKNOWN for Watch, as grpc.health.v1 prescribes. Watch re-checks readiness every
+ * `watchIntervalMs` for a change to report.
  */
 export function createHealthService(
   serviceNames: readonly string[],
   isReady: () => Promise<boolean>,
+  watchIntervalMs = 1000,
 ): ServiceImpl<typeof Health> {
   const known = new Set(["", ...serviceNames]);
   const current = async () => ((await isReady()) ? Status.SERVING : Status.NOT_SERVING);
@@ -33,18 +33,9 @@ export function createHealthService(
         const status = known.has(req.service) ? await current() : Status.SERVICE_UNKNOWN;
         if (status !== last) yield { status };
         last = status;
-        await sleep(WATCH_INTERVAL_MS, ctx.signal);
+        // The timer's abort listener goes with the timer; an abort ends the loop.
+        await sleep(watchIntervalMs, undefined, { signal: ctx.signal }).catch(() => {});
       }
     },
   };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }

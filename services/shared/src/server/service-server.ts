@@ -8,22 +8,22 @@ import {
 import { compressionBrotli, compressionGzip, connectNodeAdapter } from "@connectrpc/connect-node";
 import { ServerReflection } from "#gen/grpc/reflection/v1/reflection_pb";
 import { Health } from "#gen/health/v1/health_pb";
+import { createConnectReplay } from "../fast-grpc/connect-replay.js";
+import { createGrpcUnaryHandler, type UnarySpec } from "../fast-grpc/unary-handler.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import { errorInterceptor } from "../rpc/errors.js";
 import { createHealthService } from "../rpc/health.js";
 import { observeInterceptor } from "../rpc/observe.js";
 import { createReflectionService } from "../rpc/reflection.js";
-import { createConnectReplay } from "./connect-replay.js";
 import { createDrain } from "./drain.js";
-import { createGrpcUnaryHandler, type UnarySpec } from "./grpc-unary.js";
 import { createOnePortServer } from "./one-port.js";
 import { createProbes } from "./probes.js";
 
 /** A Connect service implementation bound to its descriptor, ready to register on a router. */
 export interface ServiceBinding {
   readonly desc: DescService;
-  /** The implementation per method, for the unary gRPC path (see grpc-unary.ts). */
+  /** The implementation per method, for the unary gRPC path (see fast-grpc/unary-handler.ts). */
   readonly spec: ServiceImplSpec;
   register(router: ConnectRouter): void;
 }
@@ -51,7 +51,7 @@ export interface ServiceServerOptions {
   /** Largest request message accepted; default 4 MiB. */
   readonly readMaxBytes?: number;
   /**
-   * Serve plain unary gRPC calls on the short path of grpc-unary.ts (default true); false leaves
+   * Serve plain unary gRPC calls on the short path in fast-grpc/ (default true); false leaves
    * every request to connect-node's own handler. The answers are the same either way.
    */
   readonly unaryGrpcFastPath?: boolean;
@@ -79,7 +79,8 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
     bindService(ServerReflection, createReflectionService([...descs, Health, ServerReflection])),
   ];
   const drain = createDrain();
-  // grpc-unary.ts honours exactly these options; one added here must be handled there too.
+  // fast-grpc/unary-handler.ts honours exactly these options; one added here must be handled
+  // there too.
   const connectOptions = {
     routes: (router: ConnectRouter) => {
       for (const binding of bindings) binding.register(router);
@@ -100,7 +101,7 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
           ...connectOptions,
           methods: bindings.flatMap((binding) => unaryMethods(binding.spec)),
           connect,
-          connectReplay: createConnectReplay(connectOptions),
+          connectReplay: createConnectReplay(connectOptions, logger),
         });
   const server = createOnePortServer(drain.wrap(handler));
   drain.watch(server);

@@ -5,6 +5,8 @@ export interface TcpProxy {
   readonly url: string;
   /** Connections accepted so far. */
   connections(): number;
+  /** Connections the client side has closed so far. */
+  closed(): number;
   /** Resets every open connection, as a crashed peer or a broken network would. */
   cut(): void;
   /** Closes every open connection (FIN, no reset), as a peer that exits would. */
@@ -19,6 +21,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const open = new Set<net.Socket>();
   const frozen = new WeakSet<net.Socket>();
   let count = 0;
+  let closed = 0;
   const forward = (from: net.Socket, to: net.Socket) =>
     from.on("data", (data) => {
       if (!frozen.has(from)) to.write(data);
@@ -31,6 +34,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
       socket.on("error", () => {});
       socket.on("close", () => open.delete(socket));
     }
+    client.on("close", () => closed++);
     forward(client, upstream);
     forward(upstream, client);
     client.on("end", () => upstream.end());
@@ -44,6 +48,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   return {
     url: `http://127.0.0.1:${port}`,
     connections: () => count,
+    closed: () => closed,
     cut,
     hangUp() {
       for (const socket of open) socket.destroy();

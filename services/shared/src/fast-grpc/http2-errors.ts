@@ -22,9 +22,6 @@ const CONNECTION_CODES = new Set([
   "ERR_HTTP2_STREAM_CANCEL",
 ]);
 
-/** The code of the cause given to calls lost with a connection that closed without an error. */
-const CONNECTION_CLOSED = "ERR_CONNECTION_CLOSED";
-
 /**
  * Why a client stream closed before its response ended, as a ConnectError: Unavailable (with
  * the node error that says which connection failed as `cause`) when the connection failed or
@@ -37,17 +34,9 @@ export function errorFromClosedStream(
 ): ConnectError {
   const failure = connectionFailure(error);
   if (failure) return failure;
+  // Node reports no error when the peer simply closed the connection.
   if (session?.destroyed || session?.closed) {
-    // Node reports no error when the peer simply closed the connection; callers that tell
-    // connection failures apart by a coded cause (the gateway) should see one here too.
-    const cause = Object.assign(new Error("http/2 connection closed"), { code: CONNECTION_CLOSED });
-    return new ConnectError(
-      "upstream unavailable: connection closed",
-      Code.Unavailable,
-      undefined,
-      undefined,
-      cause,
-    );
+    return new ConnectError("upstream unavailable: connection closed", Code.Unavailable);
   }
   const reset = errorFromResetCode(stream.rstCode);
   if (reset) return reset;

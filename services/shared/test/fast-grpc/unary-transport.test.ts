@@ -1,5 +1,5 @@
 /**
- * The lean unary gRPC client (services/shared/src/rpc/grpc-unary-transport.ts) against the
+ * The lean unary gRPC client (services/shared/src/fast-grpc/unary-transport.ts) against the
  * shared service server: every outcome a caller can see is compared with connect-node's own
  * `createGrpcTransport` calling the same server.
  */
@@ -20,10 +20,10 @@ import {
   ProductService,
 } from "#gen/shop/product/v1/product_pb";
 import { InvalidArgument, NotFound } from "#shared/errors";
-import { createGrpcUnaryTransport } from "#shared/rpc/grpc-unary-transport";
+import { createGrpcUnaryTransport } from "#shared/fast-grpc/unary-transport";
 import { bindService } from "#shared/server/service-server";
-import { startTestServer } from "#shared/testing/service-harness";
-import { startTcpProxy } from "./support/tcp-proxy.js";
+import { startTestServer } from "#shared-test/service-harness";
+import { startTcpProxy } from "../support/tcp-proxy.js";
 
 /**
  * GetProduct by id: errors for special ids, a wait of (id - 9000) ms from 9000 on, the request

@@ -28,3 +28,10 @@ export function appendNodeHeader(
   else if (Array.isArray(existing)) existing.push(value);
   else headers[key] = [String(existing), value];
 }
+
+/** Web headers as connect-node writes them to a Node response. */
+export function nodeHeaders(headers: Headers): http2.OutgoingHttpHeaders {
+  const result: http2.OutgoingHttpHeaders = Object.create(null);
+  for (const [name, value] of headers) appendNodeHeader(result, name, value);
+  return result;
+}

@@ -16,12 +16,12 @@ import {
   validateReadWriteMaxBytes,
 } from "@connectrpc/connect/protocol";
 import { requestHeader } from "@connectrpc/connect/protocol-grpc";
-import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
-import { CallControl } from "./grpc-unary-call-control.js";
-import { exchange } from "./grpc-unary-exchange.js";
+import { CallControl } from "./call-control.js";
+import { createConnectGrpcTransport } from "./connect-transport.js";
 import { createHttp2Connection } from "./http2-connection.js";
 import { connectionFailure } from "./http2-errors.js";
 import { appendNodeHeader } from "./http2-headers.js";
+import { exchange } from "./unary-exchange.js";
 
 export interface GrpcUnaryTransportOptions {
   /** The server's base URL, e.g. http://product:8081; a path is kept as a prefix. */
@@ -49,8 +49,8 @@ const USER_AGENT = "connect-shop-grpc-unary connect-es/2.2.0";
  * per base URL, without connect-node's per-call machinery (universal request and response
  * objects, async iterables, abort controllers, a ConnectError per completed call). Deadlines,
  * cancellation, interceptors, error codes and messages behave as in `createGrpcTransport`; the
- * response is never compressed (we do not offer any encoding). Streaming calls go to a regular
- * `createGrpcTransport`, made on first use.
+ * response is never compressed (we do not offer any encoding). Streaming calls go to
+ * connect-node's own transport (connect-transport.ts), made on first use.
  *
  * `close()` destroys the sessions; calls in flight fail and later calls are refused.
  */
@@ -62,7 +62,7 @@ export function createGrpcUnaryTransport(
   const interceptors = options.interceptors ?? [];
   const prefix = new URL(baseUrl).pathname.replace(/\/$/, "");
   const connection = createHttp2Connection(baseUrl, options.pingTimeoutMs ?? 5_000);
-  let streaming: { transport: Transport; sessions: Http2SessionManager } | undefined;
+  let streaming: (Transport & { close(): void }) | undefined;
 
   /** The HTTP/2 exchange at the centre of the interceptors. */
   function send(
@@ -139,20 +139,14 @@ export function createGrpcUnaryTransport(
       return control.promise as Promise<UnaryResponse<never, never>>;
     },
     stream(method, signal, timeoutMs, header, input, contextValues) {
-      streaming ??= createStreamingTransport(options);
-      return streaming.transport.stream(method, signal, timeoutMs, header, input, contextValues);
+      streaming ??= createConnectGrpcTransport(options);
+      return streaming.stream(method, signal, timeoutMs, header, input, contextValues);
     },
     close() {
       connection.close();
-      streaming?.sessions.abort();
+      streaming?.close();
     },
   };
-}
-
-function createStreamingTransport(options: GrpcUnaryTransportOptions) {
-  const sessions = new Http2SessionManager(options.baseUrl);
-  const transport = createGrpcTransport({ ...options, sessionManager: sessions });
-  return { transport, sessions };
 }
 
 /** The request headers connect's gRPC transport sends, minus the compression it offers. */

@@ -17,7 +17,7 @@ import {
   ProductSchema,
   ProductService,
 } from "#gen/shop/product/v1/product_pb";
-import { createGrpcUnaryTransport } from "#shared/rpc/grpc-unary-transport";
+import { createGrpcUnaryTransport } from "#shared/fast-grpc/unary-transport";
 
 const GRPC = { ":status": 200, "content-type": "application/grpc" };
 const OK = { "grpc-status": "0" };

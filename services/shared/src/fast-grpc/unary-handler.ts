@@ -19,9 +19,10 @@ import {
   validateReadWriteMaxBytes,
 } from "@connectrpc/connect/protocol";
 import { grpcStatusOk, parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
-import { errorFromResetCode } from "../rpc/http2-errors.js";
-import { appendNodeHeader, headerPairs } from "../rpc/http2-headers.js";
-import type { NodeRequest, NodeResponse } from "./one-port.js";
+import type { NodeRequest, NodeResponse } from "../server/one-port.js";
+import { errorFromResetCode } from "./http2-errors.js";
+import { headerPairs, nodeHeaders } from "./http2-headers.js";
+import { readEnvelope } from "./request-body.js";
 
 /** A unary method's implementation, as connect's router holds it. */
 export type UnarySpec = Extract<MethodImplSpec, { kind: "unary" }>;
@@ -192,55 +193,7 @@ function respond(res: Http2Response, context: HandlerContext, frame: Uint8Array 
   }
 }
 
-/**
- * Reads the request body and hands `onBody` its single message when the body is exactly one
- * uncompressed envelope of at most `readMaxBytes`; otherwise `payload` is undefined and
- * `replay` yields the body (what was read, then the rest) for connect to judge.
- */
-function readEnvelope(
-  req: Http2Request,
-  readMaxBytes: number,
-  onBody: (payload: Uint8Array | undefined, replay: AsyncIterable<Uint8Array>) => void,
-): void {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  const done = (ended: boolean) => {
-    req.off("data", onData);
-    req.off("end", onEnd);
-    req.off("close", onClose);
-    const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, length);
-    const size = body.length >= 5 ? body.readUInt32BE(1) : -1;
-    const whole = ended && body[0] === 0 && size === body.length - 5 && size <= readMaxBytes;
-    onBody(whole ? body.subarray(5) : undefined, replay(chunks, ended ? undefined : req));
-  };
-  const onData = (chunk: Buffer) => {
-    chunks.push(chunk);
-    length += chunk.length;
-    if (length > readMaxBytes + 5) {
-      req.pause();
-      done(false);
-    }
-  };
-  const onEnd = () => done(true);
-  const onClose = () => done(false);
-  req.on("data", onData);
-  req.once("end", onEnd);
-  req.once("close", onClose);
-}
-
-async function* replay(read: Buffer[], rest: Http2Request | undefined): AsyncIterable<Uint8Array> {
-  yield* read;
-  if (rest) yield* rest;
-}
-
 function header(req: NodeRequest, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value.join(", ") : value;
-}
-
-/** Web headers as connect-node writes them to a Node response. */
-function nodeHeaders(headers: Headers): http2.OutgoingHttpHeaders {
-  const result: http2.OutgoingHttpHeaders = Object.create(null);
-  for (const [name, value] of headers) appendNodeHeader(result, name, value);
-  return result;
 }

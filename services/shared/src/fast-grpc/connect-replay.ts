@@ -10,15 +10,18 @@ import {
   universalRequestFromNodeRequest,
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
-import type { NodeResponse } from "./one-port.js";
+import type { Logger } from "../logger.js";
+import type { NodeResponse } from "../server/one-port.js";
 
 /**
  * Connect's own handling of an RPC whose request body was already read (by the unary gRPC
  * path), with `body` replaying it: the same router, protocol checks, errors and logging as
- * `connectNodeAdapter`, which cannot be handed a body that is already consumed.
+ * `connectNodeAdapter`, which cannot be handed a body that is already consumed. A response that
+ * cannot be written is logged to `logger`, where connectNodeAdapter would use the console.
  */
 export function createConnectReplay(
   options: ConnectRouterOptions & { routes: (router: ConnectRouter) => void },
+  logger: Logger,
 ) {
   const router = createConnectRouter(options);
   options.routes(router);
@@ -33,10 +36,8 @@ export function createConnectReplay(
       .catch((reason: unknown) => {
         // What connectNodeAdapter does with a failure to write the response.
         if (ConnectError.from(reason).code === Code.Aborted) return;
-        console.error(
-          `handler for rpc ${handler.method.name} of ${handler.service.typeName} failed`,
-          reason,
-        );
+        const rpc = { rpc: handler.service.typeName, method: handler.method.name };
+        logger.error({ ...rpc, err: reason }, "rpc response could not be written");
       });
   };
 }

@@ -1,10 +1,10 @@
 import { pino } from "pino";
-import { createMetrics } from "../metrics.js";
+import { createMetrics } from "#shared/metrics";
 import {
   type ServiceBinding,
   type ServiceServer,
   startServiceServer,
-} from "../server/service-server.js";
+} from "#shared/server/service-server";
 
 /**
  * Starts a service's bindings on a free loopback port, exactly as main.ts would serve them, for

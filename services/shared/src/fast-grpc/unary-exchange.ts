@@ -6,9 +6,9 @@ import {
   validateResponseWithCompression,
   validateTrailer,
 } from "@connectrpc/connect/protocol-grpc";
-import { protocolError, ResponseBody } from "./grpc-unary-body.js";
 import { errorFromClosedStream } from "./http2-errors.js";
 import { headerPairs } from "./http2-headers.js";
+import { protocolError, ResponseBody } from "./response-body.js";
 
 type Method = DescMethodUnary;
 type NodeHeaders = http2.IncomingHttpHeaders;
