@@ -1,9 +1,7 @@
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { ProductSql } from "../src/db/connection.js";
+import { describe, expect, it, vi } from "vitest";
 import { startReservationSweeper } from "../src/reservation-sweeper.js";
-import { openTestDatabase } from "./support/database.js";
-import { newReservationId, type StockFixture, stockFixture } from "./support/stock-fixtures.js";
+import { newReservationId, useStockFixture } from "./support/stock-fixtures.js";
 
 const logger = pino({ level: "silent" });
 
@@ -73,13 +71,7 @@ describe("the reservation sweeper", () => {
 });
 
 describe("the reservation sweeper on the real database", () => {
-  let sql: ProductSql;
-  let f: StockFixture;
-  beforeAll(async () => {
-    sql = await openTestDatabase();
-    f = stockFixture(sql);
-  });
-  afterAll(() => sql?.end());
+  const f = useStockFixture();
 
   it("releases a reservation left past its expiry and the grace, and its stock returns", async () => {
     const product = await f.newProduct(4);

@@ -1,28 +1,18 @@
 import { randomUUID } from "node:crypto";
 import { create, type MessageInitShape, toJsonString } from "@bufbuild/protobuf";
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { StockChangeReason, StockUpdatedSchema } from "#gen/shop/events/v1/events_pb";
-import type { ProductSql } from "../src/db/connection.js";
 import type { StockChange } from "../src/db/stock-events.js";
 import { createStockEventHandler, MalformedStockEvent } from "../src/events/stock-event-handler.js";
-import { openTestDatabase } from "./support/database.js";
 import {
   concurrently,
   inAnHour,
   newReservationId,
-  type StockFixture,
-  stockFixture,
+  useStockFixture,
 } from "./support/stock-fixtures.js";
 
-let sql: ProductSql;
-let f: StockFixture;
-
-beforeAll(async () => {
-  sql = await openTestDatabase();
-  f = stockFixture(sql);
-});
-afterAll(() => sql?.end());
+const f = useStockFixture();
 
 /** A product of stock 10 with 3 reserved for a new payment; `event` builds its stock events. */
 async function reservedLine() {
@@ -79,6 +69,27 @@ describe("applying StockUpdated", () => {
       to: "restocked",
     });
     expect(await line.stock()).toBe(10);
+  });
+
+  it("RESTOCKED events for each line of a committed reservation restock it line by line", async () => {
+    const [a, b] = [await f.newProduct(10), await f.newProduct(10)];
+    const paymentId = newReservationId();
+    const [first, second] = [
+      { productId: a, quantity: 2 },
+      { productId: b, quantity: 5 },
+    ];
+    const lines = [first, second];
+    await f.stock.reserve(paymentId, lines, inAnHour());
+    await f.stock.commit(paymentId);
+    const restock = (line: typeof first) =>
+      f.stock.applyStockUpdated({ ...line, eventId: randomUUID(), paymentId, reason: "restocked" });
+
+    expect(await restock(first)).toMatchObject({ result: "applied" });
+    // Halfway, the reservation still counts as sold.
+    expect((await f.stock.get(paymentId)).status).toBe("committed");
+    expect(await restock(second)).toMatchObject({ result: "applied" });
+    expect((await f.stock.get(paymentId)).status).toBe("restocked");
+    expect([await f.stockOf(a), await f.stockOf(b)]).toEqual([10, 10]);
   });
 
   it("SOLD after the line was released is refused: the units may be sold to someone else", async () => {
@@ -175,7 +186,7 @@ describe("the stock-events handler", () => {
     const event = { id: randomUUID(), type: eventType, payload: body };
     await expect(handle()(event)).rejects.toThrow(MalformedStockEvent);
     const [seen] =
-      await sql`SELECT count(*) AS n FROM processed_events WHERE event_id = ${event.id}`;
+      await f.sql`SELECT count(*) AS n FROM processed_events WHERE event_id = ${event.id}`;
     expect(seen?.n).toBe(0n);
   });
 

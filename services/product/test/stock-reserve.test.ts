@@ -1,25 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FailedPrecondition, InvalidArgument, NotFound } from "#shared/errors";
-import type { ProductSql } from "../src/db/connection.js";
-import { openTestDatabase } from "./support/database.js";
 import {
   concurrently,
   inAnHour,
   namedPool,
   newReservationId,
-  type StockFixture,
-  stockFixture,
+  useStockFixture,
   whileLocked,
 } from "./support/stock-fixtures.js";
 
-let sql: ProductSql;
-let f: StockFixture;
-
-beforeAll(async () => {
-  sql = await openTestDatabase();
-  f = stockFixture(sql);
-});
-afterAll(() => sql?.end());
+const f = useStockFixture();
 
 describe("reserving stock", () => {
   it("takes every line out of stock and records the reservation", async () => {
@@ -118,7 +108,7 @@ describe("a repeated reservation id", () => {
     const lines = [{ productId: product, quantity: 2 }];
     const racers = namedPool(10);
     try {
-      const results = await whileLocked(sql, product, racers.applicationName, 10, () =>
+      const results = await whileLocked(f.sql, product, racers.applicationName, 10, () =>
         concurrently(10, () => racers.stock.reserve(id, lines, inAnHour())),
       );
       expect(results.filter((result) => result.status === "rejected")).toEqual([]);
@@ -164,7 +154,7 @@ describe("concurrent reservations", () => {
     const product = await f.newProduct(10);
     const racers = namedPool(10);
     try {
-      const results = await whileLocked(sql, product, racers.applicationName, 10, () =>
+      const results = await whileLocked(f.sql, product, racers.applicationName, 10, () =>
         concurrently(40, (index) =>
           racers.stock.reserve(
             newReservationId(),

@@ -6,29 +6,20 @@ import { ReservationStatus, StockService } from "#gen/shop/product/v1/stock_pb";
 import { codeOf } from "#shared/testing/code-of";
 import { startTestServer } from "#shared/testing/service-harness";
 import { createProductApp } from "../src/app.js";
-import type { ProductSql } from "../src/db/connection.js";
-import { openTestDatabase } from "./support/database.js";
 import {
   concurrently,
   inAnHour,
   newReservationId,
-  type StockFixture,
-  stockFixture,
+  useStockFixture,
 } from "./support/stock-fixtures.js";
 
-let sql: ProductSql;
-let f: StockFixture;
+const f = useStockFixture();
 let server: Awaited<ReturnType<typeof startTestServer>>;
 
 beforeAll(async () => {
-  sql = await openTestDatabase();
-  f = stockFixture(sql);
-  server = await startTestServer(createProductApp(sql));
+  server = await startTestServer(createProductApp(f.sql));
 });
-afterAll(async () => {
-  await server?.close(1000);
-  await sql?.end();
-});
+afterAll(() => server?.close(1000));
 
 const transports: Record<string, () => Transport> = {
   grpc: () => createGrpcTransport({ baseUrl: server.baseUrl }),

@@ -1,24 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FailedPrecondition, NotFound } from "#shared/errors";
-import type { ProductSql } from "../src/db/connection.js";
 import type { StockMove } from "../src/domain/stock.js";
-import { openTestDatabase } from "./support/database.js";
 import {
   concurrently,
   inAnHour,
   newReservationId,
-  type StockFixture,
-  stockFixture,
+  useStockFixture,
 } from "./support/stock-fixtures.js";
 
-let sql: ProductSql;
-let f: StockFixture;
-
-beforeAll(async () => {
-  sql = await openTestDatabase();
-  f = stockFixture(sql);
-});
-afterAll(() => sql?.end());
+const f = useStockFixture();
 
 /** Two products of stock 10, a reservation of 2 + 3 on them, moved along `path`. */
 async function reservationAfter(path: StockMove[]) {

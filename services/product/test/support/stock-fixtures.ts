@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/postgres-js";
-import { expect, vi } from "vitest";
+import { afterAll, beforeAll, expect, vi } from "vitest";
 import { connectProductDatabase, type ProductSql } from "../../src/db/connection.js";
 import { createProductRepository } from "../../src/db/product-repository.js";
 import { products } from "../../src/db/schema.js";
 import { createStockRepository } from "../../src/db/stock-repository.js";
 import { validateNewProduct } from "../../src/domain/product.js";
-import { testDatabaseConfig } from "./database.js";
+import { openTestDatabase, testDatabaseConfig } from "./database.js";
 
 /** An hour from now: a reservation that no sweep in the suite will touch. */
 export const inAnHour = () => new Date(Date.now() + 60 * 60 * 1000);
@@ -60,8 +60,22 @@ export function namedPool(connections: number) {
   return { pool, applicationName, stock: createStockRepository(pool) };
 }
 
-/** What `stockFixture` returns. */
-export type StockFixture = ReturnType<typeof stockFixture>;
+/** What `stockFixture` returns, with the pool it works on. */
+export type StockFixture = ReturnType<typeof stockFixture> & { sql: ProductSql };
+
+/**
+ * Opens the migrated test database before the calling file's tests and closes it after them.
+ * The returned fixture is filled in by then: use it inside tests and hooks, not at load time.
+ */
+export function useStockFixture(): StockFixture {
+  const fixture = {} as StockFixture;
+  beforeAll(async () => {
+    const sql = await openTestDatabase();
+    Object.assign(fixture, stockFixture(sql), { sql });
+  });
+  afterAll(() => fixture.sql?.end());
+  return fixture;
+}
 
 /**
  * Makes racing calls really meet: holds `productId`'s row lock in a transaction of its own, runs
