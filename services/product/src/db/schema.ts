@@ -77,6 +77,8 @@ export const stockReservations = pgTable(
     reservationId: text("reservation_id").notNull(),
     productId: bigint("product_id", { mode: "bigint" }).notNull(),
     quantity: integer("quantity").notNull(),
+    // LINE_STATUSES of domain/stock.ts, spelled out: drizzle-kit loads this file on its own,
+    // without the `#shared/…` imports the domain module brings.
     status: text("status", { enum: ["reserved", "committed", "released", "restocked"] }).notNull(),
     expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
     createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),

@@ -1,7 +1,13 @@
 import { and, asc, eq, or, sql } from "drizzle-orm";
 import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import { FailedPrecondition } from "#shared/errors";
-import { MOVES, type Reservation, reservationStatus, type StockMove } from "../domain/stock.js";
+import {
+  byProductId,
+  MOVES,
+  type Reservation,
+  reservationStatus,
+  type StockMove,
+} from "../domain/stock.js";
 import { products, type StockReservationRow, stockReservations } from "./schema.js";
 
 /** A transaction of the product database's drizzle instance. */
@@ -60,8 +66,8 @@ async function putBack(tx: StockTx, rows: readonly StockReservationRow[]): Promi
   for (const row of rows) {
     returned.set(row.productId, (returned.get(row.productId) ?? 0) + row.quantity);
   }
-  const ordered = [...returned].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  for (const [productId, quantity] of ordered) {
+  const ordered = [...returned].map(([productId, quantity]) => ({ productId, quantity }));
+  for (const { productId, quantity } of ordered.sort(byProductId)) {
     // Saturates at the int4 maximum rather than failing: a release that can never succeed
     // would stall the sweeper on the same row for ever.
     await tx

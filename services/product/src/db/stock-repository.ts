@@ -2,6 +2,7 @@ import { and, asc, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/postgres-js";
 import { FailedPrecondition, NotFound } from "#shared/errors";
 import {
+  byProductId,
   holdsSameLines,
   illegalMove,
   planMove,
@@ -42,7 +43,8 @@ export function createStockRepository(client: ProductSql) {
      * Takes every line's quantity out of stock, or none of them, and records the reservation.
      * A repeat with the same lines returns the reservation as it stands; with other lines, or
      * once it was released or restocked, FailedPrecondition. Unknown product → NotFound; too
-     * little stock → FailedPrecondition; malformed id or lines → InvalidArgument.
+     * little stock → FailedPrecondition; malformed id or lines → InvalidArgument. `expiresAt` is
+     * stored as given (the RPC insists on a future one; tests use past ones).
      */
     async reserve(reservationId: string, lines: readonly StockLine[], expiresAt: Date) {
       const id = validateReservationId(reservationId);
@@ -66,7 +68,7 @@ export function createStockRepository(client: ProductSql) {
             })),
           )
           .returning();
-        return toReservation(rows.sort((a, b) => (a.productId < b.productId ? -1 : 1)));
+        return toReservation(rows.sort(byProductId));
       });
     },
 

@@ -1,6 +1,6 @@
 import { InvalidArgument } from "#shared/errors";
 import { MAX_STOCK_QUANTITY } from "./product.js";
-import type { StockLine } from "./stock.js";
+import { byProductId, type StockLine } from "./stock.js";
 
 /** The longest reservation id (a payment id), in characters. */
 export const MAX_RESERVATION_ID_LENGTH = 64;
@@ -62,9 +62,7 @@ export function validateStockLines(lines: readonly StockLine[]): StockLine[] {
     }
     seen.add(productId);
   }
-  return lines
-    .map(({ productId, quantity }) => ({ productId, quantity }))
-    .sort((a, b) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0));
+  return lines.map(({ productId, quantity }) => ({ productId, quantity })).sort(byProductId);
 }
 
 /**

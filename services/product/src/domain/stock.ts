@@ -11,6 +11,10 @@ export type LineStatus = (typeof LINE_STATUSES)[number];
 /** A quantity of one product. */
 export type StockLine = { readonly productId: bigint; readonly quantity: number };
 
+/** Orders product ids ascending: the order in which every transaction locks products. */
+export const byProductId = (a: { productId: bigint }, b: { productId: bigint }): number =>
+  a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0;
+
 /** A reservation line with where it stands. */
 export type ReservationLine = StockLine & { readonly status: LineStatus };
 
