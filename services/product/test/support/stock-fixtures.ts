@@ -90,20 +90,14 @@ export async function whileLocked<T>(
   waiters: number,
   start: () => T,
 ): Promise<T> {
-  let release = () => {};
-  const released = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  let locked = () => {};
-  const isLocked = new Promise<void>((resolve) => {
-    locked = resolve;
-  });
+  const locked = Promise.withResolvers<void>();
+  const released = Promise.withResolvers<void>();
   const holder = sql.begin(async (tx) => {
     await tx`SELECT 1 FROM products WHERE id = ${productId} FOR UPDATE`;
-    locked();
-    await released;
+    locked.resolve();
+    await released.promise;
   });
-  await isLocked;
+  await Promise.race([locked.promise, holder]);
   const started = start();
   try {
     await vi.waitFor(
@@ -116,7 +110,7 @@ export async function whileLocked<T>(
       { timeout: 20_000, interval: 20 },
     );
   } finally {
-    release();
+    released.resolve();
     await holder;
   }
   return started;
