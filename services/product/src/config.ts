@@ -19,4 +19,8 @@ export const productConfigShape = {
   GRPC_FAST_PATH: grpcFastPath,
   ...productDatabaseShape,
   DB_POOL_MAX: positiveInt(10),
+  /** Pause between sweeps that release reservations left past their expiry. */
+  RESERVATION_SWEEP_INTERVAL_MS: positiveInt(10_000),
+  /** How long past its expiry a reservation may still be committed before a sweep releases it. */
+  RESERVATION_SWEEP_GRACE_MS: z.coerce.number().int().min(0).default(60_000),
 };

@@ -7,6 +7,8 @@ import { onShutdownSignal } from "#shared/shutdown";
 import { createProductApp } from "./app.js";
 import { productConfigShape } from "./config.js";
 import { connectProductDatabase } from "./db/connection.js";
+import { createStockRepository } from "./db/stock-repository.js";
+import { startReservationSweeper } from "./reservation-sweeper.js";
 
 const config = loadConfig(productConfigShape);
 const logger = createLogger("product", config.LOG_LEVEL);
@@ -25,7 +27,15 @@ const server = await startServiceServer({
   ...app,
 });
 
+const sweeper = startReservationSweeper({
+  stock: createStockRepository(sql),
+  logger,
+  intervalMs: config.RESERVATION_SWEEP_INTERVAL_MS,
+  graceMs: config.RESERVATION_SWEEP_GRACE_MS,
+});
+
 onShutdownSignal(logger, async () => {
+  await sweeper.stop();
   await server.close();
   await sql.end({ timeout: 5 });
 });

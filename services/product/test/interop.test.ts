@@ -102,6 +102,7 @@ describe("buf curl through server reflection", () => {
       "grpc.health.v1.Health",
       "grpc.reflection.v1.ServerReflection",
       "shop.product.v1.ProductService",
+      "shop.product.v1.StockService",
     ]);
   });
 });

@@ -8,6 +8,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus } from "#gen/health/v1/health_pb";
 import { ProductService } from "#gen/shop/product/v1/product_pb";
+import { StockService } from "#gen/shop/product/v1/stock_pb";
 import { codeOf } from "#shared-test/code-of";
 import { startTestServer } from "#shared-test/service-harness";
 import { createProductApp } from "../src/app.js";
@@ -139,7 +140,11 @@ describe("the product server's operational surface", () => {
       break;
     }
     const { statuses } = await health.list({});
-    expect(Object.keys(statuses).sort()).toEqual(["", ProductService.typeName]);
+    expect(Object.keys(statuses).sort()).toEqual([
+      "",
+      ProductService.typeName,
+      StockService.typeName,
+    ]);
   });
 
   it("answers /health, /ready and /metrics over plain HTTP/1.1", async () => {

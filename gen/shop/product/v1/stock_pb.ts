@@ -64,7 +64,8 @@ export type Reservation = Message<"shop.product.v1.Reservation"> & {
   lines: StockLine[];
 
   /**
-   * A reservation still RESERVED after this time is released by the product service.
+   * A reservation still RESERVED after this time is released by the product service (after a
+   * grace period that lets a payment charged just before it still commit).
    *
    * @generated from field: google.protobuf.Timestamp expires_at = 4;
    */
@@ -107,7 +108,8 @@ export type ReserveStockRequest = Message<"shop.product.v1.ReserveStockRequest">
   lines: StockLine[];
 
   /**
-   * When an unfinished reservation gives its stock back; required, in the future.
+   * When an unfinished reservation gives its stock back; required, in the future, at most
+   * 7 days ahead.
    *
    * @generated from field: google.protobuf.Timestamp expires_at = 3;
    */
@@ -241,7 +243,9 @@ export const GetReservationResponseSchema: GenMessage<GetReservationResponse> = 
   messageDesc(file_shop_product_v1_stock, 9);
 
 /**
- * ReservationStatus is where a reservation stands.
+ * ReservationStatus is where a reservation stands. Its lines may move one by one (StockUpdated
+ * events are keyed by product), so for a moment they can differ: a reservation with any line
+ * still reserved is RESERVED; otherwise one with a committed line is COMMITTED.
  *
  * @generated from enum shop.product.v1.ReservationStatus
  */
@@ -297,7 +301,9 @@ export const StockService: GenService<{
   /**
    * ReserveStock takes the quantities of every line out of stock at once, or none of them:
    * FailedPrecondition when a product has too little, NotFound when one is unknown. Repeating
-   * it with the same reservation id and lines returns the existing reservation.
+   * it with the same reservation id and lines returns the existing reservation while it holds
+   * (or has sold) the stock; with other lines, or once it was released or restocked, it is
+   * FailedPrecondition.
    *
    * @generated from rpc shop.product.v1.StockService.ReserveStock
    */
@@ -308,7 +314,9 @@ export const StockService: GenService<{
   },
   /**
    * CommitStock makes a reservation final (the goods are sold); FailedPrecondition when it was
-   * released meanwhile. Committing a committed reservation changes nothing.
+   * released meanwhile. Committing a committed (or since restocked) reservation changes
+   * nothing. It still succeeds after expires_at until the expiry sweep releases the
+   * reservation, a grace period later (60 s by default).
    *
    * @generated from rpc shop.product.v1.StockService.CommitStock
    */

@@ -7,6 +7,8 @@ export type ProductDatabaseConfig = DatabaseSettings & {
   maxConnections?: number;
   /** Seconds an unused connection stays open; 30 unless set. */
   idleTimeoutSeconds?: number;
+  /** How the sessions show in pg_stat_activity; "product-service" unless set. */
+  applicationName?: string;
 };
 
 /**
@@ -28,7 +30,7 @@ export function connectProductDatabase(config: ProductDatabaseConfig): Sql<{ big
     connect_timeout: 10,
     prepare: true,
     types: { bigint: postgres.BigInt },
-    connection: { application_name: "product-service", TimeZone: "UTC" },
+    connection: { application_name: config.applicationName ?? "product-service", TimeZone: "UTC" },
     // Notices ("relation already exists, skipping") are expected during migrations, not news.
     onnotice: () => {},
   });

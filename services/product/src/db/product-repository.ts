@@ -11,6 +11,7 @@ import {
 import type { Product, ProductChanges, ProductFields } from "../domain/product.js";
 import type { ProductSql } from "./connection.js";
 import { type ProductRow, products } from "./schema.js";
+import { refuseWhileReserved } from "./stock-lines.js";
 
 /** One page of a product list; `nextPageToken` is "" on the last page. */
 export type ProductPage = { products: Product[]; nextPageToken: string };
@@ -60,11 +61,21 @@ export function createProductRepository(client: ProductSql) {
       return toProduct(row);
     },
 
-    /** Removes the product; NotFound when there is none. */
-    async delete(id: bigint): Promise<void> {
-      const deleted = await db.delete(products).where(byId(id)).returning({ id: products.id });
-      if (deleted.length === 0) throw new NotFound("product", id);
-    },
+    /**
+     * Removes the product; NotFound when there is none, FailedPrecondition while some of its
+     * stock is reserved for an unfinished payment (finished reservation lines stay as history).
+     */
+    delete: (id: bigint): Promise<void> =>
+      db.transaction(async (tx) => {
+        const [found] = await tx
+          .select({ id: products.id })
+          .from(products)
+          .where(byId(id))
+          .for("update");
+        if (!found) throw new NotFound("product", id);
+        await refuseWhileReserved(tx, id);
+        await tx.delete(products).where(byId(id));
+      }),
 
     /**
      * One page in keyset order (never OFFSET): a row inserted while a caller pages is either

@@ -6,6 +6,7 @@ import {
   integer,
   numeric,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   varchar,
@@ -59,3 +60,53 @@ export const products = pgTable(
 
 /** A row as drizzle reads it. */
 export type ProductRow = typeof products.$inferSelect;
+
+/**
+ * Stock held for a payment: one row per (reservation, product). `quantity` left
+ * `products.stock_quantity` when the row was inserted as `reserved`; it goes back on `released`
+ * (reserved → released) and `restocked` (committed → restocked), and stays out on `committed`.
+ *
+ * `product_id` has no foreign key on purpose: rows outlive a deleted product as history, and
+ * deleting a product is refused while one of its lines is still `reserved` (see
+ * `refuseWhileReserved`). The (status, expires_at) index serves the sweeper; (product_id) that
+ * refusal.
+ */
+export const stockReservations = pgTable(
+  "stock_reservations",
+  {
+    reservationId: text("reservation_id").notNull(),
+    productId: bigint("product_id", { mode: "bigint" }).notNull(),
+    quantity: integer("quantity").notNull(),
+    // LINE_STATUSES of domain/stock.ts, spelled out: drizzle-kit loads this file on its own,
+    // without the `#shared/…` imports the domain module brings.
+    status: text("status", { enum: ["reserved", "committed", "released", "restocked"] }).notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.reservationId, t.productId] }),
+    check("stock_reservations_quantity_positive", sql`${t.quantity} > 0`),
+    check(
+      "stock_reservations_status_known",
+      sql`${t.status} IN ('reserved', 'committed', 'released', 'restocked')`,
+    ),
+    check("stock_reservations_id_length", sql`char_length(${t.reservationId}) BETWEEN 1 AND 64`),
+    index("stock_reservations_status_expires_idx").on(t.status, t.expiresAt),
+    index("stock_reservations_product_idx").on(t.productId),
+  ],
+);
+
+/** A reservation line as drizzle reads it. */
+export type StockReservationRow = typeof stockReservations.$inferSelect;
+
+/**
+ * Ids of the stock events already applied. Inserted in the same transaction as the event's
+ * effect, so a redelivered event finds its id here and changes nothing.
+ */
+export const processedEvents = pgTable("processed_events", {
+  eventId: text("event_id").primaryKey(),
+  processedAt: timestamp("processed_at", { withTimezone: true, mode: "date" })
+    .notNull()
+    .defaultNow(),
+});
