@@ -67,7 +67,9 @@ export function newPendingPayment(args: {
 }): PendingPayment {
   const { request, lines, now } = args;
   if (lines.length === 0) throw emptyBasket(request.userId);
-  const items = lines.map((line) => ({
+  // Ordered by product id, as they are read back, so a payment looks the same before and after.
+  const sorted = [...lines].sort((a, b) => (a.productId < b.productId ? -1 : 1));
+  const items = sorted.map((line) => ({
     ...line,
     id: args.newItemId(),
     subtotal: multiplyMoney(line.price, line.quantity),
