@@ -25,6 +25,8 @@ export type PaymentAppDeps = {
   readonly ttlSeconds: number;
   readonly shopCurrency: string;
   readonly sweepIntervalMs: number;
+  /** Payments expired per sweeper transaction; 100 unless set. */
+  readonly sweepBatchSize?: number;
   /** The simulated provider unless set. */
   readonly provider?: PaymentProvider;
   /** The current time; the system clock unless set. */
@@ -62,6 +64,9 @@ export function createPaymentApp(deps: PaymentAppDeps): {
         () => true,
         () => false,
       ),
-    sweeper: createExpirySweeper(useCaseDeps, { intervalMs: deps.sweepIntervalMs }),
+    sweeper: createExpirySweeper(useCaseDeps, {
+      intervalMs: deps.sweepIntervalMs,
+      batchSize: deps.sweepBatchSize,
+    }),
   };
 }

@@ -19,7 +19,7 @@ export type ExpirySweeper = {
  */
 export function createExpirySweeper(
   deps: Pick<PaymentDeps, "payments" | "stock" | "logger" | "clock" | "outboxWritten">,
-  options: { intervalMs: number; batchSize?: number },
+  options: { intervalMs: number; batchSize?: number | undefined },
 ): ExpirySweeper {
   const { payments, stock, logger, clock } = deps;
   const batchSize = options.batchSize ?? 100;

@@ -39,6 +39,8 @@ export async function startPaymentHarness(options: { dbSuffix?: string } = {}) {
     ttlSeconds: TTL_SECONDS,
     shopCurrency: "USD",
     sweepIntervalMs: 50,
+    // Small batches, so a sweep of a dozen payments takes several transactions.
+    sweepBatchSize: 4,
     clock: () => new Date(Date.now() + offsetMs),
   });
   const server = await startTestServer(app);
