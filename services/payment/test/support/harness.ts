@@ -75,3 +75,14 @@ export function basketOf(
   }));
   return { userId: fakes.newUser(items), items };
 }
+
+/** A PENDING payment of a fresh user's basket: 2 × 2.50 + 1 × 5.00 = 10.00, stock 5 each. */
+export async function pendingCheckout(h: PaymentHarness) {
+  const basket = basketOf(h.fakes, [
+    { price: "2.50", quantity: 2, stock: 5 },
+    { price: "5.00", quantity: 1, stock: 5 },
+  ]);
+  const { payment } = await h.client.createPayment({ userId: basket.userId, method: "card" });
+  if (!payment) throw new Error("CreatePayment answered no payment");
+  return { ...basket, payment };
+}
