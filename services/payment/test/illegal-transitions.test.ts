@@ -3,7 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { codeOf } from "#shared/testing/code-of";
 import { newUuidV7 } from "../src/domain/payment-id.js";
 import { countRows, outboxOf } from "./support/database.js";
-import { type PaymentHarness, pendingCheckout, startPaymentHarness } from "./support/harness.js";
+import {
+  type PaymentHarness,
+  pendingCheckout,
+  startPaymentHarness,
+  TTL_SECONDS,
+} from "./support/harness.js";
 
 let h: PaymentHarness;
 beforeAll(async () => {
@@ -26,6 +31,13 @@ async function paymentIn(status: string): Promise<string> {
   if (status === "FAILED")
     await h.client.processPayment({ id, paymentToken: "tok_chargeDeclined" });
   if (status === "CANCELLED") await h.client.cancelPayment({ id });
+  if (status === "EXPIRED") {
+    // Past its time, the next command expires it (and is itself refused).
+    h.advanceClock((TTL_SECONDS + 1) * 1000);
+    await codeOf(h.client.cancelPayment({ id })).finally(() =>
+      h.advanceClock(-(TTL_SECONDS + 1) * 1000),
+    );
+  }
   return id;
 }
 
@@ -40,14 +52,17 @@ describe("every illegal transition through the RPCs", () => {
     ["ProcessPayment", "FAILED"],
     ["ProcessPayment", "CANCELLED"],
     ["ProcessPayment", "REFUNDED"],
+    ["ProcessPayment", "EXPIRED"],
     ["CancelPayment", "COMPLETED"],
     ["CancelPayment", "FAILED"],
     ["CancelPayment", "CANCELLED"],
     ["CancelPayment", "REFUNDED"],
+    ["CancelPayment", "EXPIRED"],
     ["RefundPayment", "PENDING"],
     ["RefundPayment", "FAILED"],
     ["RefundPayment", "CANCELLED"],
     ["RefundPayment", "REFUNDED"],
+    ["RefundPayment", "EXPIRED"],
   ] as const;
 
   it.each(cases)(

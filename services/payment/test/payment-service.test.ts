@@ -1,6 +1,7 @@
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PaymentStatus } from "#gen/shop/payment/v1/payment_pb";
+import { ReservationStatus } from "#gen/shop/product/v1/stock_pb";
 import { codeOf } from "#shared/testing/code-of";
 import { newUuidV7 } from "../src/domain/payment-id.js";
 import { countRows, outboxOf } from "./support/database.js";
@@ -87,6 +88,26 @@ describe("CreatePayment", () => {
       rawMessage: expect.stringContaining("only 2 of product"),
     });
     expect(basket.items.map((i) => stockOf(i.productId))).toEqual([9, 2]);
+  });
+
+  it("gives the reservation back when storing the payment fails", async () => {
+    const basket = basketOf(h.fakes, [{ price: "1.00", quantity: 2, stock: 5 }]);
+    const productId = basket.items[0]?.productId ?? 0n;
+    // A name longer than the column: the insert fails after the stock was reserved.
+    h.fakes.products.set(productId, {
+      name: "n".repeat(201),
+      price: "1.00",
+      category: "",
+      stock: 5,
+    });
+    expect(await codeOf(h.client.createPayment({ userId: basket.userId, method: "card" }))).toBe(
+      Code.Internal,
+    );
+    expect(stockOf(productId)).toBe(5);
+    const reservations = [...h.fakes.reservations.values()].filter((r) =>
+      r.lines.some((line) => line.productId === productId),
+    );
+    expect(reservations.map((r) => r.status)).toEqual([ReservationStatus.RELEASED]);
   });
 
   it("answers Unavailable when the neighbours are down, and stores nothing", async () => {

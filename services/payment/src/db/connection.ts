@@ -53,8 +53,10 @@ export function connectPaymentDatabase(config: PaymentDatabaseConfig): Pool {
     enableKeepAlive: true,
   });
   // The callback pool underneath emits "connection" once per new physical connection.
+  // It runs before anything else on the connection; a callback keeps a failure from being an
+  // unhandled 'error' event (the queries after it fail on their own then).
   pool.pool.on("connection", (connection) => {
-    connection.query(SESSION_SETUP);
+    connection.query(SESSION_SETUP, () => {});
   });
   return pool;
 }
