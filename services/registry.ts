@@ -6,6 +6,7 @@
  */
 import type { DescService } from "@bufbuild/protobuf";
 import { BasketService } from "#gen/shop/basket/v1/basket_pb";
+import { PaymentService } from "#gen/shop/payment/v1/payment_pb";
 import { ProductService } from "#gen/shop/product/v1/product_pb";
 import type { DatabaseSettings } from "#shared/database";
 
@@ -55,6 +56,17 @@ export const services = [
     main: "services/basket/src/main.js",
     serves: [BasketService],
     store: { kind: "redis" },
+  },
+  {
+    name: "payment",
+    port: 50052,
+    main: "services/payment/src/main.js",
+    serves: [PaymentService],
+    store: {
+      kind: "mariadb",
+      database: "payment_service",
+      migrate: () => import("./payment/src/db/migrate.js").then((m) => m.migratePaymentDatabase),
+    },
   },
 ] as const satisfies readonly ServiceEntry[];
 

@@ -30,8 +30,6 @@ export const gatewayConfig = {
   PORT: port(8080),
   EXTRA_PORTS: portList("8081,8082"),
   HOST: z.string().default("0.0.0.0"),
-  // Parsed so a bad value fails early; no payment routes exist yet. Leaves with payment's entry.
-  PAYMENT_SERVICE_URL: serviceUrls("localhost:50052"),
   ...upstreamUrls,
   UPSTREAM_TIMEOUT_MS: positiveInt(5000),
   MAX_BODY_BYTES: positiveInt(1024 * 1024),

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Redis } from "ioredis";
+import type { Pool } from "mysql2/promise";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localRedis } from "#scripts/dev-stores";
@@ -10,6 +11,8 @@ import { createServiceTransport } from "#shared/rpc/client";
 import { startTestServer } from "#shared-test/service-harness";
 import { createBasketApp } from "../../services/basket/src/app.js";
 import { connectRedis } from "../../services/basket/src/redis/connection.js";
+import { createPaymentApp } from "../../services/payment/src/app.js";
+import { openTestDatabase as openPaymentDatabase } from "../../services/payment/test/support/database.js";
 import { createProductApp } from "../../services/product/src/app.js";
 import type { ProductSql } from "../../services/product/src/db/connection.js";
 import { openTestDatabase } from "../../services/product/test/support/database.js";
@@ -21,6 +24,8 @@ let sql: ProductSql;
 let redis: Redis;
 let product: Awaited<ReturnType<typeof startTestServer>>;
 let basket: Awaited<ReturnType<typeof startTestServer>>;
+let payment: Awaited<ReturnType<typeof startTestServer>>;
+let payments: Pool;
 let gateway: Server;
 let base: string;
 const upstreams: { close(): Promise<void> }[] = [];
@@ -31,11 +36,27 @@ beforeAll(async () => {
   product = await startTestServer(createProductApp(sql));
   const products = createServiceTransport({ urls: [product.baseUrl], timeoutMs: 2000 });
   basket = await startTestServer(createBasketApp({ redis, products, ttlSeconds: 600 }));
+  payments = await openPaymentDatabase();
+  const baskets = createServiceTransport({ urls: [basket.baseUrl], timeoutMs: 2000 });
+  payment = await startTestServer(
+    createPaymentApp({
+      pool: payments,
+      basket: baskets,
+      product: products,
+      logger: pino({ level: "silent" }),
+      ttlSeconds: 900,
+      shopCurrency: "USD",
+      sweepIntervalMs: 60_000,
+    }),
+  );
+  const upstream = (server: { baseUrl: string }, name: string) =>
+    createGrpcUpstream([server.baseUrl], { timeoutMs: 5000, name: `${name} service` });
   const up = {
-    product: createGrpcUpstream([product.baseUrl], { timeoutMs: 5000, name: "product service" }),
-    basket: createGrpcUpstream([basket.baseUrl], { timeoutMs: 5000, name: "basket service" }),
+    product: upstream(product, "product"),
+    basket: upstream(basket, "basket"),
+    payment: upstream(payment, "payment"),
   };
-  upstreams.push(up.product, up.basket);
+  upstreams.push(...Object.values(up));
   const handler = createGateway({
     upstreams: up,
     logger: pino({ level: "silent" }),
@@ -49,6 +70,8 @@ afterAll(async () => {
   gateway?.closeAllConnections();
   gateway?.close();
   await Promise.all(upstreams.map((upstream) => upstream.close()));
+  await payment?.close(500);
+  await payments?.end();
   await basket?.close(500);
   await product?.close(500);
   await sql?.end();

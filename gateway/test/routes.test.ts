@@ -42,7 +42,7 @@ describe("the route table derived from the annotations", () => {
 
   it("answers 201 only for Create* RPCs bound to POST", () => {
     const created = routes.filter((r) => r.successStatus === 201).map((r) => r.label);
-    expect(created.sort()).toEqual(["POST /baskets", "POST /products"]);
+    expect(created.sort()).toEqual(["POST /baskets", "POST /payments", "POST /products"]);
   });
 
   it("reads body and response_body from the annotation", () => {

@@ -5,7 +5,10 @@
  */
 export type Cents = bigint & { readonly __money: unique symbol };
 
-// At most 10 integer digits: the largest amount a NUMERIC(12,2) column holds is 9999999999.99.
+/** The largest amount a NUMERIC(12,2) / DECIMAL(12,2) column holds: 9 999 999 999.99. */
+export const MAX_CENTS = 999_999_999_999n as Cents;
+
+// At most 10 integer digits, so every parsed amount fits MAX_CENTS.
 const DECIMAL = /^(\d{1,10})(?:\.(\d{1,2}))?$/;
 
 /** Parses "19.99", "5", "0.5" into cents; `undefined` for anything else (signs, 3 decimals, "1e3"). */

@@ -1,0 +1,71 @@
+import { followUp, type PaymentDeps } from "./deps.js";
+
+/** A background task that turns PENDING payments whose time ran out into EXPIRED ones. */
+export type ExpirySweeper = {
+  /** Expires everything due now, batch after batch; resolves with how many it expired. */
+  sweepOnce(): Promise<number>;
+  /** Sweeps every `intervalMs` until stopped. */
+  start(): void;
+  /** Stops the timer and waits for a sweep in progress to finish. */
+  stop(): Promise<void>;
+};
+
+/**
+ * The expiry sweeper. Each batch is one transaction that locks due rows with SKIP LOCKED, so
+ * several payment instances sweep side by side without waiting on, or expiring twice, the same
+ * payment; a payment being processed right now is skipped and handled by its command. After each
+ * batch commits, every expired payment's reservation is released (best effort: the outbox's
+ * StockUpdated RELEASED events carry the same release).
+ */
+export function createExpirySweeper(
+  deps: Pick<PaymentDeps, "payments" | "stock" | "logger" | "clock" | "outboxWritten">,
+  options: { intervalMs: number; batchSize?: number | undefined },
+): ExpirySweeper {
+  const { payments, stock, logger, clock } = deps;
+  const batchSize = options.batchSize ?? 100;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> = Promise.resolve();
+  let stopped = true;
+
+  async function sweepOnce(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const expired = await payments.expireDue(clock(), batchSize);
+      total += expired.length;
+      if (expired.length > 0) deps.outboxWritten?.();
+      await Promise.all(
+        expired.map((payment) =>
+          followUp(logger, "ReleaseStock", payment.id, stock.release(payment.id)),
+        ),
+      );
+      if (expired.length < batchSize) return total;
+    }
+  }
+
+  function schedule() {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = sweepOnce()
+        .then((count) => {
+          if (count > 0) logger.info({ count }, "expired stale pending payments");
+        })
+        .catch((error: unknown) => logger.warn({ err: error }, "expiry sweep failed"))
+        .finally(schedule);
+    }, options.intervalMs);
+    timer.unref();
+  }
+
+  return {
+    sweepOnce,
+    start() {
+      if (!stopped) return;
+      stopped = false;
+      schedule();
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,23 @@
+import type { PaymentEvent } from "../domain/events.js";
+import { toOutboxMessage } from "../events/outbox-messages.js";
+import type { PaymentDb } from "./connection.js";
+import { outbox } from "./schema.js";
+
+/** A drizzle transaction of the payment database. */
+export type PaymentTx = Parameters<Parameters<PaymentDb["transaction"]>[0]>[0];
+
+/**
+ * Writes `events` to the outbox inside the caller's transaction `tx`, in the given order (the
+ * auto-increment id is the publishing order): they commit or roll back with the state change
+ * they describe, so a rolled-back change can never be published.
+ */
+export async function writeOutbox(
+  tx: PaymentTx,
+  events: readonly PaymentEvent[],
+  now: Date,
+): Promise<void> {
+  if (events.length === 0) return;
+  await tx
+    .insert(outbox)
+    .values(events.map((event) => ({ ...toOutboxMessage(event), createdAt: now })));
+}
