@@ -6,6 +6,7 @@ import type { KafkaClient } from "./client.js";
 import { type CloudEvent, decodeCloudEvent, headerStrings } from "./cloudevents.js";
 import { type DeadLetterReason, sendToDeadLetterTopic } from "./dead-letter.js";
 import { kafkaMetrics } from "./metrics.js";
+import { isRetryable } from "./poison.js";
 import { createIdempotentProducer } from "./producer.js";
 import { PARTITIONS } from "./topics.js";
 
@@ -24,7 +25,11 @@ export interface ReceivedMessage {
 export interface ConsumerOptions {
   readonly groupId: string;
   readonly topics: readonly string[];
-  /** Applies the event; resolves only once its effect is durable. Must be idempotent by event id. */
+  /**
+   * Applies the event; resolves only once its effect is durable. Must be idempotent by event id.
+   * Throws a PoisonMessageError (or any error marked `retryable: false`) for a message that no
+   * retry can help: it is dead-lettered at once.
+   */
   readonly handle: (event: CloudEvent, message: ReceivedMessage) => Promise<void>;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -51,8 +56,9 @@ type Outcome = "processed" | "dead-lettered" | "abandoned";
  * offset is committed only after `handle` resolved, so a crash redelivers rather than loses. A
  * failing handler is retried with backoff `maxAttempts` times; then the message goes to
  * `<topic>.dlq` (headers kept, `dlq_*` added) and its offset is committed, so a poison message
- * never blocks its partition. A message that is not a CloudEvent goes there at once. Resolves
- * once the consumer has joined its group.
+ * never blocks its partition. A message that is not a CloudEvent, or whose handler threw a
+ * PoisonMessageError, goes there at once. Resolves once the consumer has joined its group; if it
+ * cannot join (broker unreachable, topic missing), rejects with nothing left connected.
  */
 export async function runConsumer(
   kafka: KafkaClient,
@@ -84,18 +90,23 @@ export async function runConsumer(
     }
   };
 
-  await deadLetters.connect();
-  await consumer.connect();
-  await consumer.subscribe({
-    topics: [...options.topics],
-    fromBeginning: options.fromBeginning ?? true,
-  });
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: options.concurrency ?? PARTITIONS,
-    eachBatch,
-  });
+  try {
+    await deadLetters.connect();
+    await consumer.connect();
+    await consumer.subscribe({
+      topics: [...options.topics],
+      fromBeginning: options.fromBeginning ?? true,
+    });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: options.concurrency ?? PARTITIONS,
+      eachBatch,
+    });
+  } catch (error) {
+    await Promise.allSettled([consumer.disconnect(), deadLetters.disconnect()]);
+    throw error;
+  }
   return {
     async stop() {
       stopping.abort();
@@ -154,6 +165,7 @@ function createMessageProcessor(
         return "processed";
       } catch (error) {
         handlerFailures.inc({ topic: batch.topic, group });
+        if (!isRetryable(error)) return deadLetter(batch, message, "rejected", error, attempt);
         if (attempt >= maxAttempts) return deadLetter(batch, message, "handler", error, attempt);
         const { topic, partition } = batch;
         options.logger.warn(
