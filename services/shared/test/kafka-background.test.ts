@@ -1,12 +1,16 @@
-import { Writable } from "node:stream";
-import { pino } from "pino";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { consumeInBackground } from "#shared/kafka/background";
 import { createKafka } from "#shared/kafka/client";
-import { createEventProducer } from "#shared/kafka/producer";
 import { dlqTopic, ensureTopics } from "#shared/kafka/topics";
 import { createMetrics } from "#shared/metrics";
-import { testEvent, testKafka, testLogger, uniqueName } from "./support/kafka.js";
+import {
+  publish,
+  recordingLogger,
+  testEvent,
+  testKafka,
+  testLogger,
+  uniqueName,
+} from "./support/kafka.js";
 
 const kafka = testKafka();
 const created: string[] = [];
@@ -19,18 +23,6 @@ afterAll(async () => {
     .deleteTopics({ topics: created.flatMap((topic) => [topic, dlqTopic(topic)]) })
     .finally(() => admin.disconnect());
 });
-
-/** A logger whose messages land in `messages`. */
-function recordingLogger() {
-  const messages: string[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      messages.push(JSON.parse(chunk.toString()).msg);
-      done();
-    },
-  });
-  return { logger: pino({ level: "info" }, stream), messages };
-}
 
 describe("consumeInBackground", () => {
   it("keeps trying while its topic is missing, then consumes once it exists", async () => {
@@ -48,23 +40,20 @@ describe("consumeInBackground", () => {
       },
     });
     try {
-      await vi.waitFor(() => expect(messages).toContain("kafka consumer could not start"), {
+      await vi.waitFor(() => expect(messages()).toContain("kafka consumer could not start"), {
         timeout: 40_000,
         interval: 50,
       });
       await ensureTopics(kafka, [topic]);
       created.push(topic);
-      const producer = createEventProducer(kafka);
-      await producer.connect();
-      await producer.send({ [topic]: [testEvent("after-the-wait")] });
-      await producer.disconnect();
+      await publish(kafka, topic, testEvent("after-the-wait"));
 
       await consumer.started;
       await vi.waitFor(() => expect(handled).toEqual(["after-the-wait"]), {
         timeout: 40_000,
         interval: 50,
       });
-      expect(messages).toContain("kafka consumer running");
+      expect(messages()).toContain("kafka consumer running");
     } finally {
       await consumer.stop();
     }
@@ -88,12 +77,12 @@ describe("consumeInBackground", () => {
       retryMs: 20,
       handle: async () => {},
     });
-    await vi.waitFor(() => expect(messages).toContain("kafka consumer could not start"), {
+    await vi.waitFor(() => expect(messages()).toContain("kafka consumer could not start"), {
       timeout: 20_000,
       interval: 20,
     });
     await consumer.stop();
     await consumer.started;
-    expect(messages).not.toContain("kafka consumer running");
+    expect(messages()).not.toContain("kafka consumer running");
   });
 });

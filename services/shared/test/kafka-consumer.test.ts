@@ -2,12 +2,14 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { CloudEvent } from "#shared/kafka/cloudevents";
 import { type ConsumerOptions, type RunningConsumer, runConsumer } from "#shared/kafka/consumer";
 import { PoisonMessageError } from "#shared/kafka/poison";
-import { createEventProducer, createIdempotentProducer } from "#shared/kafka/producer";
+import { createIdempotentProducer } from "#shared/kafka/producer";
 import { dlqTopic } from "#shared/kafka/topics";
-import { createMetrics, type Metrics } from "#shared/metrics";
+import { createMetrics } from "#shared/metrics";
 import {
   committedOffsets,
   createTestTopics,
+  metricValue,
+  publish as publishTo,
   readMessages,
   testEvent,
   testKafka,
@@ -31,11 +33,8 @@ function topic(index: number): string {
   return topics.topics[index] ?? "";
 }
 
-async function publish(target: string, ...events: CloudEvent[]): Promise<void> {
-  const producer = createEventProducer(kafka);
-  await producer.connect();
-  await producer.send({ [target]: events });
-  await producer.disconnect();
+function publish(target: string, ...events: CloudEvent[]): Promise<void> {
+  return publishTo(kafka, target, ...events);
 }
 
 async function start(
@@ -55,14 +54,6 @@ async function start(
       await consumer.stop();
     },
   };
-}
-
-async function metricValue(metrics: Metrics, name: string, labels: Record<string, string>) {
-  const metric = await metrics.registry.getSingleMetric(name)?.get();
-  const match = metric?.values.find((value) =>
-    Object.entries(labels).every(([label, wanted]) => String(value.labels[label]) === wanted),
-  );
-  return match?.value;
 }
 
 describe("runConsumer", () => {
