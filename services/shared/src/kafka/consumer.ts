@@ -33,9 +33,12 @@ export interface ConsumerOptions {
   readonly handle: (event: CloudEvent, message: ReceivedMessage) => Promise<void>;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  /** Handler attempts per message before it goes to `<topic>.dlq`. Default 5. */
+  /**
+   * Handler attempts per message before it goes to `<topic>.dlq`. Default 10: with the default
+   * backoff a store may be away for about a minute before a sound event is dead-lettered.
+   */
   readonly maxAttempts?: number;
-  /** Wait before retry n: `initialMs · 2^(n−1)`, at most `maxMs`. Default 100 ms, 2 s. */
+  /** Wait before retry n: `initialMs · 2^(n−1)`, at most `maxMs`. Default 200 ms, 15 s. */
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
   /** Where a group without committed offsets starts. Default true: no event is skipped. */
   readonly fromBeginning?: boolean;
@@ -77,7 +80,7 @@ export async function runConsumer(
     const { topic, partition } = batch;
     for (const message of batch.messages) {
       if (!isRunning() || isStale()) return;
-      const outcome = await processOne(batch, message);
+      const outcome = await processOne(batch, message, payload.heartbeat);
       if (outcome === "abandoned") return;
       const next = (BigInt(message.offset) + 1n).toString();
       await payload.commitOffsetsIfNecessary({
@@ -123,8 +126,8 @@ function createMessageProcessor(
   stopping: AbortSignal,
 ) {
   const { handlerFailures, deadLettered } = kafkaMetrics(options.metrics.registry);
-  const maxAttempts = options.maxAttempts ?? 5;
-  const { initialMs, maxMs } = options.backoff ?? { initialMs: 100, maxMs: 2000 };
+  const maxAttempts = options.maxAttempts ?? 10;
+  const { initialMs, maxMs } = options.backoff ?? { initialMs: 200, maxMs: 15_000 };
   const group = options.groupId;
 
   const deadLetter = async (
@@ -151,7 +154,11 @@ function createMessageProcessor(
     return "dead-lettered";
   };
 
-  return async (batch: Batch, message: KafkaMessage): Promise<Outcome> => {
+  return async (
+    batch: Batch,
+    message: KafkaMessage,
+    heartbeat: () => Promise<void>,
+  ): Promise<Outcome> => {
     let event: CloudEvent;
     try {
       event = decodeCloudEvent(message);
@@ -175,6 +182,8 @@ function createMessageProcessor(
         const waitMs = Math.min(maxMs, initialMs * 2 ** (attempt - 1));
         const waited = await delay(waitMs, true, { signal: stopping }).catch(() => false);
         if (!waited) return "abandoned";
+        // Retries may outlast the session timeout: stay in the group meanwhile.
+        await heartbeat();
       }
     }
   };
