@@ -1,13 +1,14 @@
 import { fromJsonString } from "@bufbuild/protobuf";
 import { BasketClearedSchema } from "#gen/shop/events/v1/events_pb";
-import { type BackgroundConsumer, consumeInBackground } from "#shared/kafka/background";
-import type { KafkaClient } from "#shared/kafka/client";
+import {
+  type BackgroundConsumer,
+  consumeTopicInBackground,
+  type ServiceConsumerDeps,
+} from "#shared/kafka/background";
 import type { CloudEvent } from "#shared/kafka/cloudevents";
-import type { ConsumerOptions } from "#shared/kafka/consumer";
 import { PoisonMessageError } from "#shared/kafka/poison";
 import { TOPICS } from "#shared/kafka/topics";
 import type { Logger } from "#shared/logger";
-import type { Metrics } from "#shared/metrics";
 import { parseUserId, type UserId } from "../domain/basket.js";
 import type { BasketRepository } from "../redis/basket-repository.js";
 
@@ -53,23 +54,10 @@ export function parseBasketCleared(event: CloudEvent): UserId {
   }
 }
 
-export type BasketEventsConsumerDeps = {
-  readonly kafka: KafkaClient;
-  readonly baskets: Baskets;
-  readonly logger: Logger;
-  /** The service's metrics: the Kafka counters and lag then appear on its /metrics. */
-  readonly metrics: Metrics;
-  /** Tests consume their own topic and group; the service keeps the defaults. */
-  readonly topic?: string;
-} & Partial<Pick<ConsumerOptions, "groupId" | "maxAttempts" | "backoff">>;
+export type BasketEventsConsumerDeps = ServiceConsumerDeps & { readonly baskets: Baskets };
 
-/** Consumes `basket-events` with the handler above, started in the background (see consumeInBackground). */
+/** Consumes `basket-events` with the handler above, in the background (see consumeInBackground). */
 export function consumeBasketEvents(deps: BasketEventsConsumerDeps): BackgroundConsumer {
-  const { kafka, baskets, topic = TOPICS.basket, groupId = BASKET_EVENTS_GROUP, ...options } = deps;
-  return consumeInBackground(kafka, {
-    ...options,
-    groupId,
-    topics: [topic],
-    handle: createBasketClearedHandler({ baskets, logger: deps.logger }),
-  });
+  const defaults = { topic: TOPICS.basket, groupId: BASKET_EVENTS_GROUP };
+  return consumeTopicInBackground(deps, defaults, createBasketClearedHandler(deps));
 }

@@ -1,24 +1,18 @@
-import { type BackgroundConsumer, consumeInBackground } from "#shared/kafka/background";
-import type { KafkaClient } from "#shared/kafka/client";
-import type { ConsumerOptions } from "#shared/kafka/consumer";
+import {
+  type BackgroundConsumer,
+  consumeTopicInBackground,
+  type ServiceConsumerDeps,
+} from "#shared/kafka/background";
 import { TOPICS } from "#shared/kafka/topics";
-import type { Logger } from "#shared/logger";
-import type { Metrics } from "#shared/metrics";
 import type { StockRepository } from "../db/stock-repository.js";
 import { createStockEventHandler } from "./stock-event-handler.js";
 
 /** The consumer group of the product service on `stock-events`. */
 export const STOCK_EVENTS_GROUP = "product-stock";
 
-export type StockEventsConsumerDeps = {
-  readonly kafka: KafkaClient;
+export type StockEventsConsumerDeps = ServiceConsumerDeps & {
   readonly stock: Pick<StockRepository, "applyStockUpdated">;
-  readonly logger: Logger;
-  /** The service's metrics: the Kafka counters and lag then appear on its /metrics. */
-  readonly metrics: Metrics;
-  /** Tests consume their own topic and group; the service keeps the defaults. */
-  readonly topic?: string;
-} & Partial<Pick<ConsumerOptions, "groupId" | "maxAttempts" | "backoff">>;
+};
 
 /**
  * Applies StockUpdated events from `stock-events` to the reservation lines, exactly once in
@@ -28,14 +22,9 @@ export type StockEventsConsumerDeps = {
  * serves while Kafka is away.
  */
 export function consumeStockEvents(deps: StockEventsConsumerDeps): BackgroundConsumer {
-  const { kafka, stock, topic = TOPICS.stock, groupId = STOCK_EVENTS_GROUP, ...options } = deps;
-  const apply = createStockEventHandler({ stock, logger: deps.logger });
-  return consumeInBackground(kafka, {
-    ...options,
-    groupId,
-    topics: [topic],
-    handle: async (event) => {
-      await apply(event);
-    },
+  const apply = createStockEventHandler(deps);
+  const defaults = { topic: TOPICS.stock, groupId: STOCK_EVENTS_GROUP };
+  return consumeTopicInBackground(deps, defaults, async (event) => {
+    await apply(event);
   });
 }

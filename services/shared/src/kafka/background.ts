@@ -1,4 +1,6 @@
 import { setTimeout as delay } from "node:timers/promises";
+import type { Logger } from "../logger.js";
+import type { Metrics } from "../metrics.js";
 import type { KafkaClient } from "./client.js";
 import { type ConsumerOptions, type RunningConsumer, runConsumer } from "./consumer.js";
 
@@ -47,4 +49,35 @@ export function consumeInBackground(
       await (await running)?.stop();
     },
   };
+}
+
+/**
+ * What a service's main.ts (and its tests) give one of its consumers: the client, the service's
+ * logger and metrics (so the Kafka counters and lag show on its /metrics), and overrides that
+ * tests use — their own topic and group, short retries. The service keeps the defaults.
+ */
+export type ServiceConsumerDeps = {
+  readonly kafka: KafkaClient;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly topic?: string;
+} & Partial<Pick<BackgroundConsumerOptions, "groupId" | "maxAttempts" | "backoff" | "retryMs">>;
+
+/** `consumeInBackground` of one topic, `defaults` unless `deps` names another topic or group. */
+export function consumeTopicInBackground(
+  deps: ServiceConsumerDeps,
+  defaults: { readonly topic: string; readonly groupId: string },
+  handle: ConsumerOptions["handle"],
+): BackgroundConsumer {
+  const { kafka, logger, metrics, maxAttempts, backoff, retryMs } = deps;
+  return consumeInBackground(kafka, {
+    groupId: deps.groupId ?? defaults.groupId,
+    topics: [deps.topic ?? defaults.topic],
+    handle,
+    logger,
+    metrics,
+    maxAttempts,
+    backoff,
+    retryMs,
+  });
 }
