@@ -1,4 +1,5 @@
 import { loadConfig } from "#shared/config";
+import { createKafka } from "#shared/kafka/client";
 import { createLogger } from "#shared/logger";
 import { createMetrics } from "#shared/metrics";
 import { createServiceTransport } from "#shared/rpc/client";
@@ -6,10 +7,13 @@ import { startServiceServer } from "#shared/server/service-server";
 import { onShutdownSignal } from "#shared/shutdown";
 import { createBasketApp } from "./app.js";
 import { basketConfigShape } from "./config.js";
+import { consumeBasketEvents } from "./events/basket-cleared.js";
+import { createBasketRepository } from "./redis/basket-repository.js";
 import { connectRedis } from "./redis/connection.js";
 
 const config = loadConfig(basketConfigShape);
 const logger = createLogger("basket", config.LOG_LEVEL);
+const metrics = createMetrics();
 const redis = connectRedis({
   host: config.REDIS_HOST,
   port: config.REDIS_PORT,
@@ -38,12 +42,23 @@ const server = await startServiceServer({
   host: config.HOST,
   port: config.GRPC_PORT,
   logger,
-  metrics: createMetrics(),
+  metrics,
   unaryGrpcFastPath: config.GRPC_FAST_PATH,
   ...createBasketApp({ redis, products, ttlSeconds: config.BASKET_TTL_SECONDS }),
 });
 
+// Not part of /ready: the API works without Kafka, and events wait there until it returns.
+const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "basket" }, logger);
+const basketEvents = consumeBasketEvents({
+  kafka,
+  baskets: createBasketRepository(redis, { ttlSeconds: config.BASKET_TTL_SECONDS }),
+  logger,
+  metrics,
+});
+
 onShutdownSignal(logger, async () => {
+  // First, so the event in flight is applied and committed while Redis is still open.
+  await basketEvents.stop();
   await server.close();
   products.close();
   await redis.quit();

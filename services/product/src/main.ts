@@ -1,5 +1,6 @@
 import { loadConfig } from "#shared/config";
 import { toDatabaseSettings } from "#shared/database";
+import { createKafka } from "#shared/kafka/client";
 import { createLogger } from "#shared/logger";
 import { createMetrics } from "#shared/metrics";
 import { startServiceServer } from "#shared/server/service-server";
@@ -8,33 +9,42 @@ import { createProductApp } from "./app.js";
 import { productConfigShape } from "./config.js";
 import { connectProductDatabase } from "./db/connection.js";
 import { createStockRepository } from "./db/stock-repository.js";
+import { consumeStockEvents } from "./events/stock-events-consumer.js";
 import { startReservationSweeper } from "./reservation-sweeper.js";
 
 const config = loadConfig(productConfigShape);
 const logger = createLogger("product", config.LOG_LEVEL);
+const metrics = createMetrics();
 const sql = connectProductDatabase({
   ...toDatabaseSettings(config),
   maxConnections: config.DB_POOL_MAX,
 });
+const stock = createStockRepository(sql);
 const app = createProductApp(sql);
 const server = await startServiceServer({
   name: "product",
   host: config.HOST,
   port: config.GRPC_PORT,
   logger,
-  metrics: createMetrics(),
+  metrics,
   unaryGrpcFastPath: config.GRPC_FAST_PATH,
   ...app,
 });
 
 const sweeper = startReservationSweeper({
-  stock: createStockRepository(sql),
+  stock,
   logger,
   intervalMs: config.RESERVATION_SWEEP_INTERVAL_MS,
   graceMs: config.RESERVATION_SWEEP_GRACE_MS,
 });
 
+// Not part of /ready: the API works without Kafka, and events wait there until it returns.
+const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "product" }, logger);
+const stockEvents = consumeStockEvents({ kafka, stock, logger, metrics });
+
 onShutdownSignal(logger, async () => {
+  // First, so the event in flight is applied and committed while the database is still open.
+  await stockEvents.stop();
   await sweeper.stop();
   await server.close();
   await sql.end({ timeout: 5 });

@@ -1,12 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { CloudEvent } from "#shared/kafka/cloudevents";
 import { type ConsumerOptions, type RunningConsumer, runConsumer } from "#shared/kafka/consumer";
-import { createEventProducer, createIdempotentProducer } from "#shared/kafka/producer";
+import { PoisonMessageError } from "#shared/kafka/poison";
+import { createIdempotentProducer } from "#shared/kafka/producer";
 import { dlqTopic } from "#shared/kafka/topics";
-import { createMetrics, type Metrics } from "#shared/metrics";
+import { createMetrics } from "#shared/metrics";
 import {
   committedOffsets,
   createTestTopics,
+  metricValue,
+  publish as publishTo,
   readMessages,
   testEvent,
   testKafka,
@@ -19,7 +22,7 @@ let topics: Awaited<ReturnType<typeof createTestTopics>>;
 const running = new Set<RunningConsumer>();
 
 beforeAll(async () => {
-  topics = await createTestTopics(kafka, "retry", "poison", "stop");
+  topics = await createTestTopics(kafka, "retry", "poison", "stop", "rejected");
 });
 afterAll(async () => {
   await Promise.all([...running].map((consumer) => consumer.stop()));
@@ -30,11 +33,8 @@ function topic(index: number): string {
   return topics.topics[index] ?? "";
 }
 
-async function publish(target: string, ...events: CloudEvent[]): Promise<void> {
-  const producer = createEventProducer(kafka);
-  await producer.connect();
-  await producer.send({ [target]: events });
-  await producer.disconnect();
+function publish(target: string, ...events: CloudEvent[]): Promise<void> {
+  return publishTo(kafka, target, ...events);
 }
 
 async function start(
@@ -54,14 +54,6 @@ async function start(
       await consumer.stop();
     },
   };
-}
-
-async function metricValue(metrics: Metrics, name: string, labels: Record<string, string>) {
-  const metric = await metrics.registry.getSingleMetric(name)?.get();
-  const match = metric?.values.find((value) =>
-    Object.entries(labels).every(([label, wanted]) => String(value.labels[label]) === wanted),
-  );
-  return match?.value;
 }
 
 describe("runConsumer", () => {
@@ -163,6 +155,47 @@ describe("runConsumer", () => {
     expect(await metricValue(metrics, deadLettered, { ...labels, reason: "undecodable" })).toBe(1);
     expect(await metricValue(metrics, "shop_kafka_consumer_lag", labels)).toBe(0);
     expect(await metrics.registry.metrics()).toContain("shop_kafka_consumer_lag{");
+  });
+
+  it("dead-letters at once, without retries, what the handler rejects as never processable", async () => {
+    const target = topic(3);
+    const groupId = uniqueName("group");
+    const metrics = createMetrics();
+    const handled: string[] = [];
+    const consumer = await start({
+      groupId,
+      topics: [target],
+      metrics,
+      maxAttempts: 5,
+      handle: async (received) => {
+        handled.push(received.id);
+        if (received.id === "malformed") throw new PoisonMessageError("payload has no user id");
+        // Another library's error may carry the same mark instead of being a PoisonMessageError.
+        if (received.id === "marked")
+          throw Object.assign(new Error("refused"), { retryable: false });
+      },
+    });
+    await publish(target, testEvent("malformed"), testEvent("marked"), testEvent("next"));
+
+    await vi.waitFor(() => expect(handled).toContain("next"), { timeout: 20_000, interval: 20 });
+    expect(handled).toEqual(["malformed", "marked", "next"]);
+    await consumer.stop();
+
+    const dead = await readMessages(kafka, dlqTopic(target), 2);
+    expect(dead.map((message) => message.headers)).toEqual([
+      expect.objectContaining({
+        ce_id: "malformed",
+        dlq_reason: "rejected",
+        dlq_attempts: "1",
+        dlq_error: "PoisonMessageError: payload has no user id",
+      }),
+      expect.objectContaining({ ce_id: "marked", dlq_reason: "rejected", dlq_attempts: "1" }),
+    ]);
+    const labels = { topic: target, group: groupId };
+    const deadLettered = "shop_kafka_messages_dead_lettered_total";
+    expect(await metricValue(metrics, deadLettered, { ...labels, reason: "rejected" })).toBe(2);
+    expect(await metricValue(metrics, "shop_kafka_handler_failures_total", labels)).toBe(2);
+    expect(await metricValue(metrics, "shop_kafka_messages_processed_total", labels)).toBe(1);
   });
 
   it("stop() lets the handler in flight finish and commits it", async () => {

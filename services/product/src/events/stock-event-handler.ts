@@ -4,6 +4,7 @@ import {
   type StockUpdated,
   StockUpdatedSchema,
 } from "#gen/shop/events/v1/events_pb";
+import { PoisonMessageError } from "#shared/kafka/poison";
 import type { Logger } from "#shared/logger";
 import type { StockChange, StockEventOutcome, StockUpdate } from "../db/stock-events.js";
 import type { StockRepository } from "../db/stock-repository.js";
@@ -20,9 +21,9 @@ export type StockCloudEvent = {
 
 /**
  * An event that can never be applied however often it is retried (wrong type, unreadable or
- * incomplete payload): a consumer should dead-letter it at once.
+ * incomplete payload): `runConsumer` dead-letters it at once.
  */
-export class MalformedStockEvent extends Error {
+export class MalformedStockEvent extends PoisonMessageError {
   override name = "MalformedStockEvent";
 }
 

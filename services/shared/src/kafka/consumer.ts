@@ -6,6 +6,7 @@ import type { KafkaClient } from "./client.js";
 import { type CloudEvent, decodeCloudEvent, headerStrings } from "./cloudevents.js";
 import { type DeadLetterReason, sendToDeadLetterTopic } from "./dead-letter.js";
 import { kafkaMetrics } from "./metrics.js";
+import { isRetryable } from "./poison.js";
 import { createIdempotentProducer } from "./producer.js";
 import { PARTITIONS } from "./topics.js";
 
@@ -24,13 +25,20 @@ export interface ReceivedMessage {
 export interface ConsumerOptions {
   readonly groupId: string;
   readonly topics: readonly string[];
-  /** Applies the event; resolves only once its effect is durable. Must be idempotent by event id. */
+  /**
+   * Applies the event; resolves only once its effect is durable. Must be idempotent by event id.
+   * Throws a PoisonMessageError (or any error marked `retryable: false`) for a message that no
+   * retry can help: it is dead-lettered at once.
+   */
   readonly handle: (event: CloudEvent, message: ReceivedMessage) => Promise<void>;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  /** Handler attempts per message before it goes to `<topic>.dlq`. Default 5. */
+  /**
+   * Handler attempts per message before it goes to `<topic>.dlq`. Default 10: with the default
+   * backoff a store may be away for about a minute before a sound event is dead-lettered.
+   */
   readonly maxAttempts?: number;
-  /** Wait before retry n: `initialMs · 2^(n−1)`, at most `maxMs`. Default 100 ms, 2 s. */
+  /** Wait before retry n: `initialMs · 2^(n−1)`, at most `maxMs`. Default 200 ms, 15 s. */
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
   /** Where a group without committed offsets starts. Default true: no event is skipped. */
   readonly fromBeginning?: boolean;
@@ -51,8 +59,9 @@ type Outcome = "processed" | "dead-lettered" | "abandoned";
  * offset is committed only after `handle` resolved, so a crash redelivers rather than loses. A
  * failing handler is retried with backoff `maxAttempts` times; then the message goes to
  * `<topic>.dlq` (headers kept, `dlq_*` added) and its offset is committed, so a poison message
- * never blocks its partition. A message that is not a CloudEvent goes there at once. Resolves
- * once the consumer has joined its group.
+ * never blocks its partition. A message that is not a CloudEvent, or whose handler threw a
+ * PoisonMessageError, goes there at once. Resolves once the consumer has joined its group; if it
+ * cannot join (broker unreachable, topic missing), rejects with nothing left connected.
  */
 export async function runConsumer(
   kafka: KafkaClient,
@@ -71,7 +80,7 @@ export async function runConsumer(
     const { topic, partition } = batch;
     for (const message of batch.messages) {
       if (!isRunning() || isStale()) return;
-      const outcome = await processOne(batch, message);
+      const outcome = await processOne(batch, message, payload.heartbeat);
       if (outcome === "abandoned") return;
       const next = (BigInt(message.offset) + 1n).toString();
       await payload.commitOffsetsIfNecessary({
@@ -84,18 +93,23 @@ export async function runConsumer(
     }
   };
 
-  await deadLetters.connect();
-  await consumer.connect();
-  await consumer.subscribe({
-    topics: [...options.topics],
-    fromBeginning: options.fromBeginning ?? true,
-  });
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: options.concurrency ?? PARTITIONS,
-    eachBatch,
-  });
+  try {
+    await deadLetters.connect();
+    await consumer.connect();
+    await consumer.subscribe({
+      topics: [...options.topics],
+      fromBeginning: options.fromBeginning ?? true,
+    });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: options.concurrency ?? PARTITIONS,
+      eachBatch,
+    });
+  } catch (error) {
+    await Promise.allSettled([consumer.disconnect(), deadLetters.disconnect()]);
+    throw error;
+  }
   return {
     async stop() {
       stopping.abort();
@@ -112,8 +126,8 @@ function createMessageProcessor(
   stopping: AbortSignal,
 ) {
   const { handlerFailures, deadLettered } = kafkaMetrics(options.metrics.registry);
-  const maxAttempts = options.maxAttempts ?? 5;
-  const { initialMs, maxMs } = options.backoff ?? { initialMs: 100, maxMs: 2000 };
+  const maxAttempts = options.maxAttempts ?? 10;
+  const { initialMs, maxMs } = options.backoff ?? { initialMs: 200, maxMs: 15_000 };
   const group = options.groupId;
 
   const deadLetter = async (
@@ -140,7 +154,11 @@ function createMessageProcessor(
     return "dead-lettered";
   };
 
-  return async (batch: Batch, message: KafkaMessage): Promise<Outcome> => {
+  return async (
+    batch: Batch,
+    message: KafkaMessage,
+    heartbeat: () => Promise<void>,
+  ): Promise<Outcome> => {
     let event: CloudEvent;
     try {
       event = decodeCloudEvent(message);
@@ -154,6 +172,7 @@ function createMessageProcessor(
         return "processed";
       } catch (error) {
         handlerFailures.inc({ topic: batch.topic, group });
+        if (!isRetryable(error)) return deadLetter(batch, message, "rejected", error, attempt);
         if (attempt >= maxAttempts) return deadLetter(batch, message, "handler", error, attempt);
         const { topic, partition } = batch;
         options.logger.warn(
@@ -163,6 +182,8 @@ function createMessageProcessor(
         const waitMs = Math.min(maxMs, initialMs * 2 ** (attempt - 1));
         const waited = await delay(waitMs, true, { signal: stopping }).catch(() => false);
         if (!waited) return "abandoned";
+        // Retries may outlast the session timeout: stay in the group meanwhile.
+        await heartbeat();
       }
     }
   };

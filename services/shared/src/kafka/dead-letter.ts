@@ -1,8 +1,12 @@
 import type { KafkaMessage, Producer } from "kafkajs";
 import { dlqTopic } from "./topics.js";
 
-/** Why a message went to its dead-letter topic. */
-export type DeadLetterReason = "handler" | "undecodable";
+/**
+ * Why a message went to its dead-letter topic: the handler kept failing (`handler`), the handler
+ * said no retry can help (`rejected`, a PoisonMessageError), or it is no CloudEvent
+ * (`undecodable`).
+ */
+export type DeadLetterReason = "handler" | "rejected" | "undecodable";
 
 /** Where the message came from and why it failed, for the `dlq_*` headers. */
 export interface DeadLetterContext {

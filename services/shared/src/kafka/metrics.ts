@@ -34,7 +34,7 @@ export function kafkaMetrics(registry: Registry, prefix = "shop_"): KafkaMetrics
     }),
     deadLettered: new Counter({
       name: `${prefix}kafka_messages_dead_lettered_total`,
-      help: "Messages sent to <topic>.dlq, by topic, group and reason (handler | undecodable).",
+      help: "Messages sent to <topic>.dlq, by topic, group and reason (handler | rejected | undecodable).",
       labelNames: ["topic", "group", "reason"],
       registers,
     }),

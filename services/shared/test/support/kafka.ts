@@ -1,11 +1,15 @@
 import { randomBytes } from "node:crypto";
+import { Writable } from "node:stream";
+import { pino } from "pino";
 import { createKafka, type KafkaClient } from "#shared/kafka/client";
 import type { CloudEvent } from "#shared/kafka/cloudevents";
 import { kafkaBrokers } from "#shared/kafka/config";
 import type { ReceivedMessage } from "#shared/kafka/consumer";
+import { createEventProducer } from "#shared/kafka/producer";
 import { tailTopic } from "#shared/kafka/tail";
 import { dlqTopic, ensureTopics } from "#shared/kafka/topics";
 import { createLogger } from "#shared/logger";
+import type { Metrics } from "#shared/metrics";
 
 /** A client for the test broker (`KAFKA_BROKERS`; `npm test` starts one when none answers). */
 export function testKafka(): KafkaClient {
@@ -15,6 +19,38 @@ export function testKafka(): KafkaClient {
 
 export function testLogger() {
   return createLogger("test", process.env.LOG_LEVEL ?? "silent");
+}
+
+/** A logger at `level` whose lines land, parsed, in `lines` (`msg` is the message). */
+export function recordingLogger(level = "info") {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString()));
+      done();
+    },
+  });
+  return { logger: pino({ level }, stream), lines, messages: () => lines.map((line) => line.msg) };
+}
+
+/** Publishes `events` to `topic` in order, and resolves once the broker acknowledged them. */
+export async function publish(kafka: KafkaClient, topic: string, ...events: CloudEvent[]) {
+  const producer = createEventProducer(kafka);
+  await producer.connect();
+  await producer.send({ [topic]: events }).finally(() => producer.disconnect());
+}
+
+/** The value of the metric `name` at the series matching `labels`; undefined when there is none. */
+export async function metricValue(
+  metrics: Metrics,
+  name: string,
+  labels: Record<string, string>,
+): Promise<number | undefined> {
+  const metric = await metrics.registry.getSingleMetric(name)?.get();
+  const match = metric?.values.find((value) =>
+    Object.entries(labels).every(([label, wanted]) => String(value.labels[label]) === wanted),
+  );
+  return match?.value;
 }
 
 /** A name no other test run uses, so tests stay independent and can run in parallel. */

@@ -1,5 +1,5 @@
 import { pino } from "pino";
-import { createMetrics } from "#shared/metrics";
+import { createMetrics, type Metrics } from "#shared/metrics";
 import {
   type ServiceBinding,
   type ServiceServer,
@@ -8,19 +8,21 @@ import {
 
 /**
  * Starts a service's bindings on a free loopback port, exactly as main.ts would serve them, for
- * component and interop tests. Logs are silent; metrics are real.
+ * component and interop tests. Logs are silent; metrics are real, and `app.metrics` when given
+ * (to share them with a consumer, as main.ts does).
  */
 export async function startTestServer(app: {
   services: ServiceBinding[];
   isReady: () => Promise<boolean>;
+  metrics?: Metrics;
 }): Promise<ServiceServer & { baseUrl: string }> {
   const server = await startServiceServer({
     name: "test",
     host: "127.0.0.1",
     port: 0,
     logger: pino({ level: "silent" }),
-    metrics: createMetrics(),
     ...app,
+    metrics: app.metrics ?? createMetrics(),
   });
   return { ...server, close: server.close, baseUrl: `http://127.0.0.1:${server.port}` };
 }
