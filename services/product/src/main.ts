@@ -4,9 +4,10 @@ import { createLogger } from "#shared/logger";
 import { createMetrics } from "#shared/metrics";
 import { startServiceServer } from "#shared/server/service-server";
 import { onShutdownSignal } from "#shared/shutdown";
+import { guardStore } from "#shared/store-errors";
 import { createProductApp } from "./app.js";
 import { productConfigShape } from "./config.js";
-import { connectProductDatabase } from "./db/connection.js";
+import { connectProductDatabase, PRODUCT_DATABASE } from "./db/connection.js";
 import { createStockRepository } from "./db/stock-repository.js";
 import { startReservationSweeper } from "./reservation-sweeper.js";
 
@@ -28,7 +29,8 @@ const server = await startServiceServer({
 });
 
 const sweeper = startReservationSweeper({
-  stock: createStockRepository(sql),
+  // bounded like the RPCs' calls, so a silent database cannot stall the sweeps
+  stock: guardStore(createStockRepository(sql), PRODUCT_DATABASE),
   logger,
   intervalMs: config.RESERVATION_SWEEP_INTERVAL_MS,
   graceMs: config.RESERVATION_SWEEP_GRACE_MS,
