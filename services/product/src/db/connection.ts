@@ -3,13 +3,14 @@ import type { DatabaseSettings } from "#shared/database";
 import type { StoreGuard } from "#shared/store-errors";
 
 /**
- * How long a product database call may take before the caller hears DeadlineExceeded. A call
- * that cannot connect fails sooner, with Unavailable: refused at once, or after the 3 s connect
- * timeout when the network swallows the connection attempt.
+ * How long a product database call may take before the caller hears DeadlineExceeded: under the
+ * gateway's 5 s upstream deadline, so REST callers get this service's answer. A call that cannot
+ * connect fails sooner, with Unavailable: refused at once, or after the 3 s connect timeout when
+ * the network swallows the connection attempt.
  */
 export const PRODUCT_DATABASE: StoreGuard = {
   name: "product database (PostgreSQL)",
-  deadlineMs: 5_000,
+  deadlineMs: 4_000,
 };
 
 /** Where the product database lives and how many connections the service may hold. */
