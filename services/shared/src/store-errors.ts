@@ -10,24 +10,27 @@ import { DependencyTimeout, DependencyUnavailable } from "./errors.js";
  */
 export type StoreFailure = "unavailable" | "timeout";
 
-// Each code below was seen in this project's tests against a real server that was stopped,
-// restarted, frozen or overloaded (services/shared/test/store-errors*.test.ts), unless marked.
+// Codes marked "seen" were provoked against real servers in this project's tests
+// (services/shared/test/store-errors-*.test.ts: stopped, restarted, killed sessions, connection
+// limits, silent listeners, frozen sockets); the others are the drivers' and servers' documented
+// codes for the same situations.
 const UNAVAILABLE_CODES: ReadonlySet<string> = new Set([
   // Node sockets, all drivers
-  "ECONNREFUSED",
+  "ECONNREFUSED", // seen: postgres.js and mysql2 on a stopped server
   "ECONNRESET",
   "EPIPE",
-  "ENOTFOUND",
-  "ETIMEDOUT", // mysql2: connectTimeout elapsed (nothing was sent yet)
-  "EAI_AGAIN", // not provoked: DNS failure, like ENOTFOUND
-  "EHOSTUNREACH", // not provoked: no route
-  "ENETUNREACH", // not provoked: no route
+  "ENOTFOUND", // seen (mysql2, unknown host) while writing this, not in a test
+  "ETIMEDOUT", // seen: mysql2's connectTimeout (nothing was sent yet)
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
   // postgres.js
-  "CONNECTION_CLOSED",
+  "CONNECTION_CLOSED", // seen: in-flight query at a fast shutdown or pg_terminate_backend
   "CONNECTION_ENDED", // the pool was ended (shutdown)
   "CONNECTION_DESTROYED",
-  "CONNECT_TIMEOUT",
+  "CONNECT_TIMEOUT", // seen: connect_timeout elapsed
   // PostgreSQL SQLSTATE: admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections
+  // (seen: 53300; postgres.js reports a FATAL 57P01 on a busy connection as CONNECTION_CLOSED)
   "57P01",
   "57P02",
   "57P03",
@@ -39,18 +42,18 @@ const UNAVAILABLE_CODES: ReadonlySet<string> = new Set([
   "08004",
   "08006",
   // mysql2 / MariaDB
-  "PROTOCOL_CONNECTION_LOST",
-  "ER_CON_COUNT_ERROR", // 1040
-  "ER_USER_LIMIT_REACHED", // 1226, max_user_connections
-  "ER_SERVER_SHUTDOWN", // 1053, not provoked: a running query got the connection closed instead
+  "PROTOCOL_CONNECTION_LOST", // seen: in-flight query at shutdown, KILLed connection
+  "ER_CON_COUNT_ERROR", // seen: 1040, max_connections
+  "ER_USER_LIMIT_REACHED", // seen: 1226, max_user_connections
+  "ER_SERVER_SHUTDOWN", // 1053; a query running at shutdown saw its connection lost instead
 ]);
 
 const TIMEOUT_CODES: ReadonlySet<string> = new Set([
-  "STORE_DEADLINE", // guardStore's own deadline
-  "PROTOCOL_SEQUENCE_TIMEOUT", // mysql2's per-query `timeout`
+  "STORE_DEADLINE", // seen: callStore's own deadline
+  "PROTOCOL_SEQUENCE_TIMEOUT", // seen: mysql2's per-query `timeout`
 ]);
 
-// Errors that carry no code: mysql2 on a pool after `end()` and on a connection it lost.
+// Errors that carry no code (both seen): mysql2 on a pool after `end()` and on a lost connection.
 const UNAVAILABLE_MESSAGES = [
   /^Pool is closed\.$/,
   /^Can't add new command when connection is in closed state$/,

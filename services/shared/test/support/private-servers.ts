@@ -12,8 +12,9 @@ import type { DatabaseSettings } from "#shared/database";
  * use. Every start and stop is bounded by {@link BOUND_MS} and fails with the server's own log;
  * `close()` stops the server and removes its folder (call it in `afterAll`).
  *
- * Measured on a 2-core test machine: PostgreSQL 15 initdb ~3.4 s + start ~0.5 s; MariaDB 10.11
- * install-db ~2.3 s + start ~0.5 s; Redis 7 ~0.1 s. Stops take under a second.
+ * Measured on a shared 2-core machine, creation and first start together: PostgreSQL 15 2.4–3.9 s
+ * (initdb is most of it), MariaDB 10.11 2.8–4.7 s (mariadb-install-db ~2.3 s), Redis 7 well
+ * under a second. Restarts take 0.3–0.8 s, stops under one.
  */
 export interface PrivateServer {
   readonly port: number;
