@@ -3,6 +3,7 @@ import type { Pool } from "mysql2/promise";
 import { PaymentService } from "#gen/shop/payment/v1/payment_pb";
 import type { Logger } from "#shared/logger";
 import { bindService, type ServiceBinding } from "#shared/server/service-server";
+import { callStore, guardStore, type StoreGuard } from "#shared/store-errors";
 import type { PaymentDeps } from "./app/deps.js";
 import { createExpirySweeper, type ExpirySweeper } from "./app/expiry-sweeper.js";
 import { createBasketReader } from "./clients/basket.js";
@@ -14,6 +15,15 @@ import { createPaymentRepository } from "./db/payment-repository.js";
 import type { PaymentProvider } from "./provider/payment-provider.js";
 import { createSimulatedProvider } from "./provider/simulated-provider.js";
 import { createPaymentService } from "./rpc/payment-service.js";
+
+/** Payment database calls: bounded, and an outage answers Unavailable rather than Internal. */
+export const PAYMENT_DATABASE: StoreGuard = {
+  name: "payment database (MariaDB)",
+  deadlineMs: 4_000,
+};
+
+/** Longest wait of a readiness probe: /ready answers 503 rather than hang on a silent database. */
+const READY_DEADLINE = { ...PAYMENT_DATABASE, deadlineMs: 1_500 };
 
 /** What the payment service is built from; main.ts and the tests both fill this in. */
 export type PaymentAppDeps = {
@@ -46,8 +56,8 @@ export function createPaymentApp(deps: PaymentAppDeps): {
   sweeper: ExpirySweeper;
 } {
   const useCaseDeps: PaymentDeps = {
-    payments: createPaymentRepository(deps.pool),
-    queries: createPaymentQueries(deps.pool),
+    payments: guardStore(createPaymentRepository(deps.pool), PAYMENT_DATABASE),
+    queries: guardStore(createPaymentQueries(deps.pool), PAYMENT_DATABASE),
     baskets: createBasketReader(deps.basket),
     catalog: createProductCatalog(deps.product),
     stock: createStockReservations(deps.product),
@@ -60,7 +70,7 @@ export function createPaymentApp(deps: PaymentAppDeps): {
   return {
     services: [bindService(PaymentService, createPaymentService(useCaseDeps))],
     isReady: () =>
-      checkDatabase(deps.pool).then(
+      callStore(READY_DEADLINE, () => checkDatabase(deps.pool)).then(
         () => true,
         () => false,
       ),

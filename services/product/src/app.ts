@@ -1,25 +1,33 @@
 import { ProductService } from "#gen/shop/product/v1/product_pb";
 import { StockService } from "#gen/shop/product/v1/stock_pb";
 import { bindService, type ServiceBinding } from "#shared/server/service-server";
-import type { ProductSql } from "./db/connection.js";
+import { callStore, guardStore } from "#shared/store-errors";
+import { PRODUCT_DATABASE, type ProductSql } from "./db/connection.js";
 import { checkDatabase, createProductRepository } from "./db/product-repository.js";
 import { createStockRepository } from "./db/stock-repository.js";
 import { createProductService } from "./rpc/product-service.js";
 import { createStockService } from "./rpc/stock-service.js";
 
-/** What the product service serves, given its database; shared by main.ts and the tests. */
+/** Longest wait of a readiness probe: /ready answers 503 rather than hang on a silent database. */
+const READY_DEADLINE = { ...PRODUCT_DATABASE, deadlineMs: 1_500 };
+
+/**
+ * What the product service serves, given its database; shared by main.ts and the tests. Every
+ * repository call is bounded and a database outage answers Unavailable (see PRODUCT_DATABASE).
+ */
 export function createProductApp(sql: ProductSql): {
   services: ServiceBinding[];
   isReady: () => Promise<boolean>;
 } {
-  const repository = createProductRepository(sql);
+  const products = guardStore(createProductRepository(sql), PRODUCT_DATABASE);
+  const stock = guardStore(createStockRepository(sql), PRODUCT_DATABASE);
   return {
     services: [
-      bindService(ProductService, createProductService(repository)),
-      bindService(StockService, createStockService(createStockRepository(sql))),
+      bindService(ProductService, createProductService(products)),
+      bindService(StockService, createStockService(stock)),
     ],
     isReady: () =>
-      checkDatabase(sql).then(
+      callStore(READY_DEADLINE, () => checkDatabase(sql)).then(
         () => true,
         () => false,
       ),

@@ -5,9 +5,10 @@ import { createLogger } from "#shared/logger";
 import { createMetrics } from "#shared/metrics";
 import { startServiceServer } from "#shared/server/service-server";
 import { onShutdownSignal } from "#shared/shutdown";
+import { guardStore } from "#shared/store-errors";
 import { createProductApp } from "./app.js";
 import { productConfigShape } from "./config.js";
-import { connectProductDatabase } from "./db/connection.js";
+import { connectProductDatabase, PRODUCT_DATABASE } from "./db/connection.js";
 import { createStockRepository } from "./db/stock-repository.js";
 import { consumeStockEvents } from "./events/stock-events-consumer.js";
 import { startReservationSweeper } from "./reservation-sweeper.js";
@@ -19,7 +20,8 @@ const sql = connectProductDatabase({
   ...toDatabaseSettings(config),
   maxConnections: config.DB_POOL_MAX,
 });
-const stock = createStockRepository(sql);
+// Bounded like the RPCs' calls, so a silent database cannot stall the sweeps or the consumer.
+const stock = guardStore(createStockRepository(sql), PRODUCT_DATABASE);
 const app = createProductApp(sql);
 const server = await startServiceServer({
   name: "product",

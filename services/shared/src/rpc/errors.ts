@@ -23,14 +23,18 @@ const UPSTREAM_ANSWER: Partial<Record<UpstreamFailure, [message: string, code: C
 const INTERNAL: [message: string, code: Code] = ["internal error", Code.Internal];
 
 /**
- * Turns anything a handler throws into a ConnectError: domain errors keep their code and message,
- * and so does a ConnectError the service raised itself. A failed call to another service that no
- * handler translated keeps Unavailable or DeadlineExceeded, with our own message; anything else
- * becomes `Internal` with a generic message. The real cause of those is logged.
+ * Turns anything a handler throws into a ConnectError: domain errors keep their code and message
+ * (one with a `cause`, such as a store outage, is logged with it), and so does a ConnectError
+ * the service raised itself. A failed call to another service that no handler translated keeps
+ * Unavailable or DeadlineExceeded, with our own message; anything else becomes `Internal` with a
+ * generic message. The real cause of those is logged.
  */
 export function toConnectError(error: unknown, logger: Logger, requestId?: string): ConnectError {
-  if (error instanceof DomainError)
+  if (error instanceof DomainError) {
+    // A store or service that failed underneath (DependencyUnavailable…): its cause is news.
+    if (error.cause !== undefined) logger.warn({ err: error, requestId }, "dependency failed");
     return new ConnectError(error.message, CONNECT_CODE[error.code]);
+  }
   // Failures of other services arrive as UpstreamError, so this one was raised here on purpose.
   if (error instanceof ConnectError) return error;
   const upstream = error instanceof UpstreamError ? error.kind : undefined;
