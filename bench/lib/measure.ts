@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { quantile, runH2load } from "./h2load.js";
+import { quantile } from "./h2load.js";
 import { cpuMs, rssMb } from "./proc-stats.js";
 import type { Target } from "./targets.js";
 
@@ -71,9 +71,8 @@ async function measureOnce(target: Target, round: number, options: MeasureOption
   }, RSS_SAMPLE_MS);
   try {
     await target.reset?.();
-    const result = await runH2load(
+    const result = await target.load(
       {
-        ...target.load,
         warmUpSeconds: options.warmUpSeconds,
         durationSeconds: options.durationSeconds,
         logFile: join(options.runDir, `${target.key}.${round}.tsv`),

@@ -7,14 +7,15 @@ import { AddItemRequestSchema, BasketService } from "#gen/shop/basket/v1/basket_
 import { GetProductRequestSchema, ProductService } from "#gen/shop/product/v1/product_pb";
 import type { Child } from "../../scripts/process-group.js";
 import { grpcFrame } from "./fixture.js";
-import type { LoadSpec } from "./h2load.js";
+import { h2load } from "./h2load.js";
+import type { Load } from "./load.js";
 import type { Server, Servers } from "./servers.js";
 
 /** One row of the table: a load and the processes that serve it (front first). */
 export interface Target {
   readonly key: string;
   readonly label: string;
-  readonly load: Pick<LoadSpec, "uri" | "h1" | "clients" | "streams" | "headers" | "bodyFile">;
+  readonly load: Load;
   readonly processes: readonly Child[];
   /**
    * gRPC answers failures with HTTP 200 and a grpc-status trailer that h2load never reads, so
@@ -65,7 +66,7 @@ export async function prepareTargets(servers: Servers, options: TargetOptions): 
     {
       key: "floor",
       label: "floor: node:http + postgres.js, GET /products/{id}",
-      load: { uri: `${floor.url}/products/${id}`, h1: true, clients: c, streams: 1 },
+      load: h2load({ uri: `${floor.url}/products/${id}`, h1: true, clients: c, streams: 1 }),
       processes: [floor.child],
     },
   ];
@@ -74,7 +75,7 @@ export async function prepareTargets(servers: Servers, options: TargetOptions): 
     targets.push({
       key: "rest-get",
       label: "REST GET /products/{id} via gateway",
-      load: { uri: `${gateway.url}/products/${id}`, h1: true, clients: c, streams: 1 },
+      load: h2load({ uri: `${gateway.url}/products/${id}`, h1: true, clients: c, streams: 1 }),
       processes: [gateway.child, product.child],
     });
   }
@@ -82,28 +83,28 @@ export async function prepareTargets(servers: Servers, options: TargetOptions): 
     {
       key: "grpc-get",
       label: `gRPC GetProduct direct (${c} conns × 1 stream)`,
-      load: {
+      load: h2load({
         uri: getProductUri,
         h1: false,
         clients: c,
         streams: 1,
         headers: GRPC_HEADERS,
         bodyFile: getProductBody,
-      },
+      }),
       processes: [product.child],
       rpc: rpcGet,
     },
     {
       key: "grpc-get-mux",
       label: `gRPC GetProduct direct (1 conn × ${c} streams)`,
-      load: {
+      load: h2load({
         uri: getProductUri,
         h1: false,
         clients: 1,
         streams: c,
         headers: GRPC_HEADERS,
         bodyFile: getProductBody,
-      },
+      }),
       processes: [product.child],
       rpc: rpcGet,
     },
@@ -153,14 +154,14 @@ async function addItemTargets(
     targets.push({
       key: "rest-additem",
       label: "REST POST /baskets/{user_id}/items via gateway",
-      load: {
+      load: h2load({
         uri,
         h1: true,
         clients: c,
         streams: 1,
         headers: JSON_HEADERS,
         bodyFile: file("add-item.json", Buffer.from(json)),
-      },
+      }),
       processes: [gateway.child, basket.child, product.child],
       reset,
     });
@@ -168,14 +169,14 @@ async function addItemTargets(
   targets.push({
     key: "grpc-additem",
     label: `gRPC AddItem direct (${c} conns × 1 stream)`,
-    load: {
+    load: h2load({
       uri: `${basket.url}/${BasketService.typeName}/AddItem`,
       h1: false,
       clients: c,
       streams: 1,
       headers: GRPC_HEADERS,
       bodyFile: grpcBody,
-    },
+    }),
     processes: [basket.child, product.child],
     rpc: { server: basket, service: BasketService.typeName, method: "AddItem" },
     reset,
