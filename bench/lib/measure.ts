@@ -24,7 +24,7 @@ export interface Measurement {
   readonly failed: number;
   /** CPU time per request of each serving process, in the order of `target.processes`. */
   readonly cpuUsPerRequest: readonly number[];
-  /** CPU time per request of h2load itself. */
+  /** CPU time per request of the load generator itself: h2load, or this process's driver. */
   readonly loadCpuUsPerRequest: number;
 }
 

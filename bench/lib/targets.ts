@@ -6,6 +6,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { AddItemRequestSchema, BasketService } from "#gen/shop/basket/v1/basket_pb";
 import { GetProductRequestSchema, ProductService } from "#gen/shop/product/v1/product_pb";
 import type { Child } from "../../scripts/process-group.js";
+import { checkoutTargets } from "./checkout-targets.js";
 import { grpcFrame } from "./fixture.js";
 import { h2load } from "./h2load.js";
 import type { Load } from "./load.js";
@@ -31,8 +32,11 @@ export interface TargetOptions {
   readonly productId: bigint;
   /** Concurrent requests of every row. */
   readonly concurrency: number;
-  /** The basket every AddItem row adds to. */
+  /** The basket every AddItem row adds to; the checkout rows' user ids start with it. */
   readonly userId: string;
+  /** The products every checkout buys, one basket line each. */
+  readonly checkoutProductIds: readonly bigint[];
+  readonly log: (line: string) => void;
 }
 
 const GRPC_HEADERS = ["content-type: application/grpc", "te: trailers"];
@@ -110,6 +114,14 @@ export async function prepareTargets(servers: Servers, options: TargetOptions): 
     },
   );
   if (basket) targets.push(...(await addItemTargets(basket, gateway, product, options, file)));
+  targets.push(
+    ...(await checkoutTargets(servers, {
+      productIds: options.checkoutProductIds,
+      concurrency: c,
+      userPrefix: options.userId,
+      log: options.log,
+    })),
+  );
   return targets;
 }
 
