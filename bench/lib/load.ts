@@ -21,6 +21,8 @@ export interface LoadResult {
   readonly failed: number;
   /** Microseconds each measured request (or sample) took. */
   readonly latenciesUs: number[];
+  /** Why the row has no numbers, shown after its label (e.g. "n/a (no consumer?)"). */
+  readonly note?: string;
 }
 
 /**

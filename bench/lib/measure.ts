@@ -22,6 +22,8 @@ export interface Measurement {
   readonly requests: number;
   /** Non-2xx or broken streams (h2load), plus non-OK codes for gRPC rows (server metrics). */
   readonly failed: number;
+  /** Why the row has no numbers, if it has none (from its load). */
+  readonly note: string | undefined;
   /** CPU time per request of each serving process, in the order of `target.processes`. */
   readonly cpuUsPerRequest: readonly number[];
   /** CPU time per request of the load generator itself: h2load, or this process's driver. */
@@ -120,6 +122,7 @@ function fold(target: Target, runs: readonly Run[]): Measurement {
     p99Ms: quantile(latencies, 0.99) / 1000,
     requests: latencies.length,
     failed: runs.reduce((sum, run) => sum + run.failed, 0),
+    note: runs.find((run) => run.note !== undefined)?.note,
     cpuUsPerRequest: target.processes.map((_, index) => cpu(index)),
     loadCpuUsPerRequest: cpu(target.processes.length),
   };

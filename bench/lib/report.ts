@@ -27,7 +27,7 @@ export function formatReport(
     results.map((result) => {
       const front = result.target.processes[0]?.name ?? "";
       return [
-        result.target.label,
+        result.note ? `${result.target.label}: ${result.note}` : result.target.label,
         fixed(result.requestsPerSecond, 0),
         fixed(result.p50Ms, 2),
         fixed(result.p99Ms, 2),
