@@ -1,8 +1,9 @@
 /**
- * `npm run bench`: seeds the bench catalogue, starts the floor, the product service, the basket
- * service and the gateway as separate processes, verifies each row with a real client, loads each
- * with h2load on loopback, prints one table, and stops every process it started — also when it
- * fails or is interrupted. See bench/README.md.
+ * `npm run bench`: seeds the bench catalogue, makes sure Kafka answers, starts the floor, every
+ * listed service and the gateway as separate processes, verifies each row with a real client,
+ * loads each on loopback (h2load, or the checkout driver for checkout sequences), prints one
+ * table, and stops every process it started — also when it fails or is interrupted. See
+ * bench/README.md.
  */
 import { mkdtempSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
@@ -10,9 +11,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ensureStores, migrateLocalDatabases } from "../scripts/dev-stores.js";
+import { ensureKafka } from "../scripts/kafka-broker.js";
 import { SERVICE_NODE_FLAGS } from "../scripts/node-flags.js";
 import { createProcessGroup } from "../scripts/process-group.js";
-import { benchDatabase, prepareCatalogue } from "./lib/fixture.js";
+import { benchDatabase, prepareCatalogue, prepareCheckoutProducts } from "./lib/fixture.js";
 import { haveH2load } from "./lib/h2load.js";
 import { measureAll } from "./lib/measure.js";
 import { peakRssMb } from "./lib/proc-stats.js";
@@ -50,6 +52,11 @@ ensureStores("bench");
 await migrateLocalDatabases("bench", log);
 const database = benchDatabase();
 const productId = await prepareCatalogue(database, log);
+const checkoutProductIds = await prepareCheckoutProducts(database);
+// The payment process relays its outbox to Kafka and the basket service consumes it, as in
+// `npm start`: a broker that answers is used, otherwise the local one runs for this bench.
+const kafkaBrokers = process.env.KAFKA_BROKERS || "127.0.0.1:9092";
+const kafka = await ensureKafka({ ...process.env, KAFKA_BROKERS: kafkaBrokers });
 log(
   `every row requests product ${productId} (one fixed id for all rows; h2load has no templating)`,
 );
@@ -58,7 +65,10 @@ const group = createProcessGroup(runDir);
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
     log(`${signal}: stopping every server`);
-    void group.stopAll().finally(() => process.exit(130));
+    void group
+      .stopAll()
+      .then(() => kafka.stop())
+      .finally(() => process.exit(130));
   });
 }
 
@@ -67,12 +77,22 @@ try {
   const cpuProf = args["cpu-prof"].split(",").filter(Boolean);
   // The services' production flags, for every server (the floor too, to keep it a fair floor).
   const nodeOptions = [...SERVICE_NODE_FLAGS, ...args["node-options"].split(" ").filter(Boolean)];
-  const servers = await startServers(group, { root, runDir, database, cpuProf, nodeOptions, log });
+  const servers = await startServers(group, {
+    root,
+    runDir,
+    database,
+    kafkaBrokers,
+    cpuProf,
+    nodeOptions,
+    log,
+  });
   const all = await prepareTargets(servers, {
     runDir,
     productId,
+    checkoutProductIds,
     concurrency: Number(args.concurrency),
     userId: `bench-${process.pid}`,
+    log,
   });
   const only = args.only?.split(",");
   const targets = all.filter((target) => !only || only.includes(target.key));
@@ -106,6 +126,7 @@ try {
   exitCode = 1;
 } finally {
   await group.stopAll();
+  await kafka.stop();
   if (args["cpu-prof"])
     log(`CPU profiles: ${runDir}/*.cpuprofile (node dist/bench/profile-top.js)`);
 }

@@ -52,6 +52,29 @@ export async function prepareCatalogue(
   }
 }
 
+/** How many lines every checkout's basket has (issue 7: "3-line baskets"). */
+export const CHECKOUT_LINES = 3;
+
+/**
+ * The products every checkout buys: the CHECKOUT_LINES products after the middle one, each given
+ * a stock of 10^9 at every run, so that no reservation of a bench run can exhaust it.
+ */
+export async function prepareCheckoutProducts(config: ProductDatabaseConfig): Promise<bigint[]> {
+  const sql = connectProductDatabase({ ...config, maxConnections: 1 });
+  try {
+    const rows = await sql<{ id: bigint }[]>`
+      UPDATE products SET stock_quantity = 1000000000
+      WHERE id IN (SELECT id FROM products ORDER BY id
+                   OFFSET ${Math.floor(PRODUCT_COUNT / 2)} LIMIT ${CHECKOUT_LINES})
+      RETURNING id`;
+    if (rows.length < CHECKOUT_LINES)
+      throw new Error("the bench catalogue lacks checkout products");
+    return rows.map((row) => row.id).sort((a, b) => (a < b ? -1 : 1));
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
 /** One gRPC length-prefixed message frame: flag 0 (uncompressed), 4-byte big-endian length. */
 export function grpcFrame(message: Uint8Array): Buffer {
   const frame = Buffer.alloc(5 + message.length);

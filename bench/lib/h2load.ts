@@ -1,8 +1,9 @@
 import { spawn, spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
+import type { Load, LoadResult, LoadWindow, PhaseListener } from "./load.js";
 
-/** One h2load invocation: what to hit, how hard, for how long. */
+/** One h2load load: what to hit and how hard (how long is the LoadWindow). */
 export interface LoadSpec {
   readonly uri: string;
   /** HTTP/1.1 (`--h1`) instead of h2c. */
@@ -13,20 +14,14 @@ export interface LoadSpec {
   readonly headers?: readonly string[];
   /** File whose bytes are POSTed as every request's body. */
   readonly bodyFile?: string;
-  readonly warmUpSeconds: number;
-  readonly durationSeconds: number;
-  /** Per-request log (`.tsv`); h2load's own summary is kept beside it as `.out`. */
-  readonly logFile: string;
 }
 
-/** What h2load saw in the measured phase, plus per-request latencies from its log file. */
-export interface LoadResult {
-  readonly requestsPerSecond: number;
-  readonly done: number;
-  /** Requests that failed at the HTTP level: stream errors and non-2xx statuses. */
-  readonly failed: number;
-  /** Microseconds from request start to end of response, one per measured request. */
-  readonly latenciesUs: number[];
+/**
+ * A row's load made by h2load: its rate and HTTP-level failures (stream errors, non-2xx) from
+ * its summary, per-request latencies (request start to end of response) from its log file.
+ */
+export function h2load(spec: LoadSpec): Load {
+  return (window, onPhase) => runH2load({ ...spec, ...window }, onPhase);
 }
 
 /** True when h2load is on PATH. */
@@ -39,10 +34,7 @@ export function haveH2load(): boolean {
  * by itself. `onPhase` is called as the main phase starts and ends (h2load flushes those lines),
  * which lets the caller sample CPU time over exactly the measured window (h2load's own too).
  */
-export async function runH2load(
-  spec: LoadSpec,
-  onPhase: (phase: "start" | "end", h2loadPid: number) => void = () => {},
-): Promise<LoadResult> {
+async function runH2load(spec: LoadSpec & LoadWindow, onPhase: PhaseListener): Promise<LoadResult> {
   const child = spawn("h2load", h2loadArgs(spec), { stdio: ["ignore", "pipe", "pipe"] });
   const stop = () => child.kill("SIGKILL");
   process.once("exit", stop);
@@ -66,7 +58,7 @@ export async function runH2load(
   return parseResult(output, spec.logFile);
 }
 
-function h2loadArgs(spec: LoadSpec): string[] {
+function h2loadArgs(spec: LoadSpec & LoadWindow): string[] {
   const args = [
     ...(spec.h1 ? ["--h1"] : []),
     `--clients=${spec.clients}`,

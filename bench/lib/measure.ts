@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { quantile, runH2load } from "./h2load.js";
+import { quantile } from "./h2load.js";
 import { cpuMs, rssMb } from "./proc-stats.js";
 import type { Target } from "./targets.js";
 
@@ -22,9 +22,11 @@ export interface Measurement {
   readonly requests: number;
   /** Non-2xx or broken streams (h2load), plus non-OK codes for gRPC rows (server metrics). */
   readonly failed: number;
+  /** Why the row has no numbers, if it has none (from its load). */
+  readonly note: string | undefined;
   /** CPU time per request of each serving process, in the order of `target.processes`. */
   readonly cpuUsPerRequest: readonly number[];
-  /** CPU time per request of h2load itself. */
+  /** CPU time per request of the load generator itself: h2load, or this process's driver. */
   readonly loadCpuUsPerRequest: number;
 }
 
@@ -71,9 +73,8 @@ async function measureOnce(target: Target, round: number, options: MeasureOption
   }, RSS_SAMPLE_MS);
   try {
     await target.reset?.();
-    const result = await runH2load(
+    const result = await target.load(
       {
-        ...target.load,
         warmUpSeconds: options.warmUpSeconds,
         durationSeconds: options.durationSeconds,
         logFile: join(options.runDir, `${target.key}.${round}.tsv`),
@@ -121,6 +122,7 @@ function fold(target: Target, runs: readonly Run[]): Measurement {
     p99Ms: quantile(latencies, 0.99) / 1000,
     requests: latencies.length,
     failed: runs.reduce((sum, run) => sum + run.failed, 0),
+    note: runs.find((run) => run.note !== undefined)?.note,
     cpuUsPerRequest: target.processes.map((_, index) => cpu(index)),
     loadCpuUsPerRequest: cpu(target.processes.length),
   };

@@ -11,7 +11,7 @@ export function formatReport(
 ): string {
   const floor = results.find((result) => result.target.key === "floor");
   const ratio = (value: number, base: number | undefined) =>
-    base === undefined ? "–" : `${(value / base).toFixed(2)}×`;
+    base === undefined ? "–" : fixed(value / base, 2, "×");
   const main = table(
     [
       "target",
@@ -27,10 +27,10 @@ export function formatReport(
     results.map((result) => {
       const front = result.target.processes[0]?.name ?? "";
       return [
-        result.target.label,
-        result.requestsPerSecond.toFixed(0),
-        result.p50Ms.toFixed(2),
-        result.p99Ms.toFixed(2),
+        result.note ? `${result.target.label}: ${result.note}` : result.target.label,
+        fixed(result.requestsPerSecond, 0),
+        fixed(result.p50Ms, 2),
+        fixed(result.p99Ms, 2),
         ratio(result.requestsPerSecond, floor?.requestsPerSecond),
         ratio(result.p50Ms, floor?.p50Ms),
         ratio(result.p99Ms, floor?.p99Ms),
@@ -40,15 +40,15 @@ export function formatReport(
     }),
   );
   const detail = table(
-    ["target", "requests", "failed", "server CPU µs/req", "h2load CPU µs/req"],
+    ["target", "requests", "failed", "server CPU µs/req", "load generator CPU µs/req"],
     results.map((result) => [
       result.target.key,
       String(result.requests),
       String(result.failed),
       result.target.processes
-        .map((child, i) => `${child.name} ${(result.cpuUsPerRequest[i] ?? Number.NaN).toFixed(0)}`)
+        .map((child, i) => `${child.name} ${fixed(result.cpuUsPerRequest[i] ?? Number.NaN, 0)}`)
         .join(" + "),
-      result.loadCpuUsPerRequest.toFixed(0),
+      fixed(result.loadCpuUsPerRequest, 0),
     ]),
   );
   const rss = [...peakMb]
@@ -58,6 +58,10 @@ export function formatReport(
 }
 
 const mb = (value: number | undefined) => (value ?? Number.NaN).toFixed(0);
+
+/** `value` with `digits` decimals, or "n/a" for a row that has no such number. */
+const fixed = (value: number, digits: number, unit = "") =>
+  Number.isFinite(value) ? `${value.toFixed(digits)}${unit}` : "n/a";
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((title, i) =>

@@ -26,6 +26,8 @@ export interface ServerOptions {
   readonly runDir: string;
   /** The floor's database: the product service's bench database. */
   readonly database: ProductDatabaseConfig;
+  /** `KAFKA_BROKERS` of every service: the payment relay publishes there, consumers read. */
+  readonly kafkaBrokers: string;
   /** Names of the processes to run under `node --cpu-prof`. */
   readonly cpuProf: readonly string[];
   /** Extra node flags for every server, the floor included (e.g. V8 heap sizing). */
@@ -45,7 +47,12 @@ export async function startServers(group: ProcessGroup, options: ServerOptions):
   const serviceUrls = Object.fromEntries(
     listed.map(({ entry, port }) => [serviceUrlVariable(entry.name), `http://127.0.0.1:${port}`]),
   );
-  const common = { HOST: "127.0.0.1", LOG_LEVEL: "info", ...serviceUrls };
+  const common = {
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "info",
+    KAFKA_BROKERS: options.kafkaBrokers,
+    ...serviceUrls,
+  };
   const start = (name: string, main: string, port: number, env: NodeJS.ProcessEnv) => {
     const prof = options.cpuProf.includes(name)
       ? ["--cpu-prof", `--cpu-prof-dir=${options.runDir}`, `--cpu-prof-name=${name}.cpuprofile`]

@@ -6,15 +6,17 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { AddItemRequestSchema, BasketService } from "#gen/shop/basket/v1/basket_pb";
 import { GetProductRequestSchema, ProductService } from "#gen/shop/product/v1/product_pb";
 import type { Child } from "../../scripts/process-group.js";
+import { checkoutTargets } from "./checkout-targets.js";
 import { grpcFrame } from "./fixture.js";
-import type { LoadSpec } from "./h2load.js";
+import { h2load } from "./h2load.js";
+import type { Load } from "./load.js";
 import type { Server, Servers } from "./servers.js";
 
 /** One row of the table: a load and the processes that serve it (front first). */
 export interface Target {
   readonly key: string;
   readonly label: string;
-  readonly load: Pick<LoadSpec, "uri" | "h1" | "clients" | "streams" | "headers" | "bodyFile">;
+  readonly load: Load;
   readonly processes: readonly Child[];
   /**
    * gRPC answers failures with HTTP 200 and a grpc-status trailer that h2load never reads, so
@@ -30,8 +32,11 @@ export interface TargetOptions {
   readonly productId: bigint;
   /** Concurrent requests of every row. */
   readonly concurrency: number;
-  /** The basket every AddItem row adds to. */
+  /** The basket every AddItem row adds to; the checkout rows' user ids start with it. */
   readonly userId: string;
+  /** The products every checkout buys, one basket line each. */
+  readonly checkoutProductIds: readonly bigint[];
+  readonly log: (line: string) => void;
 }
 
 const GRPC_HEADERS = ["content-type: application/grpc", "te: trailers"];
@@ -65,7 +70,7 @@ export async function prepareTargets(servers: Servers, options: TargetOptions): 
     {
       key: "floor",
       label: "floor: node:http + postgres.js, GET /products/{id}",
-      load: { uri: `${floor.url}/products/${id}`, h1: true, clients: c, streams: 1 },
+      load: h2load({ uri: `${floor.url}/products/${id}`, h1: true, clients: c, streams: 1 }),
       processes: [floor.child],
     },
   ];
@@ -74,7 +79,7 @@ export async function prepareTargets(servers: Servers, options: TargetOptions): 
     targets.push({
       key: "rest-get",
       label: "REST GET /products/{id} via gateway",
-      load: { uri: `${gateway.url}/products/${id}`, h1: true, clients: c, streams: 1 },
+      load: h2load({ uri: `${gateway.url}/products/${id}`, h1: true, clients: c, streams: 1 }),
       processes: [gateway.child, product.child],
     });
   }
@@ -82,33 +87,41 @@ export async function prepareTargets(servers: Servers, options: TargetOptions): 
     {
       key: "grpc-get",
       label: `gRPC GetProduct direct (${c} conns × 1 stream)`,
-      load: {
+      load: h2load({
         uri: getProductUri,
         h1: false,
         clients: c,
         streams: 1,
         headers: GRPC_HEADERS,
         bodyFile: getProductBody,
-      },
+      }),
       processes: [product.child],
       rpc: rpcGet,
     },
     {
       key: "grpc-get-mux",
       label: `gRPC GetProduct direct (1 conn × ${c} streams)`,
-      load: {
+      load: h2load({
         uri: getProductUri,
         h1: false,
         clients: 1,
         streams: c,
         headers: GRPC_HEADERS,
         bodyFile: getProductBody,
-      },
+      }),
       processes: [product.child],
       rpc: rpcGet,
     },
   );
   if (basket) targets.push(...(await addItemTargets(basket, gateway, product, options, file)));
+  targets.push(
+    ...(await checkoutTargets(servers, {
+      productIds: options.checkoutProductIds,
+      concurrency: c,
+      userPrefix: options.userId,
+      log: options.log,
+    })),
+  );
   return targets;
 }
 
@@ -153,14 +166,14 @@ async function addItemTargets(
     targets.push({
       key: "rest-additem",
       label: "REST POST /baskets/{user_id}/items via gateway",
-      load: {
+      load: h2load({
         uri,
         h1: true,
         clients: c,
         streams: 1,
         headers: JSON_HEADERS,
         bodyFile: file("add-item.json", Buffer.from(json)),
-      },
+      }),
       processes: [gateway.child, basket.child, product.child],
       reset,
     });
@@ -168,14 +181,14 @@ async function addItemTargets(
   targets.push({
     key: "grpc-additem",
     label: `gRPC AddItem direct (${c} conns × 1 stream)`,
-    load: {
+    load: h2load({
       uri: `${basket.url}/${BasketService.typeName}/AddItem`,
       h1: false,
       clients: c,
       streams: 1,
       headers: GRPC_HEADERS,
       bodyFile: grpcBody,
-    },
+    }),
     processes: [basket.child, product.child],
     rpc: { server: basket, service: BasketService.typeName, method: "AddItem" },
     reset,

@@ -1,0 +1,104 @@
+import http from "node:http";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { BasketService } from "#gen/shop/basket/v1/basket_pb";
+
+/** Where a checkout goes and what it buys. */
+export interface CheckoutSetup {
+  /** The gateway: the checkout itself goes over REST, as a shop front would send it. */
+  readonly gatewayUrl: string;
+  /** The basket service: baskets are filled and watched over gRPC, straight to it. */
+  readonly basketUrl: string;
+  /** One basket line of quantity 1 per product. */
+  readonly productIds: readonly bigint[];
+}
+
+/** The steps of one checkout, for the bench's checkout and event-latency rows. */
+export interface CheckoutClient {
+  /** Adds one line per product to `userId`'s basket (AddItem over gRPC, one call per line). */
+  fill(userId: string): Promise<void>;
+  /**
+   * POST /payments, then POST /payments/{id}/process with `tok_visa`, through the gateway on
+   * `agent`'s connection. Resolves when the payment is COMPLETED; rejects with what went wrong.
+   */
+  checkout(agent: http.Agent, userId: string): Promise<void>;
+  /** True when `userId` has no basket or an empty one (GetBasket over gRPC). */
+  basketEmpty(userId: string): Promise<boolean>;
+}
+
+const REQUEST_TIMEOUT_MS = 10_000;
+
+/** The client of `setup`; its gRPC connection to the basket service is shared by every caller. */
+export function createCheckoutClient(setup: CheckoutSetup): CheckoutClient {
+  const baskets = createClient(BasketService, createGrpcTransport({ baseUrl: setup.basketUrl }));
+  return {
+    async fill(userId) {
+      for (const productId of setup.productIds) {
+        await baskets.addItem({ userId, productId, quantity: 1 });
+      }
+    },
+    async checkout(agent, userId) {
+      const created = await postJson(agent, `${setup.gatewayUrl}/payments`, {
+        user_id: userId,
+        method: "card",
+      });
+      const id = expectStatus(created, "POST /payments", "PAYMENT_STATUS_PENDING").id;
+      const processed = await postJson(agent, `${setup.gatewayUrl}/payments/${id}/process`, {
+        payment_token: "tok_visa",
+      });
+      expectStatus(processed, "POST /payments/{id}/process", "PAYMENT_STATUS_COMPLETED");
+    },
+    async basketEmpty(userId) {
+      try {
+        const { basket } = await baskets.getBasket({ userId });
+        return (basket?.items.length ?? 0) === 0;
+      } catch (error) {
+        if (error instanceof ConnectError && error.code === Code.NotFound) return true;
+        throw error;
+      }
+    },
+  };
+}
+
+interface JsonAnswer {
+  readonly status: number;
+  readonly body: string;
+}
+
+function expectStatus(answer: JsonAnswer, what: string, paymentStatus: string): { id: string } {
+  if (answer.status < 200 || answer.status > 299) {
+    throw new Error(`${what} answered ${answer.status}: ${answer.body.slice(0, 200)}`);
+  }
+  const payment = JSON.parse(answer.body) as { id?: string; status?: string };
+  if (payment.status !== paymentStatus || typeof payment.id !== "string") {
+    throw new Error(`${what} answered a payment in status ${payment.status}`);
+  }
+  return { id: payment.id };
+}
+
+/** One POST of a JSON body on `agent` (keep-alive, one socket per worker). */
+function postJson(agent: http.Agent, url: string, body: object): Promise<JsonAnswer> {
+  const data = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      {
+        method: "POST",
+        agent,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(data) },
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => {
+          text += chunk;
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+        res.on("error", reject);
+      },
+    );
+    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no answer from ${url}`)));
+    req.on("error", reject);
+    req.end(data);
+  });
+}
