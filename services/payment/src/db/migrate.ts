@@ -1,8 +1,8 @@
-import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { migrate } from "drizzle-orm/mysql2/migrator";
 import mysql from "mysql2/promise";
+import { findMigrationsFolder as findFolder } from "#shared/migrations";
 import {
   mysqlOptions,
   type PaymentDatabaseConfig,
@@ -63,17 +63,7 @@ async function ensureDatabase(config: PaymentDatabaseConfig): Promise<void> {
   }
 }
 
-/**
- * Walks up from this file to the directory holding `services/payment/migrations`, so the same
- * code finds them from `services/payment/src/db/` (tsx, vitest) and from
- * `dist/services/payment/src/db/` (compiled) without copying SQL into dist.
- */
+/** `services/payment/migrations`, from this file's folder in the sources or in dist/. */
 export function findMigrationsFolder(from: string = dirname(fileURLToPath(import.meta.url))) {
-  for (let dir = from; ; dir = dirname(dir)) {
-    const candidate = join(dir, MIGRATIONS);
-    if (existsSync(join(candidate, "meta", "_journal.json"))) return candidate;
-    if (dirname(dir) === dir) {
-      throw new Error(`no ${MIGRATIONS}/meta/_journal.json above ${from}`);
-    }
-  }
+  return findFolder(MIGRATIONS, from);
 }

@@ -1,9 +1,9 @@
-import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { drizzle } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
 import type { Sql } from "postgres";
+import { findMigrationsFolder as findFolder } from "#shared/migrations";
 import { connectProductDatabase, type ProductDatabaseConfig } from "./connection.js";
 
 /** Where the versioned SQL lives, relative to the repository root. */
@@ -64,17 +64,7 @@ async function createDatabase(admin: Sql<{ bigint: bigint }>, name: string): Pro
   }
 }
 
-/**
- * Walks up from this file to the directory holding `services/product/migrations`, so the same
- * code finds them from `services/product/src/db/` (tsx, vitest) and from
- * `dist/services/product/src/db/` (compiled) without copying SQL into dist.
- */
+/** `services/product/migrations`, from this file's folder in the sources or in dist/. */
 export function findMigrationsFolder(from: string = dirname(fileURLToPath(import.meta.url))) {
-  for (let dir = from; ; dir = dirname(dir)) {
-    const candidate = join(dir, MIGRATIONS);
-    if (existsSync(join(candidate, "meta", "_journal.json"))) return candidate;
-    if (dirname(dir) === dir) {
-      throw new Error(`no ${MIGRATIONS}/meta/_journal.json above ${from}`);
-    }
-  }
+  return findFolder(MIGRATIONS, from);
 }
