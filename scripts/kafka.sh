@@ -11,12 +11,18 @@
 # `start` is idempotent: when a broker already answers on KAFKA_BROKERS (default
 # localhost:9092) it says so and exits 0 — that broker is used, whoever runs it.
 # Everything it writes (jars, data, logs, pid) lives in .kafka/ at the repository root.
+#
+# A second, private broker (the tests' own, e.g. one to stop and freeze) runs beside it with
+#   KAFKA_DIR=<its folder> KAFKA_BROKERS=127.0.0.1:<port> [KAFKA_CONTROLLER_PORT=<port>]
+#   KAFKA_LIBS=<jar folder to share, default $KAFKA_DIR/libs>
+# (the controller port defaults to the broker's port + 1).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TEMPLATES=$ROOT/scripts/kafka
 KAFKA_DIR=${KAFKA_DIR:-$ROOT/.kafka}
 BROKERS=${KAFKA_BROKERS:-localhost:9092}
+LIBS=${KAFKA_LIBS:-$KAFKA_DIR/libs}
 PID_FILE=$KAFKA_DIR/kafka.pid
 CONFIG=$KAFKA_DIR/server.properties
 # C1 only: ready in ~3 s on an idle machine instead of 8–12 s; plenty of throughput for development.
@@ -49,23 +55,24 @@ own_pid() {
 }
 
 fetch_jars() {
-  local stamp=$KAFKA_DIR/libs/.pom.sha256 wanted
+  local stamp=$LIBS/.pom.sha256 wanted
   wanted=$(sha256sum "$TEMPLATES/pom.xml" | cut -d' ' -f1)
   [[ -f $stamp && $(<"$stamp") == "$wanted" ]] && return 0
   say "fetching the broker jars from Maven Central (scripts/kafka/pom.xml)"
-  rm -rf "$KAFKA_DIR/libs.tmp"
+  mkdir -p "$(dirname "$LIBS")"
+  rm -rf "$LIBS.tmp"
   if ! mvn -B -q -f "$TEMPLATES/pom.xml" dependency:copy-dependencies -DincludeScope=runtime \
-    -DoutputDirectory="$KAFKA_DIR/libs.tmp" >"$KAFKA_DIR/logs/fetch.log" 2>&1; then
+    -DoutputDirectory="$LIBS.tmp" >"$KAFKA_DIR/logs/fetch.log" 2>&1; then
     tail -n 20 "$KAFKA_DIR/logs/fetch.log" >&2
     fail "could not fetch the jars (is Maven Central reachable?); see $KAFKA_DIR/logs/fetch.log"
   fi
-  echo "$wanted" >"$KAFKA_DIR/libs.tmp/.pom.sha256"
-  rm -rf "$KAFKA_DIR/libs"
-  mv "$KAFKA_DIR/libs.tmp" "$KAFKA_DIR/libs"
+  echo "$wanted" >"$LIBS.tmp/.pom.sha256"
+  rm -rf "$LIBS"
+  mv "$LIBS.tmp" "$LIBS"
 }
 
 # shellcheck disable=SC2206 # JVM_OPTS is a list of flags
-JAVA=(java $JVM_OPTS -cp "$KAFKA_DIR/libs/*" -Dlog4j2.configurationFile="$TEMPLATES/log4j2.properties"
+JAVA=(java $JVM_OPTS -cp "$LIBS/*" -Dlog4j2.configurationFile="$TEMPLATES/log4j2.properties"
   -Dkafka.logs.dir="$KAFKA_DIR/logs")
 
 start() {
@@ -76,6 +83,7 @@ start() {
   fi
   local first=${BROKERS%%,*}
   local host=${first%:*} port=${first##*:}
+  local controller_port=${KAFKA_CONTROLLER_PORT:-$((port + 1))}
   [[ $host == localhost || $host == 127.0.0.1 ]] ||
     fail "nothing answers on KAFKA_BROKERS=$BROKERS, and $host is not this machine: start that broker"
   if own_pid >/dev/null; then
@@ -85,7 +93,7 @@ start() {
   local began=$SECONDS
   mkdir -p "$KAFKA_DIR/logs" "$KAFKA_DIR/data"
   fetch_jars
-  sed -e "s|@KAFKA_DIR@|$KAFKA_DIR|g" -e "s|@PORT@|$port|g" -e "s|@CONTROLLER_PORT@|$((port + 1))|g" \
+  sed -e "s|@KAFKA_DIR@|$KAFKA_DIR|g" -e "s|@PORT@|$port|g" -e "s|@CONTROLLER_PORT@|$controller_port|g" \
     "$TEMPLATES/server.properties" >"$CONFIG"
   if [[ ! -f $KAFKA_DIR/data/meta.properties ]]; then
     # A random 16-byte cluster id in URL-safe base64 (22 characters), as StorageTool expects.
