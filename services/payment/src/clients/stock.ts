@@ -34,9 +34,8 @@ export function createStockReservations(transport: Transport) {
           { headers: requestHeaders(requestId) },
         );
       } catch (error) {
-        if (hasCode(error, Code.FailedPrecondition) || hasCode(error, Code.NotFound)) {
-          throw new FailedPrecondition(error.rawMessage);
-        }
+        const refusal = hasCode(error, Code.FailedPrecondition) ?? hasCode(error, Code.NotFound);
+        if (refusal) throw new FailedPrecondition(refusal.rawMessage);
         throw upstreamFailure(error, "product", "ReserveStock", "no payment was created");
       }
     },

@@ -1,5 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { DependencyTimeout, DependencyUnavailable } from "#shared/errors";
+import { UpstreamError } from "#shared/rpc/upstream-error";
 
 /** Headers that carry the caller's request id on to another service. */
 export function requestHeaders(requestId: string | undefined) {
@@ -18,20 +19,33 @@ export function upstreamFailure(
   call: string,
   consequence: string,
 ): unknown {
-  if (!(error instanceof ConnectError)) return error;
-  switch (error.code) {
+  const answer = upstreamAnswer(error);
+  if (!answer) return error;
+  switch (answer.code) {
     case Code.Unavailable:
       return new DependencyUnavailable(`${service} service is unavailable; ${consequence}`);
     case Code.DeadlineExceeded:
       return new DependencyTimeout(`${service} service did not answer in time; ${consequence}`);
     default:
-      return new Error(`${service} ${call} failed with ${Code[error.code]}: ${error.rawMessage}`, {
-        cause: error,
-      });
+      return new Error(
+        `${service} ${call} failed with ${Code[answer.code]}: ${answer.rawMessage}`,
+        { cause: error },
+      );
   }
 }
 
-/** True when `error` is a ConnectError with `code`. */
-export function hasCode(error: unknown, code: Code): error is ConnectError {
-  return error instanceof ConnectError && error.code === code;
+/**
+ * The other service's answer inside `error`: the cause of an UpstreamError (what every transport
+ * of `createServiceTransport` throws, as main.ts wires them), or a ConnectError as such (what an
+ * in-process router transport throws). Undefined for anything else.
+ */
+export function upstreamAnswer(error: unknown): ConnectError | undefined {
+  if (error instanceof UpstreamError) return error.cause;
+  return error instanceof ConnectError ? error : undefined;
+}
+
+/** The other service's answer inside `error` when it has `code`; undefined otherwise. */
+export function hasCode(error: unknown, code: Code): ConnectError | undefined {
+  const answer = upstreamAnswer(error);
+  return answer?.code === code ? answer : undefined;
 }
