@@ -115,8 +115,12 @@ describe("checkout through the gateway", () => {
       amount: "60.47",
       currency: "USD",
     });
+    // One partition per key: the three products' events may interleave in any order.
+    const byProduct = (a: ReceivedMessage, b: ReceivedMessage) => Number(a.key) - Number(b.key);
     expect(
-      sold.map((message) => [message.key, message.headers.ce_type, payloadOf(message)]),
+      sold
+        .sort(byProduct)
+        .map((message) => [message.key, message.headers.ce_type, payloadOf(message)]),
     ).toEqual(
       items.map((item) => [
         item.productId,
@@ -250,6 +254,28 @@ describe("checkout through the gateway", () => {
     expect(again.json.message).toMatch(/REFUNDED/);
     await consumersCaughtUp();
     expect(await stocks(items)).toEqual([4, 9]);
+  });
+});
+
+describe("refusals through the gateway", () => {
+  it("a checkout without a basket, or of more than is in stock, is 400 failed_precondition", async () => {
+    const nobody = await system.rest("POST", "/payments", {
+      user_id: `system-${Date.now()}-none`,
+      method: "card",
+    });
+    expect(nobody.status).toBe(400);
+    expect(nobody.json.code).toBe("failed_precondition");
+    const { userId, items } = await userWithBasket(system, [
+      { price: "1.00", stock: 2, quantity: 2 },
+    ]);
+    const first = await userWithBasket(system, []);
+    await addToBasket(system, first.userId, items[0]?.productId as string, 1);
+    expect((await checkout(system, first.userId)).processed?.status).toBe(200);
+    const short = await system.rest("POST", "/payments", { user_id: userId, method: "card" });
+    expect(short.status).toBe(400);
+    expect(short.json).toMatchObject({ code: "failed_precondition" });
+    expect(short.json.message).toMatch(/only 1 of product \d+ in stock, 2 requested/);
+    expect((await system.rest("GET", `/users/${userId}/payments`)).json.payments).toEqual([]);
   });
 });
 
