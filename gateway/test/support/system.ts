@@ -3,14 +3,16 @@ import type { AddressInfo } from "node:net";
 import type { Pool } from "mysql2/promise";
 import { localRedis } from "#scripts/dev-stores";
 import { createKafka, type KafkaClient } from "#shared/kafka/client";
-import type { RunningConsumer } from "#shared/kafka/consumer";
 import { createEventProducer } from "#shared/kafka/producer";
 import { ensureTopics, TOPICS } from "#shared/kafka/topics";
 import { createMetrics } from "#shared/metrics";
 import { createServiceTransport } from "#shared/rpc/client";
+import { guardStore } from "#shared/store-errors";
 import { testLogger, uniqueName } from "#shared-test/kafka";
 import { startTestServer } from "#shared-test/service-harness";
 import { createBasketApp } from "../../../services/basket/src/app.js";
+import { consumeBasketEvents } from "../../../services/basket/src/events/basket-cleared.js";
+import { createBasketRepository } from "../../../services/basket/src/redis/basket-repository.js";
 import { connectRedis } from "../../../services/basket/src/redis/connection.js";
 import { createPaymentApp } from "../../../services/payment/src/app.js";
 import { kafkaPublish } from "../../../services/payment/src/events/kafka-publish.js";
@@ -23,12 +25,13 @@ import {
   testDatabaseConfig as paymentDatabase,
 } from "../../../services/payment/test/support/database.js";
 import { createProductApp } from "../../../services/product/src/app.js";
-import type { ProductSql } from "../../../services/product/src/db/connection.js";
+import { PRODUCT_DATABASE, type ProductSql } from "../../../services/product/src/db/connection.js";
+import { createStockRepository } from "../../../services/product/src/db/stock-repository.js";
+import { consumeStockEvents } from "../../../services/product/src/events/stock-events-consumer.js";
 import { openTestDatabase as openProductDatabase } from "../../../services/product/test/support/database.js";
 import { createGateway } from "../../src/app.js";
 import { answerClientError } from "../../src/client-error.js";
 import { createGrpcUpstream } from "../../src/upstream.js";
-import { startBasketConsumer, startStockConsumer } from "./event-consumers.js";
 
 /** The three event topics as a run names them. */
 export type Topics = { readonly payment: string; readonly stock: string; readonly basket: string };
@@ -72,10 +75,10 @@ export type SystemOptions = {
 
 /**
  * Starts product (PostgreSQL), basket (Redis) and payment (MariaDB, its own database so its
- * outbox relay holds its own lock) on free ports, the outbox relay over Kafka, the stock and
- * basket consumers, and the gateway in front: the wiring of the main.ts files. The one
+ * outbox relay holds its own lock) on free ports, the outbox relay over Kafka, the services' own
+ * stock and basket consumers, and the gateway in front: the wiring of the main.ts files. The one
  * difference is the topic names when `topics` is "private": the relay's records are renamed on
- * the way to Kafka and the consumers read the renamed topics.
+ * the way to Kafka and the consumers read the renamed topics (with groups of this run).
  */
 export async function startSystem(options: SystemOptions): Promise<System> {
   const logger = testLogger();
@@ -129,18 +132,28 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     () => payment.close(500),
   );
 
+  // The consumers as product's and basket's main.ts start them, on this run's topics and groups.
   const groups = { stock: uniqueName("product-stock"), basket: uniqueName("basket-cleared") };
-  const consumers: RunningConsumer[] = await Promise.all([
-    startStockConsumer(sql, { kafka, topic: topics.stock, groupId: groups.stock, logger, metrics }),
-    startBasketConsumer(redis, {
+  const consumers = [
+    consumeStockEvents({
       kafka,
-      topic: topics.basket,
-      groupId: groups.basket,
+      stock: guardStore(createStockRepository(sql), PRODUCT_DATABASE),
       logger,
       metrics,
+      topic: topics.stock,
+      groupId: groups.stock,
     }),
-  ]);
+    consumeBasketEvents({
+      kafka,
+      baskets: createBasketRepository(redis, { ttlSeconds: 600 }),
+      logger,
+      metrics,
+      topic: topics.basket,
+      groupId: groups.basket,
+    }),
+  ];
   closers.push(() => Promise.all(consumers.map((consumer) => consumer.stop())));
+  await Promise.all(consumers.map((consumer) => consumer.started));
 
   const upstream = (server: { baseUrl: string }, name: string) =>
     createGrpcUpstream([server.baseUrl], { timeoutMs: 15_000, name: `${name} service` });
