@@ -60,12 +60,8 @@ describe("checkout through the gateway", () => {
     const { userId, items } = await userWithBasket(system, lines);
     const key = { "idempotency-key": `order-${userId}` };
 
-    const created = await system.rest(
-      "POST",
-      "/payments",
-      { user_id: userId, method: "card" },
-      key,
-    );
+    const create = () => system.rest("POST", "/payments", { user_id: userId, method: "card" }, key);
+    const created = await create();
     expect(created.status).toBe(201);
     // 59.97 + 0.10 + 0.40, in cents: 0.1 + 0.2 in binary floating point would not be 0.30.
     expect(created.json).toMatchObject({
@@ -76,12 +72,7 @@ describe("checkout through the gateway", () => {
     });
     const paymentId = created.json.id as string;
     // The retry with the same key is the same payment, answered 201 like the first request.
-    const retried = await system.rest(
-      "POST",
-      "/payments",
-      { user_id: userId, method: "card" },
-      key,
-    );
+    const retried = await create();
     expect(retried.status).toBe(201);
     expect(retried.json.id).toBe(paymentId);
     // Reserved once, not twice: the stock already shows the reservation.

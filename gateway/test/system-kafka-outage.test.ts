@@ -90,12 +90,26 @@ function firstSeen(messages: readonly ReceivedMessage[]): string[] {
   return [...new Set(messages.map(ceId))];
 }
 
-async function expectEffects(shared: string, sharedLeft: number, users: readonly string[]) {
+/**
+ * Once the broker is back: every outbox row of the checkouts is marked published, every event is
+ * on its topic (see expectDelivered), the baskets are emptied by their events and the shared
+ * product's stock is down by exactly one unit per checkout after the SOLD events are consumed.
+ */
+async function expectCaughtUp(
+  outage: string,
+  checkouts: { shared: string; payments: string[]; users: string[]; rows: OutboxEntry[] },
+) {
+  const { shared, payments, users, rows } = checkouts;
+  await vi.waitFor(async () => {
+    expect((await outboxRows(payments)).every((row) => row.published)).toBe(true);
+  }, delivered);
+  const copies = await expectDelivered(rows);
+  console.info(`${outage}: ${rows.length} events delivered, ${copies} extra copies`);
   await vi.waitFor(async () => {
     for (const user of users) expect(await basketLines(system, user)).toEqual([]);
     expect(await consumedAll(system.kafka, system.groups.stock, TOPICS.stock)).toBe(true);
   }, delivered);
-  expect(await stockOf(system, shared)).toBe(sharedLeft);
+  expect(await stockOf(system, shared)).toBe(20 - payments.length);
 }
 
 describe("checkouts while Kafka is down", () => {
@@ -121,34 +135,23 @@ describe("checkouts while Kafka is down", () => {
     for (const user of users) expect(await basketLines(system, user)).toHaveLength(2);
 
     console.info(`private Kafka broker back after ${await broker.start()} ms`);
-    await vi.waitFor(async () => {
-      expect((await outboxRows(payments)).every((row) => row.published)).toBe(true);
-    }, delivered);
-    const copies = await expectDelivered(rows);
-    console.info(`stopped broker: ${rows.length} events delivered, ${copies} extra copies`);
-    await expectEffects(shared, 20 - 3, users);
+    await expectCaughtUp("stopped broker", { shared, payments, users, rows });
   }, 400_000);
 
   it("a frozen broker (SIGSTOP): checkouts complete meanwhile, and every event arrives once it runs again", async () => {
     await broker.start(); // a no-op when it runs (the test before may have failed while it was down)
     const shared = await createProduct(system, { price: "1.01", stock: 20 });
     await broker.freeze();
+    let checkouts: Awaited<ReturnType<typeof checkoutsWhileDown>>;
     let rows: OutboxEntry[];
-    let users: readonly string[];
-    let payments: readonly string[];
     try {
-      ({ payments, users } = await checkoutsWhileDown(shared, 3));
-      rows = await outboxRows(payments);
+      checkouts = await checkoutsWhileDown(shared, 3);
+      rows = await outboxRows(checkouts.payments);
       expect(rows).toHaveLength(3 * 4);
       expect(rows.every((row) => !row.published)).toBe(true);
     } finally {
       await broker.thaw();
     }
-    await vi.waitFor(async () => {
-      expect((await outboxRows(payments)).every((row) => row.published)).toBe(true);
-    }, delivered);
-    const copies = await expectDelivered(rows);
-    console.info(`frozen broker: ${rows.length} events delivered, ${copies} extra copies`);
-    await expectEffects(shared, 20 - 3, users);
+    await expectCaughtUp("frozen broker", { shared, ...checkouts, rows });
   }, 400_000);
 });
