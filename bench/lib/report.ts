@@ -57,7 +57,8 @@ export function formatReport(
   return `${main}\n\n${detail}\n\nRSS MB per process, peak since start (VmHWM) / largest under load (VmRSS): ${rss}\n`;
 }
 
-const mb = (value: number | undefined) => (value ?? Number.NaN).toFixed(0);
+/** Megabytes, or "n/a" for a process no measured row loaded. */
+const mb = (value: number | undefined) => fixed(value ?? Number.NaN, 0);
 
 /** `value` with `digits` decimals, or "n/a" for a row that has no such number. */
 const fixed = (value: number, digits: number, unit = "") =>
