@@ -7,6 +7,9 @@ import { localStoreEnv } from "../../scripts/dev-stores.js";
 import { type Child, type ProcessGroup, waitReady } from "../../scripts/process-group.js";
 import type { ProductDatabaseConfig } from "../../services/product/src/db/connection.js";
 
+/** `KAFKA_GROUP_PREFIX` of the bench's services: their consumer groups are `bench-product-stock`, …. */
+export const BENCH_GROUP_PREFIX = "bench-";
+
 /** A started server: its process and the base URL it answers on. */
 export interface Server {
   readonly child: Child;
@@ -51,6 +54,9 @@ export async function startServers(group: ProcessGroup, options: ServerOptions):
     HOST: "127.0.0.1",
     LOG_LEVEL: "info",
     KAFKA_BROKERS: options.kafkaBrokers,
+    // Consumer groups of their own: beside `npm start` on the same broker, the services would
+    // otherwise split the partitions with it and the bench's baskets would never clear.
+    KAFKA_GROUP_PREFIX: BENCH_GROUP_PREFIX,
     ...serviceUrls,
   };
   const start = (name: string, main: string, port: number, env: NodeJS.ProcessEnv) => {

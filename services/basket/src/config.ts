@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { service } from "#services";
 import { grpcFastPath, logLevel, port, positiveInt, serviceUrls } from "#shared/config";
-import { kafkaConfigShape } from "#shared/kafka/config";
+import { kafkaConsumerConfigShape } from "#shared/kafka/config";
 
 /** The basket service's environment (SPEC §2); names kept from the original design. */
 export const basketConfigShape = {
@@ -19,5 +19,5 @@ export const basketConfigShape = {
   /** Sliding idle time-to-live of a basket: 30 days. */
   BASKET_TTL_SECONDS: positiveInt(30 * 24 * 60 * 60),
   /** Where `basket-events` is consumed from. */
-  ...kafkaConfigShape,
+  ...kafkaConsumerConfigShape,
 };

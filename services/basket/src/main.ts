@@ -54,6 +54,7 @@ const basketEvents = consumeBasketEvents({
   baskets: createBasketRepository(redis, { ttlSeconds: config.BASKET_TTL_SECONDS }),
   logger,
   metrics,
+  groupPrefix: config.KAFKA_GROUP_PREFIX,
 });
 
 onShutdownSignal(logger, async () => {

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { service } from "#services";
 import { grpcFastPath, logLevel, port, positiveInt } from "#shared/config";
 import { DATABASE_PORTS, databaseConfigShape } from "#shared/database";
-import { kafkaConfigShape } from "#shared/kafka/config";
+import { kafkaConsumerConfigShape } from "#shared/kafka/config";
 
 const { port: grpcPort, store } = service("product");
 
@@ -21,7 +21,7 @@ export const productConfigShape = {
   ...productDatabaseShape,
   DB_POOL_MAX: positiveInt(10),
   /** Where `stock-events` is consumed from. */
-  ...kafkaConfigShape,
+  ...kafkaConsumerConfigShape,
   /** Pause between sweeps that release reservations left past their expiry. */
   RESERVATION_SWEEP_INTERVAL_MS: positiveInt(10_000),
   /** How long past its expiry a reservation may still be committed before a sweep releases it. */

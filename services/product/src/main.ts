@@ -42,7 +42,13 @@ const sweeper = startReservationSweeper({
 
 // Not part of /ready: the API works without Kafka, and events wait there until it returns.
 const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "product" }, logger);
-const stockEvents = consumeStockEvents({ kafka, stock, logger, metrics });
+const stockEvents = consumeStockEvents({
+  kafka,
+  stock,
+  logger,
+  metrics,
+  groupPrefix: config.KAFKA_GROUP_PREFIX,
+});
 
 onShutdownSignal(logger, async () => {
   // First, so the event in flight is applied and committed while the database is still open.

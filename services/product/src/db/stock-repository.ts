@@ -1,8 +1,7 @@
-import { and, asc, eq, gte, inArray, lt, sql } from "drizzle-orm";
+import { and, asc, eq, lt } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/postgres-js";
 import { FailedPrecondition, NotFound } from "#shared/errors";
 import {
-  byProductId,
   holdsSameLines,
   illegalMove,
   planMove,
@@ -12,12 +11,10 @@ import {
 } from "../domain/stock.js";
 import { validateReservationId, validateStockLines } from "../domain/stock-request.js";
 import type { ProductSql } from "./connection.js";
-import { products, stockReservations } from "./schema.js";
+import { reserveStock } from "./reserve-stock.js";
+import { stockReservations } from "./schema.js";
 import { applyStockUpdated, type StockUpdate } from "./stock-events.js";
-import { applyMove, type StockTx, selectLines, toReservation, withMoved } from "./stock-lines.js";
-
-/** Namespace of the advisory locks that serialise calls for one reservation id. */
-const RESERVATION_LOCK_NAMESPACE = 5050;
+import { applyMove, selectLines, toReservation, withMoved } from "./stock-lines.js";
 
 /**
  * Stock reservations in the product database. Every method is one transaction and idempotent
@@ -49,27 +46,8 @@ export function createStockRepository(client: ProductSql) {
     async reserve(reservationId: string, lines: readonly StockLine[], expiresAt: Date) {
       const id = validateReservationId(reservationId);
       const wanted = validateStockLines(lines);
-      return db.transaction(async (tx): Promise<Reservation> => {
-        // A retry racing the original call waits here and then finds its lines.
-        await tx.execute(
-          sql`SELECT pg_advisory_xact_lock(${RESERVATION_LOCK_NAMESPACE}::int, hashtext(${id}))`,
-        );
-        const existing = await selectLines(tx, id);
-        if (existing.length > 0) return replay(toReservation(existing), wanted);
-        await takeStock(tx, wanted);
-        const rows = await tx
-          .insert(stockReservations)
-          .values(
-            wanted.map((line) => ({
-              ...line,
-              reservationId: id,
-              status: "reserved" as const,
-              expiresAt,
-            })),
-          )
-          .returning();
-        return toReservation(rows.sort(byProductId));
-      });
+      // New lines pass `replay` as they are; lines that were there already must be a replay.
+      return replay(toReservation(await reserveStock(client, id, wanted, expiresAt)), wanted);
     },
 
     /** Sells a reservation: reserved → committed. Committed (or since restocked): no change. */
@@ -125,39 +103,4 @@ function replay(reservation: Reservation, wanted: readonly StockLine[]): Reserva
   );
   if (gone) throw new FailedPrecondition(`reservation ${id} is ${gone.status} and holds no stock`);
   return reservation;
-}
-
-/** Locks the products in id order, checks them all, then decrements each; throws on the first problem. */
-async function takeStock(tx: StockTx, lines: readonly StockLine[]): Promise<void> {
-  const held = await tx
-    .select({ id: products.id, stock: products.stockQuantity })
-    .from(products)
-    .where(
-      inArray(
-        products.id,
-        lines.map((line) => line.productId),
-      ),
-    )
-    .orderBy(asc(products.id))
-    .for("update");
-  const stockOf = new Map(held.map((row) => [row.id, row.stock]));
-  const unknown = lines.find((line) => !stockOf.has(line.productId));
-  if (unknown) throw new NotFound("product", unknown.productId);
-  for (const { productId, quantity } of lines) {
-    const stock = stockOf.get(productId) ?? 0;
-    if (stock < quantity) {
-      throw new FailedPrecondition(
-        `only ${stock} of product ${productId} in stock, ${quantity} requested`,
-      );
-    }
-  }
-  for (const { productId, quantity } of lines) {
-    const taken = await tx
-      .update(products)
-      .set({ stockQuantity: sql`${products.stockQuantity} - ${quantity}`, updatedAt: sql`now()` })
-      .where(and(eq(products.id, productId), gte(products.stockQuantity, quantity)))
-      .returning({ id: products.id });
-    if (taken.length === 0)
-      throw new Error(`stock of product ${productId} moved under its row lock`);
-  }
 }

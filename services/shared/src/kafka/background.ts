@@ -61,9 +61,14 @@ export type ServiceConsumerDeps = {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly topic?: string;
+  /** Put in front of the default group id (`KAFKA_GROUP_PREFIX`); ignored when `groupId` is set. */
+  readonly groupPrefix?: string;
 } & Partial<Pick<BackgroundConsumerOptions, "groupId" | "maxAttempts" | "backoff" | "retryMs">>;
 
-/** `consumeInBackground` of one topic, `defaults` unless `deps` names another topic or group. */
+/**
+ * `consumeInBackground` of one topic, `defaults` unless `deps` names another topic or group; the
+ * default group gets `deps.groupPrefix` in front.
+ */
 export function consumeTopicInBackground(
   deps: ServiceConsumerDeps,
   defaults: { readonly topic: string; readonly groupId: string },
@@ -71,7 +76,7 @@ export function consumeTopicInBackground(
 ): BackgroundConsumer {
   const { kafka, logger, metrics, maxAttempts, backoff, retryMs } = deps;
   return consumeInBackground(kafka, {
-    groupId: deps.groupId ?? defaults.groupId,
+    groupId: deps.groupId ?? `${deps.groupPrefix ?? ""}${defaults.groupId}`,
     topics: [deps.topic ?? defaults.topic],
     handle,
     logger,

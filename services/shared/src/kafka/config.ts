@@ -10,6 +10,16 @@ export const kafkaConfigShape = {
   KAFKA_BROKERS: kafkaBrokers("localhost:9092"),
 };
 
+/**
+ * `kafkaConfigShape` for a service that consumes: `KAFKA_GROUP_PREFIX` (default empty) goes in
+ * front of every consumer group id, so a second copy of the services on the same broker (the
+ * bench beside `npm start`) consumes in groups of its own instead of splitting the partitions.
+ */
+export const kafkaConsumerConfigShape = {
+  ...kafkaConfigShape,
+  KAFKA_GROUP_PREFIX: z.string().trim().default(""),
+};
+
 /** One or more `host:port` broker addresses, comma-separated, with a default. */
 export function kafkaBrokers(fallback: string) {
   return z
