@@ -107,7 +107,7 @@ export function ensureStores(use: Use = "dev"): void {
   }
   const redis = localRedis(use);
   Object.assign(env, { REDIS_HOST: redis.host, REDIS_PORT: String(redis.port) });
-  const script = fileURLToPath(new URL("ensure-stores.sh", sourceFolder()));
+  const script = scriptFile("ensure-stores.sh");
   execFileSync("bash", [script, ...storeKinds()], {
     stdio: ["ignore", process.stderr, process.stderr],
     env: { ...process.env, ...env },
@@ -128,6 +128,11 @@ export async function migrateLocalDatabases(
     const migrate = await store.migrate();
     await migrate(localDatabase(entry, use), log);
   }
+}
+
+/** The path of a file in the repository's `scripts/`, from its sources or from `dist/scripts/`. */
+export function scriptFile(name: string): string {
+  return fileURLToPath(new URL(name, sourceFolder()));
 }
 
 /** `scripts/` in the repository, from here or from `dist/scripts/`. */

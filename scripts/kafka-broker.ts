@@ -1,12 +1,13 @@
 import { execFileSync } from "node:child_process";
 import net from "node:net";
-import { fileURLToPath } from "node:url";
 import { createKafka } from "#shared/kafka/client";
 import { kafkaBrokers } from "#shared/kafka/config";
 import { ensureTopics } from "#shared/kafka/topics";
 import { createLogger } from "#shared/logger";
+import { scriptFile } from "./dev-stores.js";
 
-const kafkaScript = fileURLToPath(new URL("../../scripts/kafka.sh", import.meta.url));
+// Run from dist/scripts/ by npm start and from scripts/ by the test set-up.
+const kafkaScript = scriptFile("kafka.sh");
 
 /**
  * `npm start`'s Kafka: makes sure a broker answers on `env.KAFKA_BROKERS` and the project's
