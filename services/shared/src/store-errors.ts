@@ -1,4 +1,3 @@
-import { setTimeout as delay } from "node:timers/promises";
 import { DependencyTimeout, DependencyUnavailable } from "./errors.js";
 
 /**
@@ -114,24 +113,24 @@ export interface StoreGuard {
  * connection stays busy until the network answers again or the OS closes it.
  */
 export async function callStore<T>(guard: StoreGuard, call: () => Promise<T>): Promise<T> {
-  const stop = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  // One plain timer per call (this is every query's path); cleared, it never settles.
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new Error(`no answer within ${guard.deadlineMs} ms`);
+      reject(Object.assign(error, { code: "STORE_DEADLINE" }));
+    }, guard.deadlineMs);
+    timer.unref();
+  });
   // a driver that throws before returning a promise is handled like one that rejects
   const work = (async () => call())();
-  const deadline = delay(guard.deadlineMs, undefined, { signal: stop.signal, ref: false }).then(
-    () => {
-      throw Object.assign(new Error(`no answer within ${guard.deadlineMs} ms`), {
-        code: "STORE_DEADLINE",
-      });
-    },
-  );
-  deadline.catch(() => {}); // aborted when the call settles first
   work.catch(() => {}); // the deadline may have answered for it
   try {
     return await Promise.race([work, deadline]);
   } catch (error) {
     throw toStoreError(error, guard.name);
   } finally {
-    stop.abort();
+    clearTimeout(timer);
   }
 }
 
