@@ -112,16 +112,3 @@ export function toReservation(rows: readonly StockReservationRow[]): Reservation
     updatedAt: new Date(Math.max(...rows.map((row) => row.updatedAt.getTime()))),
   };
 }
-
-/** `rows` with the lines in `moved` replaced by their new version. */
-export function withMoved(
-  rows: readonly StockReservationRow[],
-  moved: readonly StockReservationRow[],
-): StockReservationRow[] {
-  return rows.map(
-    (row) =>
-      moved.find(
-        (after) => after.productId === row.productId && after.reservationId === row.reservationId,
-      ) ?? row,
-  );
-}
