@@ -54,7 +54,7 @@ export async function applyMove(
 }
 
 /** The condition that picks one reservation line. */
-export function lineKey(reservationId: string, productId: bigint) {
+function lineKey(reservationId: string, productId: bigint) {
   return and(
     eq(stockReservations.reservationId, reservationId),
     eq(stockReservations.productId, productId),

@@ -86,7 +86,7 @@ export function createStockRepository(client: ProductSql) {
       }),
 
     /** Applies one stock event exactly once in effect; see `applyStockUpdated`. */
-    applyStockUpdated: (update: StockUpdate) => applyStockUpdated(db, update),
+    applyStockUpdated: (update: StockUpdate) => applyStockUpdated(client, update),
   };
 }
 
