@@ -7,7 +7,8 @@ import type { StockReservationRow } from "./schema.js";
 const UNKNOWN_PRODUCT = "SR001";
 const TOO_LITTLE_STOCK = "SR002";
 
-type LineColumns = {
+/** A `stock_reservations` row as a raw query of the drizzle-configured client returns it. */
+export type LineColumns = {
   reservation_id: string;
   product_id: bigint;
   quantity: number;
@@ -53,7 +54,7 @@ function refusal(error: unknown): Error | undefined {
 }
 
 /** A row as drizzle reads it: `new Date(text)`, as its timestamp columns map them. */
-function toRow(row: LineColumns): StockReservationRow {
+export function toRow(row: LineColumns): StockReservationRow {
   return {
     reservationId: row.reservation_id,
     productId: row.product_id,

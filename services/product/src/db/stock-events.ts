@@ -1,7 +1,5 @@
-import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import { type LineStatus, MOVES, planMove, type StockMove } from "../domain/stock.js";
-import { processedEvents, stockReservations } from "./schema.js";
-import { applyMove, lineKey, type StockTx } from "./stock-lines.js";
+import type { ProductSql } from "./connection.js";
 
 /** Why stock moved, as a StockUpdated event says (topic `stock-events`). */
 export type StockChange = "sold" | "released" | "restocked";
@@ -38,47 +36,49 @@ const MOVE_OF: Record<StockChange, StockMove> = {
   restocked: "restock",
 };
 
+/** The row the database function `apply_stock_updated` returns (migration 0004_stock-moves). */
+type ApplyColumns = {
+  fresh: boolean;
+  status: LineStatus | null;
+  quantity: number | null;
+  applied: boolean;
+};
+
 /**
- * Applies a StockUpdated event to its reservation line in ONE transaction that also records the
- * event id, so the effect happens exactly once however often the event is delivered, also when
- * copies race. Every outcome but a thrown error records the id: an event for an unknown line or
- * an illegal move can never become applicable later, so retrying it would only block its
- * partition; the caller logs it instead.
+ * Applies a StockUpdated event to its reservation line in ONE statement (`apply_stock_updated`)
+ * that also records the event id, so the effect happens exactly once however often the event is
+ * delivered, also when copies race. Every outcome but a thrown error records the id: an event for
+ * an unknown line or an illegal move can never become applicable later, so retrying it would only
+ * block its partition; the caller logs it instead.
  */
-export function applyStockUpdated(
-  db: PostgresJsDatabase,
+export async function applyStockUpdated(
+  client: ProductSql,
   update: StockUpdate,
 ): Promise<StockEventOutcome> {
-  return db.transaction(async (tx) => {
-    // A concurrent copy of this event waits on this row until the first one commits.
-    const fresh = await tx
-      .insert(processedEvents)
-      .values({ eventId: update.eventId })
-      .onConflictDoNothing()
-      .returning({ eventId: processedEvents.eventId });
-    if (fresh.length === 0) return { result: "duplicate" };
-    return moveLine(tx, update);
-  });
+  const move = MOVE_OF[update.reason];
+  const { from, to, returnsStock } = MOVES[move];
+  const [row] = await client<ApplyColumns[]>`
+    SELECT * FROM apply_stock_updated(${update.eventId}, ${update.paymentId},
+      ${String(update.productId)}::bigint, ${update.quantity}::int, ${from}, ${to}, ${returnsStock})`;
+  if (!row) throw new Error(`apply_stock_updated returned no row for event ${update.eventId}`);
+  return outcomeOf(move, update, row);
 }
 
-async function moveLine(tx: StockTx, update: StockUpdate): Promise<StockEventOutcome> {
-  const [row] = await tx
-    .select()
-    .from(stockReservations)
-    .where(lineKey(update.paymentId, update.productId))
-    .for("update");
-  if (!row) return { result: "unknown" };
-  const move = MOVE_OF[update.reason];
-  if (row.quantity !== update.quantity) {
-    const reason = `quantity ${update.quantity} is not the reserved ${row.quantity}`;
-    return { result: "refused", status: row.status, reason };
+/** What the function did, told the way `planMove` decides it; it moved only a line at `from`. */
+function outcomeOf(move: StockMove, update: StockUpdate, row: ApplyColumns): StockEventOutcome {
+  if (!row.fresh) return { result: "duplicate" };
+  const { status, quantity } = row;
+  if (status === null || quantity === null) return { result: "unknown" };
+  if (quantity !== update.quantity) {
+    const reason = `quantity ${update.quantity} is not the reserved ${quantity}`;
+    return { result: "refused", status, reason };
   }
-  const plan = planMove(move, row.status);
-  if (plan === "done") return { result: "unchanged", status: row.status };
+  if (row.applied) return { result: "applied", from: status, to: MOVES[move].to };
+  const plan = planMove(move, status);
   if (plan === "refuse") {
-    const reason = `the line is ${row.status} and cannot become ${MOVES[move].to}`;
-    return { result: "refused", status: row.status, reason };
+    const reason = `the line is ${status} and cannot become ${MOVES[move].to}`;
+    return { result: "refused", status, reason };
   }
-  await applyMove(tx, [row], move);
-  return { result: "applied", from: row.status, to: MOVES[move].to };
+  if (plan === "apply") throw new Error(`apply_stock_updated left a ${status} line unmoved`);
+  return { result: "unchanged", status };
 }

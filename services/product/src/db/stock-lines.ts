@@ -54,7 +54,7 @@ export async function applyMove(
 }
 
 /** The condition that picks one reservation line. */
-export function lineKey(reservationId: string, productId: bigint) {
+function lineKey(reservationId: string, productId: bigint) {
   return and(
     eq(stockReservations.reservationId, reservationId),
     eq(stockReservations.productId, productId),
@@ -111,17 +111,4 @@ export function toReservation(rows: readonly StockReservationRow[]): Reservation
     createdAt: first.createdAt,
     updatedAt: new Date(Math.max(...rows.map((row) => row.updatedAt.getTime()))),
   };
-}
-
-/** `rows` with the lines in `moved` replaced by their new version. */
-export function withMoved(
-  rows: readonly StockReservationRow[],
-  moved: readonly StockReservationRow[],
-): StockReservationRow[] {
-  return rows.map(
-    (row) =>
-      moved.find(
-        (after) => after.productId === row.productId && after.reservationId === row.reservationId,
-      ) ?? row,
-  );
 }

@@ -11,10 +11,11 @@ import {
 } from "../domain/stock.js";
 import { validateReservationId, validateStockLines } from "../domain/stock-request.js";
 import type { ProductSql } from "./connection.js";
+import { moveReservation as moveLines } from "./move-reservation.js";
 import { reserveStock } from "./reserve-stock.js";
 import { stockReservations } from "./schema.js";
 import { applyStockUpdated, type StockUpdate } from "./stock-events.js";
-import { applyMove, selectLines, toReservation, withMoved } from "./stock-lines.js";
+import { applyMove, selectLines, toReservation } from "./stock-lines.js";
 
 /**
  * Stock reservations in the product database. Every method is one transaction and idempotent
@@ -25,15 +26,14 @@ export function createStockRepository(client: ProductSql) {
   const db = drizzle({ client });
 
   /** Moves every line of a reservation, or none: FailedPrecondition if one line refuses. */
-  const moveReservation = (move: StockMove) => (reservationId: string) =>
-    db.transaction(async (tx): Promise<Reservation> => {
-      const rows = await selectLines(tx, validateReservationId(reservationId), true);
-      if (rows.length === 0) throw new NotFound("reservation", reservationId);
-      const refused = rows.find((row) => planMove(move, row.status) === "refuse");
-      if (refused) throw illegalMove(`reservation ${reservationId}`, refused.status, move);
-      const due = rows.filter((row) => planMove(move, row.status) === "apply");
-      return toReservation(withMoved(rows, await applyMove(tx, due, move)));
-    });
+  const moveReservation = (move: StockMove) => async (reservationId: string) => {
+    const rows = await moveLines(client, validateReservationId(reservationId), move);
+    if (rows.length === 0) throw new NotFound("reservation", reservationId);
+    // A refused move left every line as it was, so the first refusing line is still there.
+    const refused = rows.find((row) => planMove(move, row.status) === "refuse");
+    if (refused) throw illegalMove(`reservation ${reservationId}`, refused.status, move);
+    return toReservation(rows);
+  };
 
   return {
     /**
@@ -86,7 +86,7 @@ export function createStockRepository(client: ProductSql) {
       }),
 
     /** Applies one stock event exactly once in effect; see `applyStockUpdated`. */
-    applyStockUpdated: (update: StockUpdate) => applyStockUpdated(db, update),
+    applyStockUpdated: (update: StockUpdate) => applyStockUpdated(client, update),
   };
 }
 
