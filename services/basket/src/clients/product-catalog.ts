@@ -1,8 +1,8 @@
 import { Code, createClient, type Transport } from "@connectrpc/connect";
 import { ProductService } from "#gen/shop/product/v1/product_pb";
-import { DependencyTimeout, DependencyUnavailable, NotFound } from "#shared/errors";
+import { NotFound } from "#shared/errors";
 import { type Cents, parseMoney } from "#shared/money";
-import { UpstreamError } from "#shared/rpc/upstream-error";
+import { dependencyError, UpstreamError } from "#shared/rpc/upstream-error";
 
 /** What the basket needs to know of a product when a line is added or changed. */
 export interface ProductSnapshot {
@@ -42,19 +42,7 @@ export function createProductCatalog(transport: Transport) {
 
 /** The failures the basket speaks of in its own words; any other stays an Internal error. */
 function translate(failure: UpstreamError, id: bigint): Error {
-  const cause = { cause: failure };
-  switch (failure.kind) {
-    case "unavailable":
-      return new DependencyUnavailable(
-        "product service is unavailable; the basket was not changed",
-        cause,
-      );
-    case "timeout":
-      return new DependencyTimeout(
-        "product service did not answer in time; the basket was not changed",
-        cause,
-      );
-    default:
-      return failure.cause.code === Code.NotFound ? new NotFound("product", id) : failure;
-  }
+  const dependency = dependencyError(failure, "product", "the basket was not changed");
+  if (dependency) return dependency;
+  return failure.cause.code === Code.NotFound ? new NotFound("product", id) : failure;
 }

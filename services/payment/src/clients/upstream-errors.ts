@@ -1,6 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { DependencyTimeout, DependencyUnavailable } from "#shared/errors";
-import { UpstreamError } from "#shared/rpc/upstream-error";
+import { dependencyError, UpstreamError } from "#shared/rpc/upstream-error";
 
 /** Headers that carry the caller's request id on to another service. */
 export function requestHeaders(requestId: string | undefined) {
@@ -19,19 +18,13 @@ export function upstreamFailure(
   call: string,
   consequence: string,
 ): unknown {
-  const answer = upstreamAnswer(error);
-  if (!answer) return error;
-  switch (answer.code) {
-    case Code.Unavailable:
-      return new DependencyUnavailable(`${service} service is unavailable; ${consequence}`);
-    case Code.DeadlineExceeded:
-      return new DependencyTimeout(`${service} service did not answer in time; ${consequence}`);
-    default:
-      return new Error(
-        `${service} ${call} failed with ${Code[answer.code]}: ${answer.rawMessage}`,
-        { cause: error },
-      );
-  }
+  if (!upstreamAnswer(error)) return error;
+  const failure = UpstreamError.from(error);
+  const { code, rawMessage } = failure.cause;
+  return (
+    dependencyError(failure, service, consequence) ??
+    new Error(`${service} ${call} failed with ${Code[code]}: ${rawMessage}`, { cause: error })
+  );
 }
 
 /**

@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { DependencyTimeout, DependencyUnavailable } from "../errors.js";
 
 /**
  * How a call to another service failed, sorted by what may be told to this service's callers:
@@ -45,6 +46,30 @@ export class UpstreamError extends Error {
   static from(error: unknown): UpstreamError {
     return error instanceof UpstreamError ? error : new UpstreamError(ConnectError.from(error));
   }
+}
+
+/**
+ * An unreachable or silent service in this service's own words — "<service> service is
+ * unavailable; <consequence>" (Unavailable) or "… did not answer in time; <consequence>"
+ * (DeadlineExceeded), the failure kept as cause — or undefined for any other failure, which the
+ * caller translates itself.
+ */
+export function dependencyError(
+  failure: UpstreamError,
+  service: string,
+  consequence: string,
+): DependencyUnavailable | DependencyTimeout | undefined {
+  const cause = { cause: failure };
+  if (failure.kind === "unavailable") {
+    return new DependencyUnavailable(`${service} service is unavailable; ${consequence}`, cause);
+  }
+  if (failure.kind === "timeout") {
+    return new DependencyTimeout(
+      `${service} service did not answer in time; ${consequence}`,
+      cause,
+    );
+  }
+  return undefined;
 }
 
 function failureOf(code: Code): UpstreamFailure {
