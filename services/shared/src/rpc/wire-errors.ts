@@ -73,6 +73,24 @@ export function unknownProcedure(
   return new ConnectError(message, Code.Unimplemented);
 }
 
+/**
+ * Answers Unimplemented for an unknown procedure: gRPC and gRPC-Web in their forms, Connect —
+ * unary or streaming — with HTTP 404 (what connect-node's router answers, bodiless, and what
+ * Connect clients read as unimplemented) and the Connect error JSON.
+ */
+export function writeUnknownProcedure(
+  res: NodeResponse,
+  form: RpcWireForm,
+  error: ConnectError,
+  headers?: Readonly<Record<string, string>>,
+): void {
+  const connect = form.protocol === "connect-unary" || form.protocol === "connect-stream";
+  writeWireError(res, connect ? { protocol: "connect-unary" } : form, error, {
+    headers,
+    connectStatus: 404,
+  });
+}
+
 export interface WireErrorOptions {
   /** Headers to send besides the protocol's own (x-request-id, Retry-After…). */
   readonly headers?: Readonly<Record<string, string>>;

@@ -2,7 +2,7 @@ import {
   procedureOf,
   rpcWireFormOf,
   unknownProcedure,
-  writeWireError,
+  writeUnknownProcedure,
 } from "../rpc/wire-errors.js";
 import type { NodeHandler } from "./one-port.js";
 
@@ -23,11 +23,6 @@ export function answerUnknownProcedures(
     const procedure = procedureOf(req.url?.split("?", 1)[0] ?? "");
     const form = procedure && rpcWireFormOf(req);
     if (!procedure || !form) return otherwise(req, res);
-    const error = unknownProcedure(procedure, known);
-    // Connect clients read 404 as unimplemented, also on a streaming call.
-    const connect = form.protocol === "connect-unary" || form.protocol === "connect-stream";
-    writeWireError(res, connect ? { protocol: "connect-unary" } : form, error, {
-      connectStatus: 404,
-    });
+    writeUnknownProcedure(res, form, unknownProcedure(procedure, known));
   };
 }
