@@ -55,6 +55,8 @@ export function h2Exchange(
         body: Buffer.concat(chunks),
       });
     });
+    // node ends a GET's request side by itself.
+    if (headers[":method"] === "GET") return;
     stream.end(body);
   });
 }
