@@ -97,7 +97,8 @@ describe("an actual request", () => {
   });
 
   it("from another origin, or with none, gets no CORS headers", async () => {
-    for (const headers of [{ origin: "https://evil.example" }, {}]) {
+    const variants: Record<string, string>[] = [{ origin: "https://evil.example" }, {}];
+    for (const headers of variants) {
       const reply = await h1Exchange(gateway.baseUrl, "GET", "/health", headers);
       expect(reply.status).toBe(200);
       expect(corsHeaders(reply.headers)).toEqual([]);
