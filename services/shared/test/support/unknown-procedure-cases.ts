@@ -1,6 +1,7 @@
 import { Code } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
+import { cCoreAvailable, cCoreUnary } from "./c-core.js";
 import {
   connectTransports,
   emptyEnvelope,
@@ -86,6 +87,16 @@ export function describeUnknownProcedures(base: () => { baseUrl: string }): void
             expect(failure === "ok" ? "" : failure.rawMessage, name).toBe(message);
         }
       });
+
+      it.skipIf(!cCoreAvailable)(
+        "is UNIMPLEMENTED with that message to a C-core client",
+        async () => {
+          const address = new URL(base().baseUrl).host;
+          expect(await cCoreUnary(address, [path])).toEqual([
+            { path, code: "UNIMPLEMENTED", details: message },
+          ]);
+        },
+      );
 
       it("is UNIMPLEMENTED with that message to a @grpc/grpc-js client", async () => {
         const address = new URL(base().baseUrl).host;
