@@ -34,7 +34,11 @@ const errorSchema: JsonSchema = {
  * An OpenAPI 3.1 document for the routes, derived from the same annotations and message
  * descriptors the gateway transcodes with, in the proto JSON mapping.
  */
-export function buildOpenApi(transcoders: readonly Transcoder[], version: string): JsonSchema {
+export function buildOpenApi(
+  transcoders: readonly Transcoder[],
+  version: string,
+  edge: { readonly limits: "on" | "off" } = { limits: "on" },
+): JsonSchema {
   const inputTypes = new Set<string>();
   for (const { route } of transcoders) collectMessageTypes(route.rpc.input, inputTypes);
   const schemas = createSchemaSet(inputTypes);
