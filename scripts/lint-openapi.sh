@@ -4,6 +4,8 @@
 # (redocly.yaml). Errors fail; warnings are printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Also run outside npm (.ci/run): the project's node (24) and tools first.
+PATH="$PWD/node_modules/.bin:$PATH"
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 tsx --conditions=source scripts/openapi.ts >"$dir/openapi.json"
