@@ -4,11 +4,14 @@ import { Code } from "@connectrpc/connect";
 import type { Logger } from "#shared/logger";
 import type { Metrics } from "#shared/metrics";
 import { readJsonBody } from "./body.js";
+import { clientIp } from "./client-ip.js";
 import { HttpError, quote } from "./errors.js";
 import { createResponder, type Exchange, type Responder } from "./exchange.js";
 import { buildOpenApi } from "./openapi.js";
+import { admissionError, type RateLimiter } from "./rate-limit.js";
+import { type RouteClass, routeClassOf } from "./route-class.js";
 import { createRouter, type Router } from "./router.js";
-import { deriveRoutes } from "./routes.js";
+import { deriveRoutes, type Route } from "./routes.js";
 import { serviceBindings, type UpstreamName } from "./services.js";
 import { compileTranscoder, type Transcoder } from "./transcode.js";
 import type { Upstream } from "./upstream.js";
@@ -19,6 +22,8 @@ export interface GatewayOptions {
   readonly maxBodyBytes: number;
   /** The version shown in /openapi.json. */
   readonly apiVersion: string;
+  /** Peers whose `X-Forwarded-For` names the client (see client-ip.ts); default none. */
+  readonly trustedProxies: ReadonlySet<string>;
 }
 
 /** What the gateway needs from its composition root (main.ts or a test). */
@@ -26,13 +31,19 @@ export interface GatewayDeps {
   readonly upstreams: Readonly<Record<UpstreamName, Upstream>>;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Counts every routed request; absent when rate limiting is off. */
+  readonly rateLimiter?: RateLimiter | undefined;
   readonly options?: Partial<GatewayOptions>;
 }
 
 /** A node:http request listener serving every annotated REST path plus the gateway's own. */
 export type Gateway = (req: IncomingMessage, res: ServerResponse) => void;
 
-const defaults: GatewayOptions = { maxBodyBytes: 1024 * 1024, apiVersion: "1.0.0" };
+const defaults: GatewayOptions = {
+  maxBodyBytes: 1024 * 1024,
+  apiVersion: "1.0.0",
+  trustedProxies: new Set(),
+};
 const validRequestId = /^[\x21-\x7e]{1,128}$/;
 
 /**
@@ -45,13 +56,19 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const options = { ...defaults, ...deps.options };
   const transcoders = deriveRoutes(serviceBindings).map(compileTranscoder);
   checkUpstreams(transcoders, deps.upstreams);
-  const openapi = JSON.stringify(buildOpenApi(transcoders, options.apiVersion));
+  const limits = deps.rateLimiter ? "on" : "off";
+  const openapi = JSON.stringify(buildOpenApi(transcoders, options.apiVersion, { limits }));
   const gateway: Compiled = {
     router: createRouter(transcoders),
     builtins: builtinEndpoints(deps.metrics, openapi),
     upstreams: deps.upstreams,
     responder: createResponder(deps.logger, deps.metrics),
     maxBodyBytes: options.maxBodyBytes,
+    rateLimiter: deps.rateLimiter,
+    routeClasses: new Map(
+      transcoders.map(({ route }) => [route, routeClassOf(route.rpc, route.httpMethod)]),
+    ),
+    trustedProxies: options.trustedProxies,
   };
   return (req, res) => {
     const url = req.url ?? "/";
@@ -82,6 +99,9 @@ interface Compiled {
   readonly upstreams: Readonly<Record<string, Upstream>>;
   readonly responder: Responder;
   readonly maxBodyBytes: number;
+  readonly rateLimiter: RateLimiter | undefined;
+  readonly routeClasses: ReadonlyMap<Route, RouteClass>;
+  readonly trustedProxies: ReadonlySet<string>;
 }
 
 async function handle(
@@ -106,11 +126,28 @@ async function handle(
   const { target: transcoder, segments } = match;
   const { route } = transcoder;
   exchange.label = route.label;
+  if (gateway.rateLimiter) await admit(gateway, exchange, req, route);
   const body = route.body ? await readJsonBody(req, gateway.maxBodyBytes) : undefined;
   const input = transcoder.decode(segments, query, body, req.headers);
   const upstream = gateway.upstreams[route.upstream] as Upstream;
   const output = await upstream.call(route.rpc, input, exchange.requestId);
   gateway.responder.send(exchange, route.successStatus, transcoder.encode(output));
+}
+
+/**
+ * Counts the request against its caller's limit: the limit headers go on whatever the answer
+ * turns out to be; over the limit (or Redis down in "refuse" mode) it throws the error reply.
+ */
+async function admit(gateway: Compiled, exchange: Exchange, req: IncomingMessage, route: Route) {
+  const caller = { subject: exchange.subject, ip: clientIp(req, gateway.trustedProxies) };
+  const routeClass = gateway.routeClasses.get(route) as RouteClass;
+  const admission = await (gateway.rateLimiter as RateLimiter).admit(caller, routeClass);
+  const refused = admissionError(admission);
+  if (refused) throw refused;
+  if (admission.kind === "allowed") {
+    for (const [name, value] of Object.entries(admission.headers))
+      exchange.res.setHeader(name, value);
+  }
 }
 
 function requestIdOf(header: string | string[] | undefined): string {

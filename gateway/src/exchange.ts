@@ -12,6 +12,11 @@ export interface Exchange {
   /** The route template (`GET /products/{id}`) or "unmatched": bounded, so fit for labels. */
   label: string;
   readonly started: number;
+  /**
+   * The verified token subject, set by authentication; undefined for an anonymous caller (and
+   * for every caller until authentication lands). Rate limits key on it, else on the client IP.
+   */
+  subject?: string | undefined;
 }
 
 /** Writes replies; each one is also logged once and counted. */

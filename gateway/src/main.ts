@@ -1,4 +1,5 @@
 import { createServer, type Server } from "node:http";
+import { Redis } from "ioredis";
 import { type ServiceName, services, serviceUrlVariable } from "#services";
 import { loadConfig } from "#shared/config";
 import { createLogger } from "#shared/logger";
@@ -6,6 +7,7 @@ import { createMetrics } from "#shared/metrics";
 import { createGateway } from "./app.js";
 import { answerClientError } from "./client-error.js";
 import { gatewayConfig } from "./config.js";
+import { createRateLimiter, rateLimitRedisOptions } from "./rate-limit.js";
 import { createGrpcUpstream, type Upstream } from "./upstream.js";
 
 const config = loadConfig(gatewayConfig);
@@ -25,11 +27,43 @@ const upstreams = Object.fromEntries(
     }),
   ]),
 ) as Record<ServiceName, Upstream>;
+const metrics = createMetrics();
+const limitRedis = config.RATE_LIMIT
+  ? new Redis({
+      host: config.REDIS_HOST,
+      port: config.REDIS_PORT,
+      // an empty REDIS_PASSWORD means "no AUTH", not "AUTH with the empty string"
+      password: config.REDIS_PASSWORD || undefined,
+      db: config.REDIS_DB,
+      ...rateLimitRedisOptions(config.RATE_LIMIT_REDIS_TIMEOUT_MS),
+    })
+  : undefined;
+// Failures are counted and logged (throttled) by the limiter; ioredis would print every one.
+limitRedis?.on("error", () => {});
+const rateLimiter =
+  limitRedis &&
+  createRateLimiter(
+    limitRedis,
+    {
+      windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
+      limits: {
+        catalogue: config.RATE_LIMIT_CATALOGUE,
+        read: config.RATE_LIMIT_READ,
+        write: config.RATE_LIMIT_WRITE,
+        checkout: config.RATE_LIMIT_CHECKOUT,
+      },
+      whenStoreFails: config.RATE_LIMIT_WHEN_REDIS_FAILS,
+      keyPrefix: "ratelimit",
+    },
+    logger,
+    metrics,
+  );
 const gateway = createGateway({
   upstreams,
   logger,
-  metrics: createMetrics(),
-  options: { maxBodyBytes: config.MAX_BODY_BYTES },
+  metrics,
+  rateLimiter,
+  options: { maxBodyBytes: config.MAX_BODY_BYTES, trustedProxies: config.TRUSTED_PROXIES },
 });
 
 const ports = [...new Set([config.PORT, ...config.EXTRA_PORTS])];
@@ -41,6 +75,7 @@ logger.info(
   {
     host: config.HOST,
     ports,
+    rateLimit: config.RATE_LIMIT ? config.RATE_LIMIT_WHEN_REDIS_FAILS : "off",
     ...upstreamUrls,
   },
   "gateway listening",
@@ -70,6 +105,7 @@ async function shutdown(signal: string): Promise<void> {
   force.unref();
   await Promise.all(servers.map((server) => closeServer(server)));
   await Promise.all(Object.values(upstreams).map((upstream) => upstream.close()));
+  limitRedis?.disconnect();
   logger.info("gateway stopped");
   process.exit(0);
 }
