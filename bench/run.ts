@@ -34,6 +34,7 @@ const { values: args } = parseArgs({
     only: { type: "string" },
     "cpu-prof": { type: "string", default: "" },
     "node-options": { type: "string", default: "" },
+    token: { type: "string" },
   },
 });
 
@@ -92,6 +93,7 @@ try {
     checkoutProductIds,
     concurrency: Number(args.concurrency),
     userId: `bench-${process.pid}`,
+    bearerToken: args.token,
     log,
   });
   const only = args.only?.split(",");
@@ -105,7 +107,12 @@ try {
     durationSeconds: Number(args.duration),
     log,
   });
-  const started = [servers.floor, ...Object.values(servers.services), servers.gateway];
+  const started = [
+    servers.floor,
+    ...Object.values(servers.services),
+    servers.gateway,
+    servers.gatewayEdge,
+  ];
   const rss = new Map(
     started.flatMap((server) => (server ? [[server.child.name, peakRssMb(server.child.pid)]] : [])),
   );

@@ -54,7 +54,20 @@ export function formatReport(
   const rss = [...peakMb]
     .map(([name, peak]) => `${name} ${mb(peak)} / ${mb(loadMb.get(name))}`)
     .join(", ");
-  return `${main}\n\n${detail}\n\nRSS MB per process, peak since start (VmHWM) / largest under load (VmRSS): ${rss}\n`;
+  return `${main}\n\n${edgeCost(results)}${detail}\n\nRSS MB per process, peak since start (VmHWM) / largest under load (VmRSS): ${rss}\n`;
+}
+
+/** The edge row against the same request with the edge duties off, as a line of its own. */
+function edgeCost(results: readonly Measurement[]): string {
+  const off = results.find((result) => result.target.key === "rest-get");
+  const on = results.find((result) => result.target.key === "rest-get-edge");
+  if (!off || !on) return "";
+  const cpu = (result: Measurement) => result.cpuUsPerRequest[0] ?? Number.NaN;
+  return (
+    `Edge cost (rest-get-edge ÷ rest-get): req/s ${fixed(on.requestsPerSecond / off.requestsPerSecond, 2, "×")}, ` +
+    `p50 ${fixed(on.p50Ms / off.p50Ms, 2, "×")}, p99 ${fixed(on.p99Ms / off.p99Ms, 2, "×")}, ` +
+    `gateway CPU µs/req ${fixed(cpu(on) / cpu(off), 2, "×")}\n\n`
+  );
 }
 
 /** Megabytes, or "n/a" for a process no measured row loaded. */

@@ -3,7 +3,7 @@ import net from "node:net";
 import { join } from "node:path";
 import { type ServiceName, services, serviceUrlVariable } from "#services";
 import { databaseEnv } from "#shared/database";
-import { localStoreEnv } from "../../scripts/dev-stores.js";
+import { localRedis, localStoreEnv } from "../../scripts/dev-stores.js";
 import { type Child, type ProcessGroup, waitReady } from "../../scripts/process-group.js";
 import type { ProductDatabaseConfig } from "../../services/product/src/db/connection.js";
 
@@ -19,7 +19,13 @@ export interface Server {
 /** The bench's servers; a service or the gateway is absent until its code exists in dist/. */
 export interface Servers {
   readonly floor: Server;
+  /** The gateway with rate limiting off: the REST rows and the checkout driver use it. */
   readonly gateway?: Server;
+  /**
+   * A second gateway with the edge duties on (rate limiting counted in Redis, limits far above
+   * any load), for the edge-cost row beside `rest-get`.
+   */
+  readonly gatewayEdge?: Server;
   /** Every service of services/registry.ts that could start, by name. */
   readonly services: Partial<Record<ServiceName, Server>>;
 }
@@ -45,7 +51,7 @@ export interface ServerOptions {
  */
 export async function startServers(group: ProcessGroup, options: ServerOptions): Promise<Servers> {
   const { root } = options;
-  const [floorPort, gatewayPort, ...servicePorts] = await freePorts(services.length + 2);
+  const [floorPort, gatewayPort, edgePort, ...servicePorts] = await freePorts(services.length + 3);
   const listed = services.map((entry, index) => ({ entry, port: servicePorts[index] as number }));
   const serviceUrls = Object.fromEntries(
     listed.map(({ entry, port }) => [serviceUrlVariable(entry.name), `http://127.0.0.1:${port}`]),
@@ -84,17 +90,50 @@ export async function startServers(group: ProcessGroup, options: ServerOptions):
     started[entry.name] = start(entry.name, entry.main, port, env);
   }
   const gatewayMain = "gateway/src/main.js";
-  const gateway = available("gateway", gatewayMain)
+  const haveGateway = available("gateway", gatewayMain);
+  const gateway = haveGateway
     ? start("gateway", gatewayMain, gatewayPort as number, {
         PORT: String(gatewayPort),
         EXTRA_PORTS: "none",
+        // Every bench client is 127.0.0.1: limits would refuse the load the other rows measure.
+        RATE_LIMIT: "off",
+      })
+    : undefined;
+  const gatewayEdge = haveGateway
+    ? start("gateway-edge", gatewayMain, edgePort as number, {
+        PORT: String(edgePort),
+        EXTRA_PORTS: "none",
+        ...edgeEnv(),
       })
     : undefined;
 
   await waitReady(floor.child, `${floor.url}/health`);
   for (const server of Object.values(started)) await waitReady(server.child, `${server.url}/ready`);
   if (gateway) await waitReady(gateway.child, `${gateway.url}/health`);
-  return { floor, gateway, services: started };
+  if (gatewayEdge) await waitReady(gatewayEdge.child, `${gatewayEdge.url}/health`);
+  return { floor, gateway, gatewayEdge, services: started };
+}
+
+/** Far above what one bench client can send in a window, so every request is counted, none refused. */
+const UNREACHED_LIMIT = "1000000000,1000000000";
+
+/**
+ * The edge gateway's environment: rate limiting on, counted in the bench's Redis database, every
+ * class's limit out of reach. (Authentication, once it exists, is on by default there too.)
+ */
+export function edgeEnv(): Record<string, string> {
+  const redis = localRedis("bench");
+  return {
+    RATE_LIMIT: "on",
+    RATE_LIMIT_CATALOGUE: UNREACHED_LIMIT,
+    RATE_LIMIT_READ: UNREACHED_LIMIT,
+    RATE_LIMIT_WRITE: UNREACHED_LIMIT,
+    RATE_LIMIT_CHECKOUT: UNREACHED_LIMIT,
+    REDIS_HOST: redis.host,
+    REDIS_PORT: String(redis.port),
+    REDIS_DB: String(redis.db),
+    ...(redis.password === undefined ? {} : { REDIS_PASSWORD: redis.password }),
+  };
 }
 
 /** `count` distinct ports the kernel reports free on loopback right now. */

@@ -36,6 +36,11 @@ export interface TargetOptions {
   readonly userId: string;
   /** The products every checkout buys, one basket line each. */
   readonly checkoutProductIds: readonly bigint[];
+  /**
+   * A bearer token the edge row sends (`--token`); none until the gateway authenticates. With
+   * one, the row measures authentication and limiting together, and its limit is the user's.
+   */
+  readonly bearerToken?: string | undefined;
   readonly log: (line: string) => void;
 }
 
@@ -48,7 +53,7 @@ const JSON_HEADERS = ["content-type: application/json"];
  */
 export async function prepareTargets(servers: Servers, options: TargetOptions): Promise<Target[]> {
   const { productId: id, concurrency: c, runDir } = options;
-  const { floor, gateway } = servers;
+  const { floor, gateway, gatewayEdge } = servers;
   const { product, basket } = servers.services;
   if (!product) throw new Error("the product service did not start: nothing to measure");
   const file = (name: string, bytes: Uint8Array) => {
@@ -83,6 +88,7 @@ export async function prepareTargets(servers: Servers, options: TargetOptions): 
       processes: [gateway.child, product.child],
     });
   }
+  if (gatewayEdge) targets.push(await edgeGetTarget(gatewayEdge, product, options));
   targets.push(
     {
       key: "grpc-get",
@@ -123,6 +129,42 @@ export async function prepareTargets(servers: Servers, options: TargetOptions): 
     })),
   );
   return targets;
+}
+
+/**
+ * `rest-get` through the gateway with its edge duties on: rate limiting (one Redis round trip
+ * per request) and, given a token, authentication. Verified once, like every row: it must answer
+ * the product with the RateLimit headers, so the row cannot silently measure limiting off.
+ */
+export async function edgeGetTarget(
+  edge: Server,
+  product: Server,
+  options: Pick<TargetOptions, "productId" | "concurrency" | "bearerToken">,
+): Promise<Target> {
+  const { productId: id, concurrency: c, bearerToken } = options;
+  const uri = `${edge.url}/products/${id}`;
+  const auth = bearerToken ? { authorization: `Bearer ${bearerToken}` } : undefined;
+  const res = await fetch(uri, { headers: auth });
+  const body = (await res.json()) as { id?: unknown };
+  if (!res.ok || String(body.id) !== String(id) || !res.headers.has("ratelimit-limit")) {
+    throw new Error(
+      `GET ${uri} answered ${res.status} (RateLimit-Limit: ${res.headers.get("ratelimit-limit")}), ` +
+        `expected product ${id} with rate-limit headers`,
+    );
+  }
+  const duties = bearerToken ? "token + limits on" : "limits on";
+  return {
+    key: "rest-get-edge",
+    label: `REST GET /products/{id} via gateway, ${duties}`,
+    load: h2load({
+      uri,
+      h1: true,
+      clients: c,
+      streams: 1,
+      headers: auth ? [`authorization: ${auth.authorization}`] : [],
+    }),
+    processes: [edge.child, product.child],
+  };
 }
 
 async function addItemTargets(

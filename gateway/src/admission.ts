@@ -1,4 +1,5 @@
-import type { IncomingHttpHeaders } from "node:http";
+import type { DescMethod } from "@bufbuild/protobuf";
+import type { NodeRequest } from "#shared/server/one-port";
 
 /** What the gateway knows of a request when it decides whether to serve it. */
 export interface AdmissionRequest {
@@ -6,10 +7,16 @@ export interface AdmissionRequest {
   readonly kind: "rest" | "rpc" | "builtin";
   /** `GET /products/{id}`, `/shop.product.v1.ProductService/GetProduct`, `GET /health`. */
   readonly label: string;
+  /** The RPC the request calls (REST: the route's); undefined for builtins and unknown RPCs. */
+  readonly rpc?: DescMethod | undefined;
+  /** The REST verb; undefined for a proxied call (its RPC's own verb stands in). */
+  readonly httpMethod?: string | undefined;
   /** For REST: the path variables by name (`user_id`); empty otherwise. */
   readonly pathParams: Readonly<Record<string, string>>;
-  readonly headers: IncomingHttpHeaders;
-  readonly remoteAddress: string | undefined;
+  /** The request: its headers (`authorization`) and socket (the client address). */
+  readonly req: NodeRequest;
+  /** The verified token subject, once authentication has set it on the exchange. */
+  readonly subject?: string | undefined;
   readonly requestId: string;
 }
 

@@ -5,7 +5,7 @@ import type { Logger } from "#shared/logger";
 import type { Metrics } from "#shared/metrics";
 import { type RpcWireForm, writeUnknownProcedure, writeWireError } from "#shared/rpc/wire-errors";
 import type { NodeHandler, NodeRequest } from "#shared/server/one-port";
-import { type Admission, admitAll, pathParamsOf } from "./admission.js";
+import { type Admission, type AdmissionRequest, admitAll, pathParamsOf } from "./admission.js";
 import { readJsonBody } from "./body.js";
 import { type AllowedOrigins, applyEdgeHeaders } from "./edge-headers.js";
 import { HttpError, quote } from "./errors.js";
@@ -13,6 +13,8 @@ import { createResponder, type Exchange, type Responder } from "./exchange.js";
 import { buildOpenApi } from "./openapi.js";
 import { firstInstance, type InstancePicker } from "./proxy/instances.js";
 import { createProxy, type RpcProxy } from "./proxy/proxy.js";
+import type { RateLimiter } from "./rate-limit.js";
+import { rateLimitAdmission } from "./rate-limit-admission.js";
 import { createRouter, type Router } from "./router.js";
 import { deriveRoutes, type ServiceBinding } from "./routes.js";
 import { serviceBindings, type UpstreamName } from "./services.js";
@@ -29,6 +31,8 @@ export interface GatewayOptions {
   readonly allowedOrigins: AllowedOrigins;
   /** The deadline cap of a proxied unary call (UPSTREAM_TIMEOUT_MS). */
   readonly proxyTimeoutMs: number;
+  /** Peers whose `X-Forwarded-For` names the client (see client-ip.ts); default none. */
+  readonly trustedProxies: ReadonlySet<string>;
 }
 
 /** What the gateway needs from its composition root (main.ts or a test). */
@@ -36,6 +40,8 @@ export interface GatewayDeps {
   readonly upstreams: Readonly<Record<UpstreamName, Upstream>>;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Counts every routed request; absent when rate limiting is off. */
+  readonly rateLimiter?: RateLimiter | undefined;
   readonly options?: Partial<GatewayOptions>;
   /**
    * Which instance a proxied call goes to; by default the first of `instanceUrls`. The balancer
@@ -62,6 +68,7 @@ const defaults: GatewayOptions = {
   apiVersion: "1.0.0",
   allowedOrigins: new Set(),
   proxyTimeoutMs: 5000,
+  trustedProxies: new Set(),
 };
 const validRequestId = /^[\x21-\x7e]{1,128}$/;
 
@@ -75,14 +82,17 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const options = { ...defaults, ...deps.options };
   const transcoders = deriveRoutes(serviceBindings).map(compileTranscoder);
   checkUpstreams(transcoders, deps.upstreams);
-  const openapi = JSON.stringify(buildOpenApi(transcoders, options.apiVersion));
+  const limits = deps.rateLimiter ? "on" : "off";
+  const openapi = JSON.stringify(buildOpenApi(transcoders, options.apiVersion, { limits }));
   const gateway: Compiled = {
     router: createRouter(transcoders),
     builtins: builtinEndpoints(deps.metrics, openapi),
     upstreams: deps.upstreams,
     responder: createResponder(deps.logger, deps.metrics),
     maxBodyBytes: options.maxBodyBytes,
-    admission: deps.admission ?? admitAll,
+    admission:
+      deps.admission ??
+      (deps.rateLimiter ? rateLimitAdmission(deps.rateLimiter, options.trustedProxies) : admitAll),
     proxy: createProxy({
       bindings: deps.proxied ?? serviceBindings,
       instances: deps.instances ?? firstInstance(deps.instanceUrls ?? {}),
@@ -142,7 +152,8 @@ async function handle(
   if (target) {
     exchange.form = target.form;
     exchange.label = target.kind === "procedure" ? target.procedure.path : "unknown procedure";
-    await admit(gateway, exchange, req, "rpc", {});
+    const rpc = target.kind === "procedure" ? target.procedure.method : undefined;
+    await admit(gateway, exchange, req, { kind: "rpc", rpc, pathParams: {} });
     if (target.kind === "unknown") {
       writeUnknownProcedure(exchange.res, target.form, target.error);
       return gateway.responder.record(exchange, String(target.error.code));
@@ -160,7 +171,7 @@ async function handle(
   if (builtin) {
     exchange.label = `GET ${path}`;
     if (exchange.method !== "GET") throw notAllowed(exchange.method, path, "GET");
-    await admit(gateway, exchange, req, "builtin", {});
+    await admit(gateway, exchange, req, { kind: "builtin", pathParams: {} });
     const [type, text, headers] = await builtin();
     return gateway.responder.send(exchange, 200, text, type, headers);
   }
@@ -172,7 +183,8 @@ async function handle(
   const { target: transcoder, segments } = match;
   const { route } = transcoder;
   exchange.label = route.label;
-  await admit(gateway, exchange, req, "rest", pathParamsOf(route.path.variables, segments));
+  const pathParams = pathParamsOf(route.path.variables, segments);
+  await admit(gateway, exchange, req, { kind: "rest", rpc: route.rpc, pathParams });
   const body = route.body
     ? await readJsonBody(req as IncomingMessage, gateway.maxBodyBytes)
     : undefined;
@@ -182,19 +194,19 @@ async function handle(
   gateway.responder.send(exchange, route.successStatus, transcoder.encode(output));
 }
 
+/** Runs the admission; the headers it adds (`RateLimit-*`) go on whatever the answer is. */
 async function admit(
   gateway: Compiled,
   exchange: Exchange,
   req: NodeRequest,
-  kind: "rest" | "rpc" | "builtin",
-  pathParams: Record<string, string>,
+  target: Pick<AdmissionRequest, "kind" | "rpc" | "pathParams">,
 ): Promise<void> {
   const added = await gateway.admission({
-    kind,
+    ...target,
+    httpMethod: target.kind === "rest" ? exchange.method : undefined,
     label: exchange.label,
-    pathParams,
-    headers: req.headers,
-    remoteAddress: req.socket?.remoteAddress,
+    req,
+    subject: exchange.subject,
     requestId: exchange.requestId,
   });
   for (const [name, value] of Object.entries(added ?? {})) exchange.res.setHeader(name, value);

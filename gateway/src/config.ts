@@ -54,6 +54,35 @@ function isOrigin(text: string): boolean {
   }
 }
 
+/** "anonymous,user": requests per rate-limit window of one route class. */
+const classLimit = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const [anonymous, user, ...rest] = text.split(",").map((part) => Number(part.trim()));
+      const valid = (n: number | undefined) => n !== undefined && Number.isInteger(n) && n > 0;
+      if (rest.length > 0 || !valid(anonymous) || !valid(user)) {
+        ctx.addIssue({ code: "custom", message: "expected two positive integers: anonymous,user" });
+        return z.NEVER;
+      }
+      return { anonymous: anonymous as number, user: user as number };
+    });
+
+/** A comma-separated list of IP addresses (empty: none). */
+const addressList = z
+  .string()
+  .default("")
+  .transform(
+    (text) =>
+      new Set(
+        text
+          .split(",")
+          .map((part) => part.trim())
+          .filter(Boolean),
+      ),
+  );
+
 /** `PRODUCT_SERVICE_URL` and friends: one per service in services/registry.ts, at its port. */
 const upstreamUrls = Object.fromEntries(
   services.map(({ name, port }) => [serviceUrlVariable(name), serviceUrls(`localhost:${port}`)]),
@@ -75,4 +104,21 @@ export const gatewayConfig = {
   SHUTDOWN_GRACE_MS: positiveInt(10_000),
   LOG_LEVEL: logLevel,
   GRPC_FAST_PATH: grpcFastPath,
+  /** The off switch (for benchmarks): "false", "0", "no" or "off" turns rate limiting off. */
+  RATE_LIMIT: z.stringbool().default(true),
+  RATE_LIMIT_WINDOW_SECONDS: positiveInt(10),
+  RATE_LIMIT_CATALOGUE: classLimit("100,1000"),
+  RATE_LIMIT_READ: classLimit("100,1000"),
+  RATE_LIMIT_WRITE: classLimit("50,500"),
+  RATE_LIMIT_CHECKOUT: classLimit("10,100"),
+  /** "allow" (log, let requests through) or "refuse" (503) while Redis fails. */
+  RATE_LIMIT_WHEN_REDIS_FAILS: z.enum(["allow", "refuse"]).default("allow"),
+  RATE_LIMIT_REDIS_TIMEOUT_MS: positiveInt(100),
+  /** Peers whose X-Forwarded-For is believed (the load balancer's addresses); default none. */
+  TRUSTED_PROXIES: addressList,
+  /** Where the shared rate-limit counts live; keys start with "ratelimit:". */
+  REDIS_HOST: z.string().default("127.0.0.1"),
+  REDIS_PORT: port(6379),
+  REDIS_PASSWORD: z.string().optional(),
+  REDIS_DB: z.coerce.number().int().min(0).max(15).default(0),
 };

@@ -15,6 +15,11 @@ export interface Exchange {
   readonly started: number;
   /** Set for a gRPC, gRPC-Web or Connect call: its errors are answered in that form. */
   form?: RpcWireForm;
+  /**
+   * The verified token subject, set by authentication; undefined for an anonymous caller (and
+   * for every caller until authentication lands). Rate limits key on it, else on the client IP.
+   */
+  subject?: string | undefined;
 }
 
 /** Writes replies; each one is also logged once and counted. */

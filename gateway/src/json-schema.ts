@@ -1,5 +1,6 @@
 import { type DescEnum, type DescField, type DescMessage, ScalarType } from "@bufbuild/protobuf";
 import { isWrapperDesc } from "@bufbuild/protobuf/wkt";
+import { protoComments } from "#gen/shop/comments";
 
 /** A JSON Schema (OpenAPI 3.1 dialect) as plain data. */
 export type JsonSchema = { readonly [key: string]: unknown };
@@ -89,12 +90,21 @@ export function createSchemaSet(inputTypes: ReadonlySet<string>): SchemaSet {
 
 function objectSchema(desc: DescMessage, set: SchemaSet, outputOnly: boolean): JsonSchema {
   const properties = Object.fromEntries(
-    desc.fields.map((field) => [field.jsonName, set.field(field)]),
+    desc.fields.map((field) => [
+      field.jsonName,
+      described(set.field(field), protoComments[`${desc.typeName}.${field.name}`]),
+    ]),
   );
   const required = outputOnly
     ? desc.fields.filter(alwaysEmitted).map((field) => field.jsonName)
     : [];
-  return { type: "object", properties, ...(required.length > 0 ? { required } : {}) };
+  const schema = { type: "object", properties, ...(required.length > 0 ? { required } : {}) };
+  return described(schema, protoComments[desc.typeName]);
+}
+
+/** The schema with the proto comment as its description (OpenAPI 3.1 allows one beside $ref). */
+function described(schema: JsonSchema, comment: string | undefined): JsonSchema {
+  return comment === undefined ? schema : { description: comment, ...schema };
 }
 
 function alwaysEmitted(field: DescField): boolean {

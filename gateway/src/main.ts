@@ -1,9 +1,11 @@
+import { Redis } from "ioredis";
 import { type ServiceName, services, serviceUrlVariable } from "#services";
 import { loadConfig } from "#shared/config";
 import { createLogger } from "#shared/logger";
 import { createMetrics } from "#shared/metrics";
 import { createGateway } from "./app.js";
 import { gatewayConfig } from "./config.js";
+import { createRateLimiter, rateLimitRedisOptions } from "./rate-limit.js";
 import { type GatewayServer, listenGateway } from "./server.js";
 import { createGrpcUpstream, type Upstream } from "./upstream.js";
 
@@ -24,14 +26,47 @@ const upstreams = Object.fromEntries(
     }),
   ]),
 ) as Record<ServiceName, Upstream>;
+const metrics = createMetrics();
+const limitRedis = config.RATE_LIMIT
+  ? new Redis({
+      host: config.REDIS_HOST,
+      port: config.REDIS_PORT,
+      // an empty REDIS_PASSWORD means "no AUTH", not "AUTH with the empty string"
+      password: config.REDIS_PASSWORD || undefined,
+      db: config.REDIS_DB,
+      ...rateLimitRedisOptions(config.RATE_LIMIT_REDIS_TIMEOUT_MS),
+    })
+  : undefined;
+// Failures are counted and logged (throttled) by the limiter; ioredis would print every one.
+limitRedis?.on("error", () => {});
+const rateLimiter =
+  limitRedis &&
+  createRateLimiter(
+    limitRedis,
+    {
+      windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
+      limits: {
+        catalogue: config.RATE_LIMIT_CATALOGUE,
+        read: config.RATE_LIMIT_READ,
+        write: config.RATE_LIMIT_WRITE,
+        checkout: config.RATE_LIMIT_CHECKOUT,
+      },
+      whenStoreFails: config.RATE_LIMIT_WHEN_REDIS_FAILS,
+      keyPrefix: "ratelimit",
+    },
+    logger,
+    metrics,
+  );
 const gateway = createGateway({
   upstreams,
   logger,
-  metrics: createMetrics(),
+  metrics,
+  rateLimiter,
   // The proxy's instance picker: the first URL of each service until the balancer plugs in.
   instanceUrls: upstreamUrls,
   options: {
     maxBodyBytes: config.MAX_BODY_BYTES,
+    trustedProxies: config.TRUSTED_PROXIES,
     allowedOrigins: config.CORS_ALLOWED_ORIGINS,
     proxyTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
   },
@@ -46,6 +81,7 @@ logger.info(
   {
     host: config.HOST,
     ports,
+    rateLimit: config.RATE_LIMIT ? config.RATE_LIMIT_WHEN_REDIS_FAILS : "off",
     ...upstreamUrls,
   },
   "gateway listening",
@@ -63,6 +99,7 @@ async function shutdown(signal: string): Promise<void> {
   await Promise.all(servers.map((server) => server.close(config.SHUTDOWN_GRACE_MS)));
   gateway.close();
   await Promise.all(Object.values(upstreams).map((upstream) => upstream.close()));
+  limitRedis?.disconnect();
   logger.info("gateway stopped");
   process.exit(0);
 }

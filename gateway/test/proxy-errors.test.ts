@@ -9,6 +9,7 @@ import { Health } from "#gen/health/v1/health_pb";
 import { ProductService } from "#gen/shop/product/v1/product_pb";
 import { frames, h1Exchange, h2Exchange } from "#shared-test/wire";
 import { HttpError } from "../src/errors.js";
+import type { Admission, RateLimiter } from "../src/rate-limit.js";
 import { startProxyGateway, startWatcher } from "./support/proxy-fixture.js";
 
 // The answers the gateway makes itself — no upstream, a body over the limit, a refusal at
@@ -192,7 +193,7 @@ describe("admission, the one gate before REST and proxy", () => {
     gateway = await startProxyGateway({
       urls: { product: nowhere, watcher: watcher.baseUrl },
       admission: async (request) => {
-        if (request.headers.authorization !== "Bearer ok") {
+        if (request.req.headers.authorization !== "Bearer ok") {
           throw new HttpError(401, Code.Unauthenticated, `no token for ${request.label}`, {
             "www-authenticate": "Bearer",
           });
@@ -235,5 +236,59 @@ describe("admission, the one gate before REST and proxy", () => {
     );
     expect(reply.status).toBe(200);
     expect(reply.headers["ratelimit-remaining"]).toBe("41");
+  });
+});
+
+describe("rate limits through the admission step", () => {
+  let gateway: Awaited<ReturnType<typeof startProxyGateway>>;
+  let watcher: Awaited<ReturnType<typeof startWatcher>>;
+  const counted: { ip: string; routeClass: string }[] = [];
+  beforeAll(async () => {
+    watcher = await startWatcher();
+    // A limiter allowing two requests in all, whatever the class, then refusing. Health has no
+    // google.api.http rule: its calls count as changes ("write"); GET /products/{id} is catalogue.
+    const limiter: RateLimiter = {
+      async admit(caller, routeClass): Promise<Admission> {
+        counted.push({ ip: caller.ip, routeClass });
+        if (counted.length <= 2)
+          return { kind: "allowed", headers: { "ratelimit-remaining": "1" } };
+        return { kind: "limited", headers: { "retry-after": "7" }, retryAfter: 7 };
+      },
+    };
+    gateway = await startProxyGateway({
+      urls: { product: nowhere, watcher: watcher.baseUrl },
+      rateLimiter: limiter,
+    });
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    await watcher?.close();
+  });
+
+  it("count proxied calls like REST ones, and refuse them in the caller's protocol", async () => {
+    const client = createClient(Health, createGrpcTransport({ baseUrl: gateway.baseUrl }));
+    await drain(client.watch({}));
+    const rest = await h1Exchange(gateway.baseUrl, "GET", "/health", {});
+    expect(rest.status).toBe(200); // builtins are not counted
+    const connect = await h1Exchange(
+      gateway.baseUrl,
+      "POST",
+      "/grpc.health.v1.Health/Check",
+      { "content-type": "application/json" },
+      Buffer.from("{}"),
+    );
+    expect(connect.headers["ratelimit-remaining"]).toBe("1");
+    const grpc = await h2Exchange(
+      gateway.baseUrl,
+      watch,
+      { "content-type": "application/grpc", te: "trailers" },
+      Buffer.from([0, 0, 0, 0, 0]),
+    );
+    expect(grpc).toMatchObject({ status: 200, endedWithHeaders: true });
+    expect(grpc.headers).toMatchObject({ "grpc-status": "8", "retry-after": "7" });
+    const restLimited = await h1Exchange(gateway.baseUrl, "GET", "/products/1", {});
+    expect(restLimited.status).toBe(429);
+    expect(counted.map((c) => c.routeClass)).toEqual(["write", "write", "write", "catalogue"]);
+    expect(new Set(counted.map((c) => c.ip))).toEqual(new Set(["127.0.0.1"]));
   });
 });

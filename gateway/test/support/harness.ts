@@ -8,6 +8,7 @@ import { services } from "#services";
 import { createMetrics } from "#shared/metrics";
 import { createGateway, type GatewayOptions } from "../../src/app.js";
 import { answerClientError } from "../../src/client-error.js";
+import type { RateLimiter } from "../../src/rate-limit.js";
 import type { UpstreamName } from "../../src/services.js";
 import { createTransportUpstream, type Upstream } from "../../src/upstream.js";
 import { type Call, fakeBasketService, fakeProductService } from "./fakes.js";
@@ -36,6 +37,7 @@ export async function startGateway(
   setup: {
     upstreams?: Partial<Record<UpstreamName, Upstream>>;
     options?: Partial<GatewayOptions>;
+    rateLimiter?: RateLimiter;
   } = {},
 ): Promise<TestGateway> {
   const calls: Call[] = [];
@@ -54,6 +56,7 @@ export async function startGateway(
     },
     logger: pino({ level: "silent" }),
     metrics: createMetrics(),
+    rateLimiter: setup.rateLimiter,
     options: setup.options,
   });
   const server = createServer(gateway);
@@ -79,10 +82,11 @@ export function send(
   headers: Record<string, string> = body === undefined
     ? {}
     : { "content-type": "application/json" },
+  localAddress?: string,
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: "127.0.0.1", port, method, path, headers, agent: false },
+      { host: "127.0.0.1", port, method, path, headers, agent: false, localAddress },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));

@@ -8,6 +8,7 @@ import { createDrain } from "#shared/server/drain";
 import { createOnePortServer } from "#shared/server/one-port";
 import type { Admission } from "../../src/admission.js";
 import { createGateway, type GatewayOptions } from "../../src/app.js";
+import type { RateLimiter } from "../../src/rate-limit.js";
 import type { ServiceBinding } from "../../src/routes.js";
 import { listenGateway } from "../../src/server.js";
 import { serviceBindings } from "../../src/services.js";
@@ -72,6 +73,7 @@ export async function startProxyGateway(setup: {
   urls: Readonly<Record<string, string>>;
   options?: Partial<GatewayOptions>;
   admission?: Admission;
+  rateLimiter?: RateLimiter;
 }) {
   const productUrl = setup.urls.product ?? "http://127.0.0.1:9";
   const rest = createGrpcUpstream([productUrl], { timeoutMs: 5000, name: "product service" });
@@ -85,6 +87,7 @@ export async function startProxyGateway(setup: {
     proxied: proxiedForTests,
     options: setup.options,
     admission: setup.admission,
+    rateLimiter: setup.rateLimiter,
   });
   const server = await listenGateway(gateway, 0, "127.0.0.1");
   return {
