@@ -1,17 +1,22 @@
 import { randomUUID } from "node:crypto";
-import type { IncomingMessage, ServerResponse } from "node:http";
-import { Code } from "@connectrpc/connect";
+import type { IncomingMessage } from "node:http";
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "#shared/logger";
 import type { Metrics } from "#shared/metrics";
+import { type RpcWireForm, writeUnknownProcedure, writeWireError } from "#shared/rpc/wire-errors";
+import type { NodeHandler, NodeRequest } from "#shared/server/one-port";
+import { type Admission, type AdmissionRequest, admitAll, pathParamsOf } from "./admission.js";
 import { readJsonBody } from "./body.js";
-import { clientIp } from "./client-ip.js";
+import { type AllowedOrigins, applyEdgeHeaders } from "./edge-headers.js";
 import { HttpError, quote } from "./errors.js";
 import { createResponder, type Exchange, type Responder } from "./exchange.js";
 import { buildOpenApi } from "./openapi.js";
-import { admissionError, type RateLimiter } from "./rate-limit.js";
-import { type RouteClass, routeClassOf } from "./route-class.js";
+import { firstInstance, type InstancePicker } from "./proxy/instances.js";
+import { createProxy, type RpcProxy } from "./proxy/proxy.js";
+import type { RateLimiter } from "./rate-limit.js";
+import { rateLimitAdmission } from "./rate-limit-admission.js";
 import { createRouter, type Router } from "./router.js";
-import { deriveRoutes, type Route } from "./routes.js";
+import { deriveRoutes, type ServiceBinding } from "./routes.js";
 import { serviceBindings, type UpstreamName } from "./services.js";
 import { compileTranscoder, type Transcoder } from "./transcode.js";
 import type { Upstream } from "./upstream.js";
@@ -22,6 +27,10 @@ export interface GatewayOptions {
   readonly maxBodyBytes: number;
   /** The version shown in /openapi.json. */
   readonly apiVersion: string;
+  /** Browser origins CORS lets call (CORS_ALLOWED_ORIGINS); empty: same origin only. */
+  readonly allowedOrigins: AllowedOrigins;
+  /** The deadline cap of a proxied unary call (UPSTREAM_TIMEOUT_MS). */
+  readonly proxyTimeoutMs: number;
   /** Peers whose `X-Forwarded-For` names the client (see client-ip.ts); default none. */
   readonly trustedProxies: ReadonlySet<string>;
 }
@@ -34,14 +43,31 @@ export interface GatewayDeps {
   /** Counts every routed request; absent when rate limiting is off. */
   readonly rateLimiter?: RateLimiter | undefined;
   readonly options?: Partial<GatewayOptions>;
+  /**
+   * Which instance a proxied call goes to; by default the first of `instanceUrls`. The balancer
+   * of upstream.ts plugs in here.
+   */
+  readonly instances?: InstancePicker;
+  /** Each upstream's instance base URLs, for the default picker. */
+  readonly instanceUrls?: Readonly<Record<string, readonly string[]>>;
+  /** Authentication and rate limiting: every request passes it before dispatch. */
+  readonly admission?: Admission;
+  /** The services the gRPC/gRPC-Web/Connect proxy serves; the registry's by default. */
+  readonly proxied?: readonly ServiceBinding[];
 }
 
-/** A node:http request listener serving every annotated REST path plus the gateway's own. */
-export type Gateway = (req: IncomingMessage, res: ServerResponse) => void;
+/**
+ * A node:http and node:http2 request handler serving every annotated REST path, the gRPC,
+ * gRPC-Web and Connect paths of every service, and the gateway's own; `close()` closes the
+ * proxy's upstream connections.
+ */
+export type Gateway = NodeHandler & { close(): void };
 
 const defaults: GatewayOptions = {
   maxBodyBytes: 1024 * 1024,
   apiVersion: "1.0.0",
+  allowedOrigins: new Set(),
+  proxyTimeoutMs: 5000,
   trustedProxies: new Set(),
 };
 const validRequestId = /^[\x21-\x7e]{1,128}$/;
@@ -64,13 +90,17 @@ export function createGateway(deps: GatewayDeps): Gateway {
     upstreams: deps.upstreams,
     responder: createResponder(deps.logger, deps.metrics),
     maxBodyBytes: options.maxBodyBytes,
-    rateLimiter: deps.rateLimiter,
-    routeClasses: new Map(
-      transcoders.map(({ route }) => [route, routeClassOf(route.rpc, route.httpMethod)]),
-    ),
-    trustedProxies: options.trustedProxies,
+    admission:
+      deps.admission ??
+      (deps.rateLimiter ? rateLimitAdmission(deps.rateLimiter, options.trustedProxies) : admitAll),
+    proxy: createProxy({
+      bindings: deps.proxied ?? serviceBindings,
+      instances: deps.instances ?? firstInstance(deps.instanceUrls ?? {}),
+      maxBodyBytes: options.maxBodyBytes,
+      unaryTimeoutMs: options.proxyTimeoutMs,
+    }),
   };
-  return (req, res) => {
+  const handler: NodeHandler = (req, res) => {
     const url = req.url ?? "/";
     const mark = url.indexOf("?");
     const exchange: Exchange = {
@@ -80,16 +110,20 @@ export function createGateway(deps: GatewayDeps): Gateway {
       label: "unmatched",
       started: performance.now(),
     };
+    res.setHeader("x-request-id", exchange.requestId);
+    const edge = applyEdgeHeaders(req, res, options.allowedOrigins);
+    if (edge !== "dispatch") return answerPreflight(gateway, exchange, edge);
     const path = mark < 0 ? url : url.slice(0, mark);
     const query = mark < 0 ? "" : url.slice(mark + 1);
     handle(gateway, exchange, req, path, query)
-      .catch((error: unknown) => gateway.responder.fail(exchange, error))
+      .catch((error: unknown) => fail(gateway, exchange, error))
       .catch((error: unknown) => {
         // Even the error reply failed (e.g. headers already sent): drop the connection, stay up.
         deps.logger.error({ err: error, requestId: exchange.requestId }, "reply failed");
         res.destroy();
       });
   };
+  return Object.assign(handler, { close: () => gateway.proxy.close() });
 }
 
 /** Everything a request needs, built once at start-up. */
@@ -99,24 +133,47 @@ interface Compiled {
   readonly upstreams: Readonly<Record<string, Upstream>>;
   readonly responder: Responder;
   readonly maxBodyBytes: number;
-  readonly rateLimiter: RateLimiter | undefined;
-  readonly routeClasses: ReadonlyMap<Route, RouteClass>;
-  readonly trustedProxies: ReadonlySet<string>;
+  readonly admission: Admission;
+  readonly proxy: RpcProxy;
 }
 
+/**
+ * Resolves what the request is for, admits it (authentication, limits) in this one place for
+ * every kind of request, then dispatches it to a builtin, a REST route or the proxy.
+ */
 async function handle(
   gateway: Compiled,
   exchange: Exchange,
-  req: IncomingMessage,
+  req: NodeRequest,
   path: string,
   query: string,
 ): Promise<void> {
+  const target = gateway.proxy.resolve(req, path);
+  if (target) {
+    exchange.form = target.form;
+    exchange.label = target.kind === "procedure" ? target.procedure.path : "unknown procedure";
+    const rpc = target.kind === "procedure" ? target.procedure.method : undefined;
+    await admit(gateway, exchange, req, { kind: "rpc", rpc, pathParams: {} });
+    if (target.kind === "unknown") {
+      writeUnknownProcedure(exchange.res, target.form, target.error);
+      return gateway.responder.record(exchange, String(target.error.code));
+    }
+    return gateway.proxy.serve({
+      req,
+      res: exchange.res,
+      procedure: target.procedure,
+      form: target.form,
+      requestId: exchange.requestId,
+      onEnd: ({ code, error }) => gateway.responder.record(exchange, code, error),
+    });
+  }
   const builtin = gateway.builtins.get(path);
   if (builtin) {
     exchange.label = `GET ${path}`;
     if (exchange.method !== "GET") throw notAllowed(exchange.method, path, "GET");
-    const [type, text] = await builtin();
-    return gateway.responder.send(exchange, 200, text, type);
+    await admit(gateway, exchange, req, { kind: "builtin", pathParams: {} });
+    const [type, text, headers] = await builtin();
+    return gateway.responder.send(exchange, 200, text, type, headers);
   }
   const match = gateway.router(exchange.method, path);
   if (match.kind === "none") {
@@ -126,28 +183,62 @@ async function handle(
   const { target: transcoder, segments } = match;
   const { route } = transcoder;
   exchange.label = route.label;
-  if (gateway.rateLimiter) await admit(gateway, exchange, req, route);
-  const body = route.body ? await readJsonBody(req, gateway.maxBodyBytes) : undefined;
+  const pathParams = pathParamsOf(route.path.variables, segments);
+  await admit(gateway, exchange, req, { kind: "rest", rpc: route.rpc, pathParams });
+  const body = route.body
+    ? await readJsonBody(req as IncomingMessage, gateway.maxBodyBytes)
+    : undefined;
   const input = transcoder.decode(segments, query, body, req.headers);
   const upstream = gateway.upstreams[route.upstream] as Upstream;
   const output = await upstream.call(route.rpc, input, exchange.requestId);
   gateway.responder.send(exchange, route.successStatus, transcoder.encode(output));
 }
 
-/**
- * Counts the request against its caller's limit: the limit headers go on whatever the answer
- * turns out to be; over the limit (or Redis down in "refuse" mode) it throws the error reply.
- */
-async function admit(gateway: Compiled, exchange: Exchange, req: IncomingMessage, route: Route) {
-  const caller = { subject: exchange.subject, ip: clientIp(req, gateway.trustedProxies) };
-  const routeClass = gateway.routeClasses.get(route) as RouteClass;
-  const admission = await (gateway.rateLimiter as RateLimiter).admit(caller, routeClass);
-  const refused = admissionError(admission);
-  if (refused) throw refused;
-  if (admission.kind === "allowed") {
-    for (const [name, value] of Object.entries(admission.headers))
-      exchange.res.setHeader(name, value);
+/** Runs the admission; the headers it adds (`RateLimit-*`) go on whatever the answer is. */
+async function admit(
+  gateway: Compiled,
+  exchange: Exchange,
+  req: NodeRequest,
+  target: Pick<AdmissionRequest, "kind" | "rpc" | "pathParams">,
+): Promise<void> {
+  const added = await gateway.admission({
+    ...target,
+    httpMethod: target.kind === "rest" ? exchange.method : undefined,
+    label: exchange.label,
+    req,
+    subject: exchange.subject,
+    requestId: exchange.requestId,
+  });
+  for (const [name, value] of Object.entries(added ?? {})) exchange.res.setHeader(name, value);
+}
+
+/** An error answer: in the RPC protocol's own form for an RPC request, else the Connect JSON. */
+function fail(gateway: Compiled, exchange: Exchange, thrown: unknown): void {
+  const form: RpcWireForm | undefined = exchange.form;
+  if (!form || !(thrown instanceof ConnectError)) {
+    gateway.responder.fail(exchange, thrown);
+    return;
   }
+  if (exchange.res.headersSent) throw thrown;
+  const headers = thrown instanceof HttpError ? thrown.headers : undefined;
+  writeWireError(exchange.res, form, thrown, { headers });
+  gateway.responder.record(exchange, String(thrown.code), thrown);
+}
+
+/** A CORS preflight: 204 with the CORS headers, or 403 for an origin not on the list. */
+function answerPreflight(
+  gateway: Compiled,
+  exchange: Exchange,
+  edge: "preflight" | "preflight-refused",
+) {
+  exchange.label = "OPTIONS (CORS preflight)";
+  if (edge === "preflight") {
+    exchange.res.writeHead(204);
+    exchange.res.end();
+    return gateway.responder.record(exchange, "204");
+  }
+  const error = new HttpError(403, Code.PermissionDenied, "this origin may not call the API");
+  gateway.responder.fail(exchange, error);
 }
 
 function requestIdOf(header: string | string[] | undefined): string {
@@ -159,12 +250,16 @@ function notAllowed(method: string, path: string, allow: string): HttpError {
   return new HttpError(405, Code.Unimplemented, message, { allow });
 }
 
-type Builtin = () => Promise<[contentType: string, text: string]>;
+type Builtin = () => Promise<
+  [contentType: string, text: string, headers?: Readonly<Record<string, string>>]
+>;
+/** The OpenAPI document changes only with a deploy: caches may keep it a few minutes. */
+const openapiCaching = { "cache-control": "public, max-age=300" };
 
 function builtinEndpoints(metrics: Metrics, openapi: string): Map<string, Builtin> {
   return new Map<string, Builtin>([
     ["/health", async () => ["application/json", '{"status":"ok"}']],
-    ["/openapi.json", async () => ["application/json", openapi]],
+    ["/openapi.json", async () => ["application/json", openapi, openapiCaching]],
     ["/metrics", async () => [metrics.registry.contentType, await metrics.registry.metrics()]],
   ]);
 }

@@ -17,10 +17,9 @@ export async function readJsonBody(
   const length = req.headers["content-length"];
   const declared = length === undefined ? undefined : Number(length);
   if (declared !== undefined && declared > limit) throw tooLarge(limit);
-  if (
-    declared === 0 ||
-    (declared === undefined && req.headers["transfer-encoding"] === undefined)
-  ) {
+  // HTTP/1.1 without Content-Length or chunking has no body; HTTP/2 may stream one regardless.
+  const framed = req.headers["transfer-encoding"] !== undefined || req.httpVersionMajor >= 2;
+  if (declared === 0 || (declared === undefined && !framed)) {
     return undefined;
   }
   const type = req.headers["content-type"];

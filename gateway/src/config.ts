@@ -17,6 +17,43 @@ const portList = (fallback: string) =>
       return ports;
     });
 
+/**
+ * `CORS_ALLOWED_ORIGINS`: browser origins allowed to call the gateway, comma-separated, each
+ * exactly `scheme://host[:port]` (`https://shop.example.com,http://localhost:5173`); `*` allows
+ * any origin; empty or unset allows none besides the gateway's own origin.
+ */
+export const allowedOrigins = z
+  .string()
+  .default("")
+  .transform((text, ctx): "*" | ReadonlySet<string> => {
+    if (text.trim() === "*") return "*";
+    const origins = text
+      .split(",")
+      .map((part) => part.trim())
+      .filter((part) => part !== "");
+    for (const origin of origins) {
+      if (!isOrigin(origin)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `"${origin}" is not an origin like https://shop.example.com[:port]`,
+        });
+        return z.NEVER;
+      }
+    }
+    return new Set(origins.map((origin) => origin.toLowerCase()));
+  });
+
+function isOrigin(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (
+      (url.protocol === "http:" || url.protocol === "https:") && url.origin === text.toLowerCase()
+    );
+  } catch {
+    return false;
+  }
+}
+
 /** "anonymous,user": requests per rate-limit window of one route class. */
 const classLimit = (fallback: string) =>
   z
@@ -61,7 +98,9 @@ export const gatewayConfig = {
   HOST: z.string().default("0.0.0.0"),
   ...upstreamUrls,
   UPSTREAM_TIMEOUT_MS: positiveInt(5000),
+  /** Largest request body on every path: REST (413) and proxied calls (ResourceExhausted). */
   MAX_BODY_BYTES: positiveInt(1024 * 1024),
+  CORS_ALLOWED_ORIGINS: allowedOrigins,
   SHUTDOWN_GRACE_MS: positiveInt(10_000),
   LOG_LEVEL: logLevel,
   GRPC_FAST_PATH: grpcFastPath,

@@ -1,17 +1,20 @@
-import type { ServerResponse } from "node:http";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "#shared/logger";
 import type { Metrics } from "#shared/metrics";
+import type { RpcWireForm } from "#shared/rpc/wire-errors";
+import type { NodeResponse } from "#shared/server/one-port";
 import { errorJson, HttpError, httpStatusOf } from "./errors.js";
 
 /** One request in flight, as much as the reply, the access log and the metrics need. */
 export interface Exchange {
-  readonly res: ServerResponse;
+  readonly res: NodeResponse;
   readonly requestId: string;
   readonly method: string;
   /** The route template (`GET /products/{id}`) or "unmatched": bounded, so fit for labels. */
   label: string;
   readonly started: number;
+  /** Set for a gRPC, gRPC-Web or Connect call: its errors are answered in that form. */
+  form?: RpcWireForm;
   /**
    * The verified token subject, set by authentication; undefined for an anonymous caller (and
    * for every caller until authentication lands). Rate limits key on it, else on the client IP.
@@ -28,6 +31,11 @@ export interface Responder {
    * other throwable is a gateway bug: logged in full, answered with a bare 500 `internal`.
    */
   fail(exchange: Exchange, thrown: unknown): void;
+  /**
+   * Logs and counts an answer written elsewhere (the proxy, a preflight) under `code`: the
+   * gRPC or Connect code number, or an HTTP status.
+   */
+  record(exchange: Exchange, code: string, error?: ConnectError): void;
 }
 
 type Children = {
@@ -42,7 +50,7 @@ type Children = {
 export function createResponder(logger: Logger, metrics: Metrics): Responder {
   // prom-client hashes the label set on every call; a child per route and status skips that.
   const children = new Map<string, Children>();
-  const childrenOf = (label: string, status: number): Children => {
+  const childrenOf = (label: string, status: number | string): Children => {
     const key = `${status} ${label}`;
     let found = children.get(key);
     if (!found) {
@@ -55,7 +63,7 @@ export function createResponder(logger: Logger, metrics: Metrics): Responder {
     }
     return found;
   };
-  const observe = (exchange: Exchange, status: number, error: string | undefined) => {
+  const observe = (exchange: Exchange, status: number | string, error: string | undefined) => {
     const ms = performance.now() - exchange.started;
     const { total, seconds } = childrenOf(exchange.label, status);
     total.inc();
@@ -71,12 +79,15 @@ export function createResponder(logger: Logger, metrics: Metrics): Responder {
     type: string,
     headers?: object,
   ) => {
-    exchange.res.writeHead(status, {
+    const all: Record<string, unknown> = {
       "content-type": type,
       "content-length": Buffer.byteLength(text),
       "x-request-id": exchange.requestId,
       ...headers,
-    });
+    };
+    // HTTP/2 forbids connection-specific headers (and closes no connection per request).
+    if ("stream" in exchange.res) delete all.connection;
+    (exchange.res as { writeHead(status: number, headers: object): void }).writeHead(status, all);
     exchange.res.end(text);
   };
   return {
@@ -99,8 +110,21 @@ export function createResponder(logger: Logger, metrics: Metrics): Responder {
       );
       observe(exchange, status, status >= 500 ? describe(error) : undefined);
     },
+    record(exchange, code, error) {
+      const serverSide = error !== undefined && serverCodes.has(error.code);
+      observe(exchange, code, serverSide ? describe(error) : undefined);
+    },
   };
 }
+
+/** Codes that say the gateway or an upstream failed, not the client: logged with the cause. */
+const serverCodes = new Set([
+  Code.Unknown,
+  Code.Internal,
+  Code.Unavailable,
+  Code.DeadlineExceeded,
+  Code.DataLoss,
+]);
 
 /** The message and its chain of causes, for the log only. */
 function describe(error: ConnectError): string {

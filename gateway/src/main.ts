@@ -1,13 +1,12 @@
-import { createServer, type Server } from "node:http";
 import { Redis } from "ioredis";
 import { type ServiceName, services, serviceUrlVariable } from "#services";
 import { loadConfig } from "#shared/config";
 import { createLogger } from "#shared/logger";
 import { createMetrics } from "#shared/metrics";
 import { createGateway } from "./app.js";
-import { answerClientError } from "./client-error.js";
 import { gatewayConfig } from "./config.js";
 import { createRateLimiter, rateLimitRedisOptions } from "./rate-limit.js";
+import { type GatewayServer, listenGateway } from "./server.js";
 import { createGrpcUpstream, type Upstream } from "./upstream.js";
 
 const config = loadConfig(gatewayConfig);
@@ -63,7 +62,14 @@ const gateway = createGateway({
   logger,
   metrics,
   rateLimiter,
-  options: { maxBodyBytes: config.MAX_BODY_BYTES, trustedProxies: config.TRUSTED_PROXIES },
+  // The proxy's instance picker: the first URL of each service until the balancer plugs in.
+  instanceUrls: upstreamUrls,
+  options: {
+    maxBodyBytes: config.MAX_BODY_BYTES,
+    trustedProxies: config.TRUSTED_PROXIES,
+    allowedOrigins: config.CORS_ALLOWED_ORIGINS,
+    proxyTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
+  },
 });
 
 const ports = [...new Set([config.PORT, ...config.EXTRA_PORTS])];
@@ -81,16 +87,8 @@ logger.info(
   "gateway listening",
 );
 
-function listen(port: number): Promise<Server> {
-  // HTTP keep-alive is node's default; keepAlive here adds TCP keep-alive probes on idle sockets.
-  const server = createServer({ keepAlive: true }, gateway);
-  // Longer than typical load-balancer idle timeouts, so they close first and never hit a reset.
-  server.keepAliveTimeout = 65_000;
-  server.on("clientError", answerClientError);
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, config.HOST, () => resolve(server));
-  });
+function listen(port: number): Promise<GatewayServer> {
+  return listenGateway(gateway, port, config.HOST);
 }
 
 let stopping = false;
@@ -98,29 +96,12 @@ async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, "gateway stopping");
-  // Past the grace period, cut the connections that still hold requests.
-  const force = setTimeout(() => {
-    for (const server of servers) server.closeAllConnections();
-  }, config.SHUTDOWN_GRACE_MS);
-  force.unref();
-  await Promise.all(servers.map((server) => closeServer(server)));
+  await Promise.all(servers.map((server) => server.close(config.SHUTDOWN_GRACE_MS)));
+  gateway.close();
   await Promise.all(Object.values(upstreams).map((upstream) => upstream.close()));
   limitRedis?.disconnect();
   logger.info("gateway stopped");
   process.exit(0);
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    // close() also waits for keep-alive sockets that go idle after their in-flight request;
-    // sweeping idle sockets lets the drain end as soon as the last request does.
-    const sweep = setInterval(() => server.closeIdleConnections(), 50);
-    server.close(() => {
-      clearInterval(sweep);
-      resolve();
-    });
-    server.closeIdleConnections();
-  });
 }
 
 process.once("SIGTERM", () => void shutdown("SIGTERM"));

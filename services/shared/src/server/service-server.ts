@@ -19,6 +19,7 @@ import { createReflectionService } from "../rpc/reflection.js";
 import { createDrain } from "./drain.js";
 import { createOnePortServer } from "./one-port.js";
 import { createProbes } from "./probes.js";
+import { answerUnknownProcedures } from "./unknown-procedure.js";
 
 /** A Connect service implementation bound to its descriptor, ready to register on a router. */
 export interface ServiceBinding {
@@ -92,7 +93,10 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
   };
   const connect = connectNodeAdapter({
     ...connectOptions,
-    fallback: createProbes({ isReady, metrics }),
+    fallback: answerUnknownProcedures(
+      bindings.map((binding) => binding.desc.typeName),
+      createProbes({ isReady, metrics }),
+    ),
   });
   const handler =
     options.unaryGrpcFastPath === false

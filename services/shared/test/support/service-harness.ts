@@ -15,6 +15,7 @@ export async function startTestServer(app: {
   services: ServiceBinding[];
   isReady: () => Promise<boolean>;
   metrics?: Metrics;
+  unaryGrpcFastPath?: boolean;
 }): Promise<ServiceServer & { baseUrl: string }> {
   const server = await startServiceServer({
     name: "test",
