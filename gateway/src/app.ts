@@ -1,8 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Code } from "@connectrpc/connect";
+import { ANONYMOUS } from "#shared/auth/caller";
+import type { Verifier } from "#shared/auth/verifier";
 import type { Logger } from "#shared/logger";
 import type { Metrics } from "#shared/metrics";
+import { createGatewayAuth, type GatewayAuth } from "./auth.js";
 import { readJsonBody } from "./body.js";
 import { HttpError, quote } from "./errors.js";
 import { createResponder, type Exchange, type Responder } from "./exchange.js";
@@ -26,6 +29,8 @@ export interface GatewayDeps {
   readonly upstreams: Readonly<Record<UpstreamName, Upstream>>;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Checks bearer tokens, as the services do (see auth.ts). */
+  readonly verifier: Verifier;
   readonly options?: Partial<GatewayOptions>;
 }
 
@@ -50,6 +55,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     router: createRouter(transcoders),
     builtins: builtinEndpoints(deps.metrics, openapi),
     upstreams: deps.upstreams,
+    auth: createGatewayAuth(deps.verifier),
     responder: createResponder(deps.logger, deps.metrics),
     maxBodyBytes: options.maxBodyBytes,
   };
@@ -62,6 +68,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       method: req.method ?? "GET",
       label: "unmatched",
       started: performance.now(),
+      caller: ANONYMOUS,
     };
     const path = mark < 0 ? url : url.slice(0, mark);
     const query = mark < 0 ? "" : url.slice(mark + 1);
@@ -80,6 +87,7 @@ interface Compiled {
   readonly router: Router<Transcoder>;
   readonly builtins: ReadonlyMap<string, Builtin>;
   readonly upstreams: Readonly<Record<string, Upstream>>;
+  readonly auth: GatewayAuth;
   readonly responder: Responder;
   readonly maxBodyBytes: number;
 }
@@ -106,10 +114,14 @@ async function handle(
   const { target: transcoder, segments } = match;
   const { route } = transcoder;
   exchange.label = route.label;
+  const { authorization } = req.headers;
+  const credential = await gateway.auth.authenticate(exchange, authorization, route.rpc);
   const body = route.body ? await readJsonBody(req, gateway.maxBodyBytes) : undefined;
   const input = transcoder.decode(segments, query, body, req.headers);
   const upstream = gateway.upstreams[route.upstream] as Upstream;
-  const output = await upstream.call(route.rpc, input, exchange.requestId);
+  const output = await upstream
+    .call(route.rpc, input, exchange.requestId, credential)
+    .catch(gateway.auth.answer);
   gateway.responder.send(exchange, route.successStatus, transcoder.encode(output));
 }
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { type ServiceUrlVariable, services, serviceUrlVariable } from "#services";
+import { userAuthConfigShape } from "#shared/auth/config";
 import { grpcFastPath, logLevel, port, positiveInt, serviceUrls } from "#shared/config";
 
 /** A comma-separated list of ports, or "none". */
@@ -36,4 +37,6 @@ export const gatewayConfig = {
   SHUTDOWN_GRACE_MS: positiveInt(10_000),
   LOG_LEVEL: logLevel,
   GRPC_FAST_PATH: grpcFastPath,
+  /** User tokens only: the gateway holds no service secret, so it accepts no service token. */
+  ...userAuthConfigShape,
 };

@@ -1,5 +1,6 @@
 import type { ServerResponse } from "node:http";
 import { Code, ConnectError } from "@connectrpc/connect";
+import type { Caller } from "#shared/auth/caller";
 import type { Logger } from "#shared/logger";
 import type { Metrics } from "#shared/metrics";
 import { errorJson, HttpError, httpStatusOf } from "./errors.js";
@@ -12,6 +13,11 @@ export interface Exchange {
   /** The route template (`GET /products/{id}`) or "unmatched": bounded, so fit for labels. */
   label: string;
   readonly started: number;
+  /**
+   * Who is calling, once auth.ts verified their token: `{ kind: "user", subject, admin }`, or
+   * anonymous (also for built-ins and before verification). The key for per-user limits.
+   */
+  caller: Caller;
 }
 
 /** Writes replies; each one is also logged once and counted. */

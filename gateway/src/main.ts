@@ -1,6 +1,8 @@
 import { createServer, type Server } from "node:http";
 import { type ServiceName, services, serviceUrlVariable } from "#services";
-import { loadConfig } from "#shared/config";
+import { authSettings } from "#shared/auth/config";
+import { createVerifier } from "#shared/auth/verifier";
+import { exitOnConfigError, loadConfig } from "#shared/config";
 import { createLogger } from "#shared/logger";
 import { createMetrics } from "#shared/metrics";
 import { createGateway } from "./app.js";
@@ -9,6 +11,7 @@ import { gatewayConfig } from "./config.js";
 import { createGrpcUpstream, type Upstream } from "./upstream.js";
 
 const config = loadConfig(gatewayConfig);
+const verifier = createVerifier(exitOnConfigError(() => authSettings(config)));
 const logger = createLogger("gateway", config.LOG_LEVEL);
 const timeoutMs = config.UPSTREAM_TIMEOUT_MS;
 const unaryGrpcFastPath = config.GRPC_FAST_PATH;
@@ -29,6 +32,7 @@ const gateway = createGateway({
   upstreams,
   logger,
   metrics: createMetrics(),
+  verifier,
   options: { maxBodyBytes: config.MAX_BODY_BYTES },
 });
 

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localRedis } from "#scripts/dev-stores";
 import { createMetrics } from "#shared/metrics";
 import { createServiceTransport } from "#shared/rpc/client";
+import { asService, testVerifier } from "#shared-test/auth";
 import { startTestServer } from "#shared-test/service-harness";
 import { createBasketApp } from "../../services/basket/src/app.js";
 import { connectRedis } from "../../services/basket/src/redis/connection.js";
@@ -34,10 +35,11 @@ beforeAll(async () => {
   sql = await openTestDatabase();
   redis = connectRedis(localRedis("test"));
   product = await startTestServer(createProductApp(sql));
-  const products = createServiceTransport({ urls: [product.baseUrl], timeoutMs: 2000 });
+  const asShop = { timeoutMs: 2000, interceptors: [asService()] };
+  const products = createServiceTransport({ urls: [product.baseUrl], ...asShop });
   basket = await startTestServer(createBasketApp({ redis, products, ttlSeconds: 600 }));
   payments = await openPaymentDatabase();
-  const baskets = createServiceTransport({ urls: [basket.baseUrl], timeoutMs: 2000 });
+  const baskets = createServiceTransport({ urls: [basket.baseUrl], ...asShop });
   payment = await startTestServer(
     createPaymentApp({
       pool: payments,
@@ -61,6 +63,7 @@ beforeAll(async () => {
     upstreams: up,
     logger: pino({ level: "silent" }),
     metrics: createMetrics(),
+    verifier: testVerifier,
   });
   gateway = createServer(handler);
   await new Promise<void>((resolve) => gateway.listen(0, "127.0.0.1", resolve));

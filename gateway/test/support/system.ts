@@ -8,6 +8,7 @@ import { ensureTopics, TOPICS } from "#shared/kafka/topics";
 import { createMetrics } from "#shared/metrics";
 import { createServiceTransport } from "#shared/rpc/client";
 import { guardStore } from "#shared/store-errors";
+import { asService, testVerifier } from "#shared-test/auth";
 import { testLogger, uniqueName } from "#shared-test/kafka";
 import { startTestServer } from "#shared-test/service-harness";
 import { createBasketApp } from "../../../services/basket/src/app.js";
@@ -96,7 +97,12 @@ export async function startSystem(options: SystemOptions): Promise<System> {
   const product = await startTestServer(createProductApp(sql));
   closers.push(() => product.close(500));
   const transport = (url: string) =>
-    createServiceTransport({ urls: [url], timeoutMs: 10_000, retriesOnUnavailable: 2 });
+    createServiceTransport({
+      urls: [url],
+      timeoutMs: 10_000,
+      retriesOnUnavailable: 2,
+      interceptors: [asService()],
+    });
   const products = transport(product.baseUrl);
   closers.push(() => products.close());
   const basket = await startTestServer(createBasketApp({ redis, products, ttlSeconds: 600 }));
@@ -163,7 +169,9 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     payment: upstream(payment, "payment"),
   };
   closers.push(() => Promise.all(Object.values(upstreams).map((u) => u.close())));
-  const gateway = await listen(createGateway({ upstreams, logger, metrics }));
+  const gateway = await listen(
+    createGateway({ upstreams, logger, metrics, verifier: testVerifier }),
+  );
   closers.push(() => closeServer(gateway));
   const base = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
 
