@@ -6,7 +6,7 @@ import { BasketService } from "#gen/shop/basket/v1/basket_pb";
 import { ProductService } from "#gen/shop/product/v1/product_pb";
 import { services } from "#services";
 import { createMetrics } from "#shared/metrics";
-import { testVerifier } from "#shared-test/auth";
+import { testVerifier, userToken } from "#shared-test/auth";
 import { createGateway, type GatewayOptions } from "../../src/app.js";
 import { answerClientError } from "../../src/client-error.js";
 import type { UpstreamName } from "../../src/services.js";
@@ -72,7 +72,16 @@ export async function startGateway(
   };
 }
 
-/** Sends one request with the path exactly as given (no URL normalisation) and reads the reply. */
+/**
+ * A signed-in test user's `authorization`, which `send` adds unless `headers` name another: the
+ * fakes behind this gateway check no rights, and the gateway only that the token is valid.
+ */
+export const SIGNED_IN = { authorization: `Bearer ${await userToken("tester")}` };
+
+/**
+ * Sends one request with the path exactly as given (no URL normalisation) and reads the reply,
+ * as the signed-in test user unless `headers` carry their own `authorization`.
+ */
 export function send(
   port: number,
   method: string,
@@ -83,8 +92,9 @@ export function send(
     : { "content-type": "application/json" },
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
+    const all = { ...SIGNED_IN, ...headers };
     const req = httpRequest(
-      { host: "127.0.0.1", port, method, path, headers, agent: false },
+      { host: "127.0.0.1", port, method, path, headers: all, agent: false },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
