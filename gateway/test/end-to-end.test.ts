@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localRedis } from "#scripts/dev-stores";
 import { createMetrics } from "#shared/metrics";
 import { createServiceTransport } from "#shared/rpc/client";
-import { asService, bearer, testVerifier } from "#shared-test/auth";
+import { asService, bearer, testGatewayVerifier } from "#shared-test/auth";
 import { startTestServer } from "#shared-test/service-harness";
 import { createBasketApp } from "../../services/basket/src/app.js";
 import { connectRedis } from "../../services/basket/src/redis/connection.js";
@@ -63,7 +63,7 @@ beforeAll(async () => {
     upstreams: up,
     logger: pino({ level: "silent" }),
     metrics: createMetrics(),
-    verifier: testVerifier,
+    verifier: testGatewayVerifier,
   });
   gateway = createServer(handler);
   await new Promise<void>((resolve) => gateway.listen(0, "127.0.0.1", resolve));

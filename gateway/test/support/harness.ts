@@ -6,7 +6,7 @@ import { BasketService } from "#gen/shop/basket/v1/basket_pb";
 import { ProductService } from "#gen/shop/product/v1/product_pb";
 import { services } from "#services";
 import { createMetrics } from "#shared/metrics";
-import { testVerifier, userToken } from "#shared-test/auth";
+import { testGatewayVerifier, userToken } from "#shared-test/auth";
 import { createGateway, type GatewayOptions } from "../../src/app.js";
 import { answerClientError } from "../../src/client-error.js";
 import type { UpstreamName } from "../../src/services.js";
@@ -55,7 +55,7 @@ export async function startGateway(
     },
     logger: pino({ level: "silent" }),
     metrics: createMetrics(),
-    verifier: testVerifier,
+    verifier: testGatewayVerifier,
     options: setup.options,
   });
   const server = createServer(gateway);

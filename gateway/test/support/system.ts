@@ -8,7 +8,7 @@ import { ensureTopics, TOPICS } from "#shared/kafka/topics";
 import { createMetrics } from "#shared/metrics";
 import { createServiceTransport } from "#shared/rpc/client";
 import { guardStore } from "#shared/store-errors";
-import { asService, bearer, testVerifier } from "#shared-test/auth";
+import { asService, bearer, testGatewayVerifier } from "#shared-test/auth";
 import { testLogger, uniqueName } from "#shared-test/kafka";
 import { startTestServer } from "#shared-test/service-harness";
 import { createBasketApp } from "../../../services/basket/src/app.js";
@@ -177,7 +177,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
   };
   closers.push(() => Promise.all(Object.values(upstreams).map((u) => u.close())));
   const gateway = await listen(
-    createGateway({ upstreams, logger, metrics, verifier: testVerifier }),
+    createGateway({ upstreams, logger, metrics, verifier: testGatewayVerifier }),
   );
   closers.push(() => closeServer(gateway));
   const base = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;

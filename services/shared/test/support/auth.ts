@@ -27,6 +27,12 @@ const userSecret = new TextEncoder().encode(TEST_AUTH_ENV.AUTH_JWT_SECRET);
 /** The verifier servers under test use. */
 export const testVerifier: Verifier = createVerifier(testAuthSettings);
 
+/** The gateway's: user tokens only, as in production it never holds the service secret. */
+export const testGatewayVerifier: Verifier = createVerifier({
+  ...testAuthSettings,
+  serviceSecret: undefined,
+});
+
 export interface TokenOptions {
   readonly admin?: boolean;
   /** A jose time span ("1h") or seconds since the epoch; default one hour from now. */
