@@ -3,6 +3,7 @@ import net from "node:net";
 import { join } from "node:path";
 import { type ServiceName, services, serviceUrlVariable } from "#services";
 import { databaseEnv } from "#shared/database";
+import { devAuthEnv } from "../../scripts/dev-auth.js";
 import { localStoreEnv } from "../../scripts/dev-stores.js";
 import { type Child, type ProcessGroup, waitReady } from "../../scripts/process-group.js";
 import type { ProductDatabaseConfig } from "../../services/product/src/db/connection.js";
@@ -80,7 +81,7 @@ export async function startServers(group: ProcessGroup, options: ServerOptions):
   const started: Partial<Record<ServiceName, Server>> = {};
   for (const { entry, port } of listed) {
     if (!available(entry.name, entry.main)) continue;
-    const env = { GRPC_PORT: String(port), ...localStoreEnv(entry, "bench") };
+    const env = { GRPC_PORT: String(port), ...localStoreEnv(entry, "bench"), ...devAuthEnv() };
     started[entry.name] = start(entry.name, entry.main, port, env);
   }
   const gatewayMain = "gateway/src/main.js";
@@ -88,6 +89,7 @@ export async function startServers(group: ProcessGroup, options: ServerOptions):
     ? start("gateway", gatewayMain, gatewayPort as number, {
         PORT: String(gatewayPort),
         EXTRA_PORTS: "none",
+        ...userAuthEnv(),
       })
     : undefined;
 
@@ -113,4 +115,10 @@ async function freePorts(count: number): Promise<number[]> {
   const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
   return ports;
+}
+
+/** The gateway's auth settings: the dev user tokens, never the service secret. */
+function userAuthEnv(): Record<string, string> {
+  const { AUTH_SERVICE_SECRET: _, ...userAuth } = devAuthEnv();
+  return userAuth;
 }
