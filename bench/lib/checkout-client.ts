@@ -35,7 +35,10 @@ export function createCheckoutClient(setup: CheckoutSetup): CheckoutClient {
   const tokens = new Map<string, Promise<string>>();
   const bearer = (userId: string) => {
     let token = tokens.get(userId);
-    if (!token) tokens.set(userId, (token = mintDevToken(userId).then((t) => `Bearer ${t}`)));
+    if (!token) {
+      token = mintDevToken(userId).then((t) => `Bearer ${t}`);
+      tokens.set(userId, token);
+    }
     return token;
   };
   const asOwner: Interceptor = (next) => async (req) => {

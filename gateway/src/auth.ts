@@ -32,7 +32,10 @@ export function createGatewayAuth(verifier: Verifier): GatewayAuth {
   const rules = new Map<DescMethod, Rule>();
   const ruleFor = (rpc: DescMethod): Rule => {
     let rule = rules.get(rpc);
-    if (!rule) rules.set(rpc, (rule = ruleOf(rpc)));
+    if (!rule) {
+      rule = ruleOf(rpc);
+      rules.set(rpc, rule);
+    }
     return rule;
   };
   return {
