@@ -78,9 +78,12 @@ export async function startGateway(
  */
 export const SIGNED_IN = { authorization: `Bearer ${await userToken("tester")}` };
 
+/** Headers that make `send` anonymous (no `authorization` at all). */
+export const ANONYMOUS = { authorization: "" };
+
 /**
  * Sends one request with the path exactly as given (no URL normalisation) and reads the reply,
- * as the signed-in test user unless `headers` carry their own `authorization`.
+ * as the signed-in test user unless `headers` carry their own `authorization` (`ANONYMOUS`: none).
  */
 export function send(
   port: number,
@@ -92,7 +95,8 @@ export function send(
     : { "content-type": "application/json" },
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const all = { ...SIGNED_IN, ...headers };
+    const all: Record<string, string> = { ...SIGNED_IN, ...headers };
+    if (all.authorization === "") delete all.authorization;
     const req = httpRequest(
       { host: "127.0.0.1", port, method, path, headers: all, agent: false },
       (res) => {
