@@ -7,6 +7,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { services, serviceUrlVariable } from "#services";
+import { devAuthEnv } from "./dev-auth.js";
 import { ensureStores, localStoreEnv, migrateLocalDatabases } from "./dev-stores.js";
 import { ensureKafka } from "./kafka-broker.js";
 import { SERVICE_NODE_FLAGS } from "./node-flags.js";
@@ -24,18 +25,27 @@ const serviceUrls = {
   KAFKA_BROKERS,
 };
 
+// Services check tokens and call each other as themselves; the gateway only checks user tokens
+// and never holds the service secret.
+const { AUTH_SERVICE_SECRET, ...userAuth } = devAuthEnv();
+
 const processes = [
   ...services.map((entry) => ({
     name: entry.name,
     main: entry.main,
     ready: `http://127.0.0.1:${entry.port}/ready`,
-    env: { GRPC_PORT: String(entry.port), ...localStoreEnv(entry) },
+    env: {
+      GRPC_PORT: String(entry.port),
+      ...localStoreEnv(entry),
+      ...userAuth,
+      AUTH_SERVICE_SECRET: AUTH_SERVICE_SECRET as string,
+    },
   })),
   {
     name: "gateway",
     main: "gateway/src/main.js",
     ready: `http://127.0.0.1:${GATEWAY_PORT}/health`,
-    env: { PORT: String(GATEWAY_PORT) },
+    env: { PORT: String(GATEWAY_PORT), ...userAuth },
   },
 ];
 
@@ -88,6 +98,7 @@ const rows = services.map(({ name, port }) => {
 console.log(`
 connect-shop is running. Ctrl-C stops it.
   REST gateway   http://localhost:${GATEWAY_PORT}   (also :8081, :8082)   try: curl localhost:${GATEWAY_PORT}/products
+  tokens         TOKEN=$(npm run --silent token -- --user alice [--admin])   then: curl -H "Authorization: Bearer $TOKEN" …
   OpenAPI        http://localhost:${GATEWAY_PORT}/openapi.json
 ${rows.join("\n")}
   kafka          ${KAFKA_BROKERS}   topics payment-events, stock-events, basket-events   try: npm run topic -- payment-events

@@ -1,7 +1,8 @@
 import http from "node:http";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { BasketService } from "#gen/shop/basket/v1/basket_pb";
+import { mintDevToken } from "../../scripts/dev-auth.js";
 
 /** Where a checkout goes and what it buys. */
 export interface CheckoutSetup {
@@ -30,7 +31,27 @@ const REQUEST_TIMEOUT_MS = 10_000;
 
 /** The client of `setup`; its gRPC connection to the basket service is shared by every caller. */
 export function createCheckoutClient(setup: CheckoutSetup): CheckoutClient {
-  const baskets = createClient(BasketService, createGrpcTransport({ baseUrl: setup.basketUrl }));
+  // Each user signs in once (dev tokens); calls carry the token of the user they name.
+  const tokens = new Map<string, Promise<string>>();
+  const bearer = (userId: string) => {
+    let token = tokens.get(userId);
+    if (!token) {
+      token = mintDevToken(userId).then((t) => `Bearer ${t}`);
+      tokens.set(userId, token);
+    }
+    return token;
+  };
+  const asOwner: Interceptor = (next) => async (req) => {
+    req.header.set(
+      "authorization",
+      await bearer((req.message as unknown as { userId: string }).userId),
+    );
+    return next(req);
+  };
+  const baskets = createClient(
+    BasketService,
+    createGrpcTransport({ baseUrl: setup.basketUrl, interceptors: [asOwner] }),
+  );
   return {
     async fill(userId) {
       for (const productId of setup.productIds) {
@@ -38,14 +59,20 @@ export function createCheckoutClient(setup: CheckoutSetup): CheckoutClient {
       }
     },
     async checkout(agent, userId) {
-      const created = await postJson(agent, `${setup.gatewayUrl}/payments`, {
-        user_id: userId,
-        method: "card",
-      });
+      const authorization = await bearer(userId);
+      const created = await postJson(
+        agent,
+        `${setup.gatewayUrl}/payments`,
+        { user_id: userId, method: "card" },
+        authorization,
+      );
       const id = expectStatus(created, "POST /payments", "PAYMENT_STATUS_PENDING").id;
-      const processed = await postJson(agent, `${setup.gatewayUrl}/payments/${id}/process`, {
-        payment_token: "tok_visa",
-      });
+      const processed = await postJson(
+        agent,
+        `${setup.gatewayUrl}/payments/${id}/process`,
+        { payment_token: "tok_visa" },
+        authorization,
+      );
       expectStatus(processed, "POST /payments/{id}/process", "PAYMENT_STATUS_COMPLETED");
     },
     async basketEmpty(userId) {
@@ -77,7 +104,12 @@ function expectStatus(answer: JsonAnswer, what: string, paymentStatus: string): 
 }
 
 /** One POST of a JSON body on `agent` (keep-alive, one socket per worker). */
-function postJson(agent: http.Agent, url: string, body: object): Promise<JsonAnswer> {
+function postJson(
+  agent: http.Agent,
+  url: string,
+  body: object,
+  authorization: string,
+): Promise<JsonAnswer> {
   const data = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -85,7 +117,11 @@ function postJson(agent: http.Agent, url: string, body: object): Promise<JsonAns
       {
         method: "POST",
         agent,
-        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(data) },
+        headers: {
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(data),
+          authorization,
+        },
       },
       (res) => {
         let text = "";

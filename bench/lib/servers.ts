@@ -3,6 +3,7 @@ import net from "node:net";
 import { join } from "node:path";
 import { type ServiceName, services, serviceUrlVariable } from "#services";
 import { databaseEnv } from "#shared/database";
+import { devAuthEnv } from "../../scripts/dev-auth.js";
 import { localRedis, localStoreEnv } from "../../scripts/dev-stores.js";
 import { type Child, type ProcessGroup, waitReady } from "../../scripts/process-group.js";
 import type { ProductDatabaseConfig } from "../../services/product/src/db/connection.js";
@@ -86,7 +87,7 @@ export async function startServers(group: ProcessGroup, options: ServerOptions):
   const started: Partial<Record<ServiceName, Server>> = {};
   for (const { entry, port } of listed) {
     if (!available(entry.name, entry.main)) continue;
-    const env = { GRPC_PORT: String(port), ...localStoreEnv(entry, "bench") };
+    const env = { GRPC_PORT: String(port), ...localStoreEnv(entry, "bench"), ...devAuthEnv() };
     started[entry.name] = start(entry.name, entry.main, port, env);
   }
   const gatewayMain = "gateway/src/main.js";
@@ -97,6 +98,7 @@ export async function startServers(group: ProcessGroup, options: ServerOptions):
         EXTRA_PORTS: "none",
         // Every bench client is 127.0.0.1: limits would refuse the load the other rows measure.
         RATE_LIMIT: "off",
+        ...userAuthEnv(),
       })
     : undefined;
   const gatewayEdge = haveGateway
@@ -104,6 +106,7 @@ export async function startServers(group: ProcessGroup, options: ServerOptions):
         PORT: String(edgePort),
         EXTRA_PORTS: "none",
         ...edgeEnv(),
+        ...userAuthEnv(),
       })
     : undefined;
 
@@ -152,4 +155,10 @@ async function freePorts(count: number): Promise<number[]> {
   const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
   return ports;
+}
+
+/** The gateway's auth settings: the dev user tokens, never the service secret. */
+function userAuthEnv(): Record<string, string> {
+  const { AUTH_SERVICE_SECRET: _, ...userAuth } = devAuthEnv();
+  return userAuth;
 }

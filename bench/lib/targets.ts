@@ -1,10 +1,11 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { AddItemRequestSchema, BasketService } from "#gen/shop/basket/v1/basket_pb";
 import { GetProductRequestSchema, ProductService } from "#gen/shop/product/v1/product_pb";
+import { mintDevToken } from "../../scripts/dev-auth.js";
 import type { Child } from "../../scripts/process-group.js";
 import { checkoutTargets } from "./checkout-targets.js";
 import { grpcFrame } from "./fixture.js";
@@ -175,7 +176,12 @@ async function addItemTargets(
   file: (name: string, bytes: Uint8Array) => string,
 ): Promise<Target[]> {
   const { productId, userId, concurrency: c } = options;
-  const client = createClient(BasketService, createGrpcTransport({ baseUrl: basket.url }));
+  // The basket's owner signs in (dev tokens, as `npm run token` makes them).
+  const authorization = `Bearer ${await mintDevToken(userId)}`;
+  const client = createClient(
+    BasketService,
+    createGrpcTransport({ baseUrl: basket.url, interceptors: [withHeader(authorization)] }),
+  );
   const reset = async () => {
     try {
       await client.deleteBasket({ userId });
@@ -202,7 +208,7 @@ async function addItemTargets(
     await expectStatus(uri, {
       method: "POST",
       body: json,
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization },
     });
     await reset();
     targets.push({
@@ -213,7 +219,7 @@ async function addItemTargets(
         h1: true,
         clients: c,
         streams: 1,
-        headers: JSON_HEADERS,
+        headers: [...JSON_HEADERS, `authorization: ${authorization}`],
         bodyFile: file("add-item.json", Buffer.from(json)),
       }),
       processes: [gateway.child, basket.child, product.child],
@@ -228,7 +234,7 @@ async function addItemTargets(
       h1: false,
       clients: c,
       streams: 1,
-      headers: GRPC_HEADERS,
+      headers: [...GRPC_HEADERS, `authorization: ${authorization}`],
       bodyFile: grpcBody,
     }),
     processes: [basket.child, product.child],
@@ -256,4 +262,12 @@ async function expectGrpcProduct(baseUrl: string, id: bigint): Promise<void> {
   const client = createClient(ProductService, createGrpcTransport({ baseUrl }));
   const { product } = await client.getProduct({ id });
   if (product?.id !== id) throw new Error(`gRPC GetProduct(${id}) answered ${product?.id}`);
+}
+
+/** Sets `authorization` on every call of a client. */
+function withHeader(authorization: string): Interceptor {
+  return (next) => (req) => {
+    req.header.set("authorization", authorization);
+    return next(req);
+  };
 }

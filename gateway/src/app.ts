@@ -1,11 +1,14 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { ANONYMOUS } from "#shared/auth/caller";
+import type { Verifier } from "#shared/auth/verifier";
 import type { Logger } from "#shared/logger";
 import type { Metrics } from "#shared/metrics";
 import { type RpcWireForm, writeUnknownProcedure, writeWireError } from "#shared/rpc/wire-errors";
 import type { NodeHandler, NodeRequest } from "#shared/server/one-port";
 import { type Admission, type AdmissionRequest, admitAll, pathParamsOf } from "./admission.js";
+import { createGatewayAuth, type GatewayAuth } from "./auth.js";
 import { readJsonBody } from "./body.js";
 import { type AllowedOrigins, applyEdgeHeaders } from "./edge-headers.js";
 import { HttpError, quote } from "./errors.js";
@@ -40,6 +43,8 @@ export interface GatewayDeps {
   readonly upstreams: Readonly<Record<UpstreamName, Upstream>>;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Checks bearer tokens, as the services do (see auth.ts). */
+  readonly verifier: Verifier;
   /** Counts every routed request; absent when rate limiting is off. */
   readonly rateLimiter?: RateLimiter | undefined;
   readonly options?: Partial<GatewayOptions>;
@@ -88,6 +93,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     router: createRouter(transcoders),
     builtins: builtinEndpoints(deps.metrics, openapi),
     upstreams: deps.upstreams,
+    auth: createGatewayAuth(deps.verifier),
     responder: createResponder(deps.logger, deps.metrics),
     maxBodyBytes: options.maxBodyBytes,
     admission:
@@ -109,6 +115,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       method: req.method ?? "GET",
       label: "unmatched",
       started: performance.now(),
+      caller: ANONYMOUS,
     };
     res.setHeader("x-request-id", exchange.requestId);
     const edge = applyEdgeHeaders(req, res, options.allowedOrigins);
@@ -131,6 +138,7 @@ interface Compiled {
   readonly router: Router<Transcoder>;
   readonly builtins: ReadonlyMap<string, Builtin>;
   readonly upstreams: Readonly<Record<string, Upstream>>;
+  readonly auth: GatewayAuth;
   readonly responder: Responder;
   readonly maxBodyBytes: number;
   readonly admission: Admission;
@@ -184,32 +192,56 @@ async function handle(
   const { route } = transcoder;
   exchange.label = route.label;
   const pathParams = pathParamsOf(route.path.variables, segments);
-  await admit(gateway, exchange, req, { kind: "rest", rpc: route.rpc, pathParams });
+  const credential = await admit(gateway, exchange, req, {
+    kind: "rest",
+    rpc: route.rpc,
+    pathParams,
+  });
   const body = route.body
     ? await readJsonBody(req as IncomingMessage, gateway.maxBodyBytes)
     : undefined;
   const input = transcoder.decode(segments, query, body, req.headers);
   const upstream = gateway.upstreams[route.upstream] as Upstream;
-  const output = await upstream.call(route.rpc, input, exchange.requestId);
+  const output = await upstream
+    .call(route.rpc, input, exchange.requestId, credential)
+    .catch(gateway.auth.answer);
   gateway.responder.send(exchange, route.successStatus, transcoder.encode(output));
 }
 
-/** Runs the admission; the headers it adds (`RateLimit-*`) go on whatever the answer is. */
+/**
+ * Admits a request: authenticates the caller of its RPC (the services authorize), then counts it
+ * against the rate limits — per user once verified, else per client address, so a flood of bad
+ * tokens is limited too — and only then reports an authentication failure. The headers the limits
+ * add (`RateLimit-*`) go on whatever the answer is. Resolves the `authorization` to forward.
+ */
 async function admit(
   gateway: Compiled,
   exchange: Exchange,
   req: NodeRequest,
   target: Pick<AdmissionRequest, "kind" | "rpc" | "pathParams">,
-): Promise<void> {
+): Promise<string | undefined> {
+  let credential: string | undefined;
+  let refused: unknown;
+  if (target.rpc) {
+    const { authorization } = req.headers;
+    try {
+      credential = await gateway.auth.authenticate(exchange, authorization, target.rpc);
+    } catch (error) {
+      refused = error;
+    }
+  }
+  const { caller } = exchange;
   const added = await gateway.admission({
     ...target,
     httpMethod: target.kind === "rest" ? exchange.method : undefined,
     label: exchange.label,
     req,
-    subject: exchange.subject,
+    subject: caller.kind === "user" ? caller.subject : undefined,
     requestId: exchange.requestId,
   });
   for (const [name, value] of Object.entries(added ?? {})) exchange.res.setHeader(name, value);
+  if (refused) throw refused;
+  return credential;
 }
 
 /** An error answer: in the RPC protocol's own form for an RPC request, else the Connect JSON. */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { type ServiceUrlVariable, services, serviceUrlVariable } from "#services";
+import { userAuthConfigShape } from "#shared/auth/config";
 import { grpcFastPath, logLevel, port, positiveInt, serviceUrls } from "#shared/config";
 
 /** A comma-separated list of ports, or "none". */
@@ -121,4 +122,6 @@ export const gatewayConfig = {
   REDIS_PORT: port(6379),
   REDIS_PASSWORD: z.string().optional(),
   REDIS_DB: z.coerce.number().int().min(0).max(15).default(0),
+  /** User tokens only: the gateway holds no service secret, so it accepts no service token. */
+  ...userAuthConfigShape,
 };

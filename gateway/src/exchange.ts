@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import type { Caller } from "#shared/auth/caller";
 import type { Logger } from "#shared/logger";
 import type { Metrics } from "#shared/metrics";
 import type { RpcWireForm } from "#shared/rpc/wire-errors";
@@ -16,10 +17,10 @@ export interface Exchange {
   /** Set for a gRPC, gRPC-Web or Connect call: its errors are answered in that form. */
   form?: RpcWireForm;
   /**
-   * The verified token subject, set by authentication; undefined for an anonymous caller (and
-   * for every caller until authentication lands). Rate limits key on it, else on the client IP.
+   * Who is calling, once auth.ts verified their token: `{ kind: "user", subject, admin }`, or
+   * anonymous (also for built-ins and before verification). The key for per-user limits.
    */
-  subject?: string | undefined;
+  caller: Caller;
 }
 
 /** Writes replies; each one is also logged once and counted. */

@@ -1,6 +1,8 @@
 import { Redis } from "ioredis";
 import { type ServiceName, services, serviceUrlVariable } from "#services";
-import { loadConfig } from "#shared/config";
+import { authSettings } from "#shared/auth/config";
+import { createVerifier } from "#shared/auth/verifier";
+import { exitOnConfigError, loadConfig } from "#shared/config";
 import { createLogger } from "#shared/logger";
 import { createMetrics } from "#shared/metrics";
 import { createGateway } from "./app.js";
@@ -10,6 +12,7 @@ import { type GatewayServer, listenGateway } from "./server.js";
 import { createGrpcUpstream, type Upstream } from "./upstream.js";
 
 const config = loadConfig(gatewayConfig);
+const verifier = createVerifier(exitOnConfigError(() => authSettings(config)));
 const logger = createLogger("gateway", config.LOG_LEVEL);
 const timeoutMs = config.UPSTREAM_TIMEOUT_MS;
 const unaryGrpcFastPath = config.GRPC_FAST_PATH;
@@ -62,6 +65,7 @@ const gateway = createGateway({
   logger,
   metrics,
   rateLimiter,
+  verifier,
   // The proxy's instance picker: the first URL of each service until the balancer plugs in.
   instanceUrls: upstreamUrls,
   options: {

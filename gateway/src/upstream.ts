@@ -13,8 +13,14 @@ export interface Upstream {
    * rejects with the ConnectError for the gateway's client: the upstream's own refusals
    * (NotFound, InvalidArgument, FailedPrecondition…) as they were, Unavailable or
    * DeadlineExceeded naming the upstream, Internal for anything else; the original is the cause.
+   * `authorization`, the caller's verified credential, is forwarded as is: the service decides.
    */
-  call(rpc: DescMethodUnary, input: Message, requestId: string): Promise<Message>;
+  call(
+    rpc: DescMethodUnary,
+    input: Message,
+    requestId: string,
+    authorization?: string,
+  ): Promise<Message>;
   /** Closes the connections; calls in flight fail. */
   close(): Promise<void>;
 }
@@ -43,9 +49,10 @@ export function createTransportUpstream(
 ): Upstream {
   const name = options.name ?? "upstream";
   return {
-    async call(rpc, input, requestId) {
+    async call(rpc, input, requestId, authorization) {
       try {
-        const header = { "x-request-id": requestId };
+        const header: Record<string, string> = { "x-request-id": requestId };
+        if (authorization !== undefined) header.authorization = authorization;
         const response = await transport.unary(rpc, undefined, options.timeoutMs, header, input);
         return response.message;
       } catch (error) {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localRedis } from "#scripts/dev-stores";
 import { createMetrics } from "#shared/metrics";
 import { createServiceTransport } from "#shared/rpc/client";
+import { asService, bearer, testGatewayVerifier } from "#shared-test/auth";
 import { startTestServer } from "#shared-test/service-harness";
 import { createBasketApp } from "../../services/basket/src/app.js";
 import { connectRedis } from "../../services/basket/src/redis/connection.js";
@@ -34,10 +35,11 @@ beforeAll(async () => {
   sql = await openTestDatabase();
   redis = connectRedis(localRedis("test"));
   product = await startTestServer(createProductApp(sql));
-  const products = createServiceTransport({ urls: [product.baseUrl], timeoutMs: 2000 });
+  const asShop = { timeoutMs: 2000, interceptors: [asService()] };
+  const products = createServiceTransport({ urls: [product.baseUrl], ...asShop });
   basket = await startTestServer(createBasketApp({ redis, products, ttlSeconds: 600 }));
   payments = await openPaymentDatabase();
-  const baskets = createServiceTransport({ urls: [basket.baseUrl], timeoutMs: 2000 });
+  const baskets = createServiceTransport({ urls: [basket.baseUrl], ...asShop });
   payment = await startTestServer(
     createPaymentApp({
       pool: payments,
@@ -61,6 +63,7 @@ beforeAll(async () => {
     upstreams: up,
     logger: pino({ level: "silent" }),
     metrics: createMetrics(),
+    verifier: testGatewayVerifier,
   });
   gateway = createServer(handler);
   await new Promise<void>((resolve) => gateway.listen(0, "127.0.0.1", resolve));
@@ -78,17 +81,22 @@ afterAll(async () => {
   redis?.disconnect();
 });
 
-async function rest(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  // biome-ignore lint/suspicious/noExplicitAny: JSON from the wire, asserted field by field
-  return { status: res.status, json: (await res.json()) as any, headers: res.headers };
-}
+/** Curl-like requests to the gateway with a bearer token of `caller`. */
+const restAs = (caller: { user: string; admin?: boolean }) =>
+  async function rest(method: string, path: string, body?: unknown) {
+    const auth = await bearer(caller.user, { admin: caller.admin });
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: body === undefined ? auth : { "content-type": "application/json", ...auth },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    // biome-ignore lint/suspicious/noExplicitAny: JSON from the wire, asserted field by field
+    return { status: res.status, json: (await res.json()) as any, headers: res.headers };
+  };
+const ADMIN = { user: "e2e-admin", admin: true };
 
 describe("product REST paths end to end", () => {
+  const rest = restAs(ADMIN);
   it("creates, reads, lists, updates and deletes with the documented status codes", async () => {
     const category = `e2e-${randomUUID()}`;
     const created = await rest("POST", "/products", {
@@ -136,7 +144,7 @@ describe("product REST paths end to end", () => {
 describe("basket REST paths end to end, with the real product service", () => {
   let productId: string;
   beforeAll(async () => {
-    const created = await rest("POST", "/products", {
+    const created = await restAs(ADMIN)("POST", "/products", {
       name: "Cup",
       price: "2.10",
       stock_quantity: 5,
@@ -146,6 +154,7 @@ describe("basket REST paths end to end, with the real product service", () => {
 
   it("walks a basket through all seven paths", async () => {
     const user = `e2e-${randomUUID()}`;
+    const rest = restAs({ user });
     const created = await rest("POST", "/baskets", { user_id: user });
     expect(created).toMatchObject({
       status: 201,
@@ -185,6 +194,7 @@ describe("basket REST paths end to end, with the real product service", () => {
 
   it("answers 404 for an unknown product and creates nothing", async () => {
     const user = `e2e-${randomUUID()}`;
+    const rest = restAs({ user });
     const res = await rest("POST", `/baskets/${user}/items`, {
       product_id: "987654321",
       quantity: 1,

@@ -8,6 +8,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "#gen/health/v1/health_pb";
 import { ProductService } from "#gen/shop/product/v1/product_pb";
+import { asAdmin, bearer } from "#shared-test/auth";
 import { loadGrpcJsClient } from "#shared-test/grpc-js-client";
 import { startTestServer } from "#shared-test/service-harness";
 import { describeUnknownProcedures } from "#shared-test/unknown-procedure-cases";
@@ -32,7 +33,8 @@ beforeAll(async () => {
   gateway = await startProxyGateway({
     urls: { product: product.baseUrl, watcher: watcher.baseUrl },
   });
-  const client = createClient(ProductService, createGrpcTransport({ baseUrl: gateway.baseUrl }));
+  const transport = createGrpcTransport({ baseUrl: gateway.baseUrl, interceptors: [asAdmin()] });
+  const client = createClient(ProductService, transport);
   const { product: created } = await client.createProduct({
     name: "Proxied teapot",
     price: "19.90",
@@ -154,11 +156,11 @@ describe("a server stream through the gateway", () => {
 
   it("forwards the caller's authorization header and adds x-request-id", async () => {
     const client = createClient(Health, createGrpcTransport({ baseUrl: gateway.baseUrl }));
-    const headers = { authorization: "Bearer not-checked-here" };
+    const headers = await bearer("alice");
     for await (const _ of client.watch({ service: "" }, { headers })) {
       // drain
     }
-    expect(watcher.seen.headers.get("authorization")).toBe("Bearer not-checked-here");
+    expect(watcher.seen.headers.get("authorization")).toBe(headers.authorization);
     expect(watcher.seen.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
   });
 

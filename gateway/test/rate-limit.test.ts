@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localRedis } from "#scripts/dev-stores";
 import { parseConfig } from "#shared/config";
 import { createMetrics, type Metrics } from "#shared/metrics";
+import { TEST_AUTH_ENV } from "#shared-test/auth";
 import { type PrivateServer, startPrivateRedis } from "#shared-test/private-servers";
 import { startTcpProxy, type TcpProxy } from "#shared-test/tcp-proxy";
 import { gatewayConfig } from "../src/config.js";
@@ -15,7 +16,7 @@ import {
   type RateLimitOptions,
   rateLimitRedisOptions,
 } from "../src/rate-limit.js";
-import { type Reply, send, startGateway, type TestGateway } from "./support/harness.js";
+import { ANONYMOUS, type Reply, send, startGateway, type TestGateway } from "./support/harness.js";
 
 const TIMEOUT_MS = 100;
 const open: { close(): Promise<unknown> }[] = [];
@@ -73,8 +74,9 @@ async function gateway(rateLimiter?: RateLimiter, trusted: string[] = []): Promi
   return started;
 }
 
+// Anonymous unless `headers` sign in: the per-IP counts are the subject here.
 const getProduct = (port: number, headers: Record<string, string> = {}, from?: string) =>
-  send(port, "GET", "/products/1", undefined, headers, from);
+  send(port, "GET", "/products/1", undefined, { ...ANONYMOUS, ...headers }, from);
 
 const limitHeaders = (reply: Reply) => ({
   limit: reply.headers["ratelimit-limit"],
@@ -238,8 +240,10 @@ describe("when Redis fails", () => {
 
 describe("the off switch", () => {
   it("RATE_LIMIT=off turns limiting off; it is on by default", () => {
-    expect(parseConfig(gatewayConfig, {}).RATE_LIMIT).toBe(true);
-    expect(parseConfig(gatewayConfig, { RATE_LIMIT: "off" }).RATE_LIMIT).toBe(false);
+    expect(parseConfig(gatewayConfig, TEST_AUTH_ENV).RATE_LIMIT).toBe(true);
+    expect(parseConfig(gatewayConfig, { ...TEST_AUTH_ENV, RATE_LIMIT: "off" }).RATE_LIMIT).toBe(
+      false,
+    );
   });
 
   it("a gateway without a limiter sends no limit headers and never refuses", async () => {
@@ -250,9 +254,11 @@ describe("the off switch", () => {
   });
 
   it("reads the per-class limits as anonymous,user and rejects anything else", () => {
-    const config = parseConfig(gatewayConfig, { RATE_LIMIT_WRITE: "7,70" });
+    const config = parseConfig(gatewayConfig, { ...TEST_AUTH_ENV, RATE_LIMIT_WRITE: "7,70" });
     expect(config.RATE_LIMIT_WRITE).toEqual({ anonymous: 7, user: 70 });
     expect(config.RATE_LIMIT_CATALOGUE).toEqual({ anonymous: 100, user: 1000 });
-    expect(() => parseConfig(gatewayConfig, { RATE_LIMIT_WRITE: "7" })).toThrow(/RATE_LIMIT_WRITE/);
+    expect(() => parseConfig(gatewayConfig, { ...TEST_AUTH_ENV, RATE_LIMIT_WRITE: "7" })).toThrow(
+      /RATE_LIMIT_WRITE/,
+    );
   });
 });

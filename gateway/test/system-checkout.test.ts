@@ -60,7 +60,8 @@ describe("checkout through the gateway", () => {
     const { userId, items } = await userWithBasket(system, lines);
     const key = { "idempotency-key": `order-${userId}` };
 
-    const create = () => system.rest("POST", "/payments", { user_id: userId, method: "card" }, key);
+    const create = () =>
+      system.as(userId).rest("POST", "/payments", { user_id: userId, method: "card" }, key);
     const created = await create();
     expect(created.status).toBe(201);
     // 59.97 + 0.10 + 0.40, in cents: 0.1 + 0.2 in binary floating point would not be 0.30.
@@ -78,12 +79,12 @@ describe("checkout through the gateway", () => {
     // Reserved once, not twice: the stock already shows the reservation.
     expect(await stocks(items)).toEqual([7, 4, 2]);
 
-    const processed = await system.rest("POST", `/payments/${paymentId}/process`, {
+    const processed = await system.as(userId).rest("POST", `/payments/${paymentId}/process`, {
       payment_token: "tok_visa",
     });
     expect(processed.status).toBe(200);
     expect(processed.json).toMatchObject({ id: paymentId, status: "PAYMENT_STATUS_COMPLETED" });
-    expect((await system.rest("GET", `/payments/${paymentId}`)).json.status).toBe(
+    expect((await system.as(userId).rest("GET", `/payments/${paymentId}`)).json.status).toBe(
       "PAYMENT_STATUS_COMPLETED",
     );
 
@@ -142,11 +143,13 @@ describe("checkout through the gateway", () => {
       { price: "5.00", stock: 3, quantity: 2 },
       { price: "1.25", stock: 8, quantity: 4 },
     ]);
-    const created = await system.rest("POST", "/payments", { user_id: userId, method: "card" });
+    const created = await system
+      .as(userId)
+      .rest("POST", "/payments", { user_id: userId, method: "card" });
     expect(created.status).toBe(201);
     expect(await stocks(items)).toEqual([1, 4]);
 
-    const declined = await system.rest("POST", `/payments/${created.json.id}/process`, {
+    const declined = await system.as(userId).rest("POST", `/payments/${created.json.id}/process`, {
       payment_token: "tok_chargeDeclined",
     });
     expect(declined.status).toBe(200);
@@ -175,20 +178,26 @@ describe("checkout through the gateway", () => {
     const { userId, items } = await userWithBasket(system, [
       { price: "2.00", stock: 2, quantity: 2 },
     ]);
-    const created = await system.rest("POST", "/payments", { user_id: userId, method: "card" });
+    const created = await system
+      .as(userId)
+      .rest("POST", "/payments", { user_id: userId, method: "card" });
     expect(await stocks(items)).toEqual([0]);
 
-    const cancelled = await system.rest("POST", `/payments/${created.json.id}/cancel`, {});
+    const cancelled = await system
+      .as(userId)
+      .rest("POST", `/payments/${created.json.id}/cancel`, {});
     expect(cancelled).toMatchObject({ status: 200, json: { status: "PAYMENT_STATUS_CANCELLED" } });
     await vi.waitFor(async () => expect(await stocks(items)).toEqual([2]), settled);
 
-    const late = await system.rest("POST", `/payments/${created.json.id}/process`, {
+    const late = await system.as(userId).rest("POST", `/payments/${created.json.id}/process`, {
       payment_token: "tok_visa",
     });
     expect(late.status).toBe(400);
     expect(late.json.code).toBe("failed_precondition");
     expect(late.json.message).toMatch(/CANCELLED.*PENDING/);
-    const refund = await system.rest("POST", `/payments/${created.json.id}/refund`, {});
+    const refund = await system
+      .as("shop-admin", { admin: true })
+      .rest("POST", `/payments/${created.json.id}/refund`, {});
     expect(refund.status).toBe(400);
     expect(refund.json.message).toMatch(/CANCELLED.*COMPLETED/);
     await consumersCaughtUp();
@@ -204,7 +213,8 @@ describe("checkout through the gateway", () => {
     const { created, processed } = await checkout(system, userId);
     expect(processed?.json).toMatchObject({ status: "PAYMENT_STATUS_COMPLETED", amount: "33.63" });
     const id = created.json.id as string;
-    const refund = (body: object) => system.rest("POST", `/payments/${id}/refund`, body);
+    const refund = (body: object) =>
+      system.as("shop-admin", { admin: true }).rest("POST", `/payments/${id}/refund`, body);
 
     const first = await refund({ amount: "10.01", reason: "scratched" });
     expect(first.status).toBe(200);
@@ -250,10 +260,10 @@ describe("checkout through the gateway", () => {
 
 describe("refusals through the gateway", () => {
   it("a checkout without a basket, or of more than is in stock, is 400 failed_precondition", async () => {
-    const nobody = await system.rest("POST", "/payments", {
-      user_id: `system-${Date.now()}-none`,
-      method: "card",
-    });
+    const none = `system-${Date.now()}-none`;
+    const nobody = await system
+      .as(none)
+      .rest("POST", "/payments", { user_id: none, method: "card" });
     expect(nobody.status).toBe(400);
     expect(nobody.json.code).toBe("failed_precondition");
     const { userId, items } = await userWithBasket(system, [
@@ -262,11 +272,15 @@ describe("refusals through the gateway", () => {
     const first = await userWithBasket(system, []);
     await addToBasket(system, first.userId, items[0]?.productId as string, 1);
     expect((await checkout(system, first.userId)).processed?.status).toBe(200);
-    const short = await system.rest("POST", "/payments", { user_id: userId, method: "card" });
+    const short = await system
+      .as(userId)
+      .rest("POST", "/payments", { user_id: userId, method: "card" });
     expect(short.status).toBe(400);
     expect(short.json).toMatchObject({ code: "failed_precondition" });
     expect(short.json.message).toMatch(/only 1 of product \d+ in stock, 2 requested/);
-    expect((await system.rest("GET", `/users/${userId}/payments`)).json.payments).toEqual([]);
+    expect(
+      (await system.as(userId).rest("GET", `/users/${userId}/payments`)).json.payments,
+    ).toEqual([]);
   });
 });
 
@@ -279,7 +293,9 @@ describe("duplicated and replayed events", () => {
     const { created } = await checkout(system, userId);
     const id = created.json.id as string;
     await vi.waitFor(async () => expect(await basketLines(system, userId)).toEqual([]), settled);
-    const refunded = await system.rest("POST", `/payments/${id}/refund`, {});
+    const refunded = await system
+      .as("shop-admin", { admin: true })
+      .rest("POST", `/payments/${id}/refund`, {});
     expect(refunded.json.payment.status).toBe("PAYMENT_STATUS_REFUNDED");
     await vi.waitFor(async () => expect(await stocks(items)).toEqual([5, 5]), settled);
     // The user shops again: a replayed BasketCleared must not empty the new basket.

@@ -65,7 +65,7 @@ describe("the oversell race through the gateway", () => {
 
     // A refused checkout leaves no payment and keeps its basket; a won one is emptied by event.
     for (const loser of losers.slice(0, 5)) {
-      const listed = await system.rest("GET", `/users/${loser.userId}/payments`);
+      const listed = await system.as(loser.userId).rest("GET", `/users/${loser.userId}/payments`);
       expect(listed.json.payments).toEqual([]);
       expect(await basketLines(system, loser.userId)).toEqual([`${productId}×${loser.quantity}`]);
     }

@@ -13,7 +13,7 @@ export async function createProduct(
   system: System,
   fields: { price: string; stock: number; name?: string },
 ): Promise<string> {
-  const created = await system.rest("POST", "/products", {
+  const created = await system.as("shop-admin", { admin: true }).rest("POST", "/products", {
     name: fields.name ?? `System ${randomUUID().slice(0, 8)}`,
     price: fields.price,
     stock_quantity: fields.stock,
@@ -42,7 +42,7 @@ export async function addToBasket(
   productId: string,
   quantity: number,
 ): Promise<void> {
-  const added = await system.rest("POST", `/baskets/${userId}/items`, {
+  const added = await system.as(userId).rest("POST", `/baskets/${userId}/items`, {
     product_id: productId,
     quantity,
   });
@@ -58,7 +58,7 @@ export async function stockOf(system: System, productId: string): Promise<number
 
 /** GET /baskets/{user}: its lines as `productId × quantity`. */
 export async function basketLines(system: System, userId: string): Promise<string[]> {
-  const { json } = await system.rest("GET", `/baskets/${userId}`);
+  const { json } = await system.as(userId).rest("GET", `/baskets/${userId}`);
   return (json.items as { productId: string; quantity: number }[]).map(
     (item) => `${item.productId}×${item.quantity}`,
   );
@@ -66,14 +66,16 @@ export async function basketLines(system: System, userId: string): Promise<strin
 
 /** POST /payments then POST /payments/{id}/process with `token`; both answers. */
 export async function checkout(system: System, userId: string, token = "tok_visa") {
-  const created = await system.rest(
-    "POST",
-    "/payments",
-    { user_id: userId, method: "card" },
-    { "idempotency-key": `checkout-${userId}` },
-  );
+  const created = await system
+    .as(userId)
+    .rest(
+      "POST",
+      "/payments",
+      { user_id: userId, method: "card" },
+      { "idempotency-key": `checkout-${userId}` },
+    );
   if (created.status !== 201) return { created, processed: undefined };
-  const processed = await system.rest("POST", `/payments/${created.json.id}/process`, {
+  const processed = await system.as(userId).rest("POST", `/payments/${created.json.id}/process`, {
     payment_token: token,
   });
   return { created, processed };

@@ -15,6 +15,8 @@ export interface Call {
   readonly request: Message;
   readonly requestId: string | null;
   readonly timeoutMs: number | undefined;
+  /** The credential the gateway forwarded, if any. */
+  readonly authorization: string | null;
 }
 
 const at = timestampFromMs(Date.UTC(2026, 0, 2, 3, 4, 5));
@@ -25,6 +27,7 @@ function record(calls: Call[], rpc: string, request: Message, ctx: HandlerContex
     request,
     requestId: ctx.requestHeader.get("x-request-id"),
     timeoutMs: ctx.timeoutMs(),
+    authorization: ctx.requestHeader.get("authorization"),
   });
 }
 

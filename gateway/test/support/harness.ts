@@ -6,6 +6,7 @@ import { BasketService } from "#gen/shop/basket/v1/basket_pb";
 import { ProductService } from "#gen/shop/product/v1/product_pb";
 import { services } from "#services";
 import { createMetrics } from "#shared/metrics";
+import { testGatewayVerifier, userToken } from "#shared-test/auth";
 import { createGateway, type GatewayOptions } from "../../src/app.js";
 import { answerClientError } from "../../src/client-error.js";
 import type { RateLimiter } from "../../src/rate-limit.js";
@@ -57,6 +58,7 @@ export async function startGateway(
     logger: pino({ level: "silent" }),
     metrics: createMetrics(),
     rateLimiter: setup.rateLimiter,
+    verifier: testGatewayVerifier,
     options: setup.options,
   });
   const server = createServer(gateway);
@@ -73,7 +75,19 @@ export async function startGateway(
   };
 }
 
-/** Sends one request with the path exactly as given (no URL normalisation) and reads the reply. */
+/**
+ * A signed-in test user's `authorization`, which `send` adds unless `headers` name another: the
+ * fakes behind this gateway check no rights, and the gateway only that the token is valid.
+ */
+export const SIGNED_IN = { authorization: `Bearer ${await userToken("tester")}` };
+
+/** Headers that make `send` anonymous (no `authorization` at all). */
+export const ANONYMOUS = { authorization: "" };
+
+/**
+ * Sends one request with the path exactly as given (no URL normalisation) and reads the reply,
+ * as the signed-in test user unless `headers` carry their own `authorization` (`ANONYMOUS`: none).
+ */
 export function send(
   port: number,
   method: string,
@@ -85,8 +99,10 @@ export function send(
   localAddress?: string,
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
+    const all: Record<string, string> = { ...SIGNED_IN, ...headers };
+    if (all.authorization === "") delete all.authorization;
     const req = httpRequest(
-      { host: "127.0.0.1", port, method, path, headers, agent: false, localAddress },
+      { host: "127.0.0.1", port, method, path, headers: all, agent: false, localAddress },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));

@@ -6,6 +6,7 @@ import { Health, HealthCheckResponse_ServingStatus as Status } from "#gen/health
 import { createMetrics } from "#shared/metrics";
 import { createDrain } from "#shared/server/drain";
 import { createOnePortServer } from "#shared/server/one-port";
+import { testGatewayVerifier } from "#shared-test/auth";
 import type { Admission } from "../../src/admission.js";
 import { createGateway, type GatewayOptions } from "../../src/app.js";
 import type { RateLimiter } from "../../src/rate-limit.js";
@@ -81,6 +82,7 @@ export async function startProxyGateway(setup: {
     upstreams: { product: rest, basket: rest, payment: rest },
     logger: pino({ level: "silent" }),
     metrics: createMetrics(),
+    verifier: testGatewayVerifier,
     instanceUrls: Object.fromEntries(
       Object.entries(setup.urls).map(([name, url]) => [name, [url]]),
     ),

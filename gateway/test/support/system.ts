@@ -8,6 +8,7 @@ import { ensureTopics, TOPICS } from "#shared/kafka/topics";
 import { createMetrics } from "#shared/metrics";
 import { createServiceTransport } from "#shared/rpc/client";
 import { guardStore } from "#shared/store-errors";
+import { asService, bearer, testGatewayVerifier } from "#shared-test/auth";
 import { testLogger, uniqueName } from "#shared-test/kafka";
 import { startTestServer } from "#shared-test/service-harness";
 import { createBasketApp } from "../../../services/basket/src/app.js";
@@ -33,6 +34,13 @@ import { createGateway } from "../../src/app.js";
 import { answerClientError } from "../../src/client-error.js";
 import { createGrpcUpstream } from "../../src/upstream.js";
 
+type Rest = (
+  method: string,
+  path: string,
+  body?: unknown,
+  headers?: Record<string, string>,
+) => Promise<Answer>;
+
 /** The three event topics as a run names them. */
 export type Topics = { readonly payment: string; readonly stock: string; readonly basket: string };
 
@@ -45,13 +53,13 @@ export type Answer = {
 
 /** The whole system in this process, as the main.ts files compose it, behind a real gateway. */
 export type System = {
-  /** A curl-like request to the gateway. */
-  rest(
-    method: string,
-    path: string,
-    body?: unknown,
-    headers?: Record<string, string>,
-  ): Promise<Answer>;
+  /** A curl-like request to the gateway, anonymous unless `headers` carry a token. */
+  rest: Rest;
+  /**
+   * The same requests with a bearer token of `user` (with the admin role when `admin`), as a
+   * shop front would send them: `system.as(userId).rest("GET", `/baskets/${userId}`)`.
+   */
+  as(user: string, options?: { admin?: boolean }): { rest: Rest };
   readonly kafka: KafkaClient;
   readonly topics: Topics;
   /** Consumer groups of the stock and basket consumers, to see how far they have read. */
@@ -96,7 +104,12 @@ export async function startSystem(options: SystemOptions): Promise<System> {
   const product = await startTestServer(createProductApp(sql));
   closers.push(() => product.close(500));
   const transport = (url: string) =>
-    createServiceTransport({ urls: [url], timeoutMs: 10_000, retriesOnUnavailable: 2 });
+    createServiceTransport({
+      urls: [url],
+      timeoutMs: 10_000,
+      retriesOnUnavailable: 2,
+      interceptors: [asService()],
+    });
   const products = transport(product.baseUrl);
   closers.push(() => products.close());
   const basket = await startTestServer(createBasketApp({ redis, products, ttlSeconds: 600 }));
@@ -163,19 +176,26 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     payment: upstream(payment, "payment"),
   };
   closers.push(() => Promise.all(Object.values(upstreams).map((u) => u.close())));
-  const gateway = await listen(createGateway({ upstreams, logger, metrics }));
+  const gateway = await listen(
+    createGateway({ upstreams, logger, metrics, verifier: testGatewayVerifier }),
+  );
   closers.push(() => closeServer(gateway));
   const base = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
 
+  const rest: Rest = async (method, path, body, headers = {}) => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: body === undefined ? headers : { "content-type": "application/json", ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, json: await res.json() };
+  };
   return {
-    async rest(method, path, body, headers = {}) {
-      const res = await fetch(`${base}${path}`, {
-        method,
-        headers: body === undefined ? headers : { "content-type": "application/json", ...headers },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return { status: res.status, json: await res.json() };
-    },
+    rest,
+    as: (user, options) => ({
+      rest: async (method, path, body, headers) =>
+        rest(method, path, body, { ...(await bearer(user, options)), ...headers }),
+    }),
     kafka,
     topics,
     groups,

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { service } from "#services";
+import { serviceAuthConfigShape } from "#shared/auth/config";
 import { grpcFastPath, logLevel, port, positiveInt, serviceUrls } from "#shared/config";
 import { kafkaConsumerConfigShape } from "#shared/kafka/config";
 
@@ -20,4 +21,5 @@ export const basketConfigShape = {
   BASKET_TTL_SECONDS: positiveInt(30 * 24 * 60 * 60),
   /** Where `basket-events` is consumed from. */
   ...kafkaConsumerConfigShape,
+  ...serviceAuthConfigShape,
 };

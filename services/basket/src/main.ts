@@ -1,3 +1,4 @@
+import { loadServiceAuth } from "#shared/auth/service-auth";
 import { loadConfig } from "#shared/config";
 import { createKafka } from "#shared/kafka/client";
 import { createLogger } from "#shared/logger";
@@ -12,6 +13,7 @@ import { createBasketRepository } from "./redis/basket-repository.js";
 import { connectRedis } from "./redis/connection.js";
 
 const config = loadConfig(basketConfigShape);
+const auth = loadServiceAuth(config, "basket");
 const logger = createLogger("basket", config.LOG_LEVEL);
 const metrics = createMetrics();
 const redis = connectRedis({
@@ -36,6 +38,7 @@ const products = createServiceTransport({
   // GetProduct is a read, so trying it again on another instance is safe.
   retriesOnUnavailable: 2,
   unaryGrpcFastPath: config.GRPC_FAST_PATH,
+  interceptors: [auth.credentials],
 });
 const server = await startServiceServer({
   name: "basket",
@@ -44,6 +47,7 @@ const server = await startServiceServer({
   logger,
   metrics,
   unaryGrpcFastPath: config.GRPC_FAST_PATH,
+  verifier: auth.verifier,
   ...createBasketApp({ redis, products, ttlSeconds: config.BASKET_TTL_SECONDS }),
 });
 

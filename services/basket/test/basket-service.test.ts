@@ -4,6 +4,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BasketService } from "#gen/shop/basket/v1/basket_pb";
 import { createServiceTransport } from "#shared/rpc/client";
+import { asService } from "#shared-test/auth";
 import { codeOf } from "#shared-test/code-of";
 import { startTestServer } from "#shared-test/service-harness";
 import { createBasketApp } from "../src/app.js";
@@ -25,7 +26,10 @@ beforeAll(async () => {
     ttlSeconds: TTL_SECONDS,
   });
   server = await startTestServer(app);
-  client = createClient(BasketService, createGrpcTransport({ baseUrl: server.baseUrl }));
+  client = createClient(
+    BasketService,
+    createGrpcTransport({ baseUrl: server.baseUrl, interceptors: [asService()] }),
+  );
 });
 afterAll(async () => {
   await server?.close(1000);
@@ -140,7 +144,10 @@ describe("BasketService when the product service is down", () => {
     lonely = await startTestServer(
       createBasketApp({ redis: fixture.redis, products, ttlSeconds: TTL_SECONDS }),
     );
-    orphan = createClient(BasketService, createGrpcTransport({ baseUrl: lonely.baseUrl }));
+    orphan = createClient(
+      BasketService,
+      createGrpcTransport({ baseUrl: lonely.baseUrl, interceptors: [asService()] }),
+    );
   });
   afterAll(() => lonely?.close(500));
 
@@ -181,7 +188,10 @@ describe("BasketService readiness", () => {
       const userId = `user-${randomUUID()}`;
       expect(
         await codeOf(
-          createClient(BasketService, createGrpcTransport({ baseUrl: down.baseUrl })).getBasket({
+          createClient(
+            BasketService,
+            createGrpcTransport({ baseUrl: down.baseUrl, interceptors: [asService()] }),
+          ).getBasket({
             userId,
           }),
         ),

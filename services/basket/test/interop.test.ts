@@ -1,5 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bearer } from "#shared-test/auth";
 import { type GrpcJsClient, loadGrpcJsClient } from "#shared-test/grpc-js-client";
 import { startTestServer } from "#shared-test/service-harness";
 import { createBasketApp } from "../src/app.js";
@@ -32,10 +33,13 @@ afterAll(async () => {
 describe("a @grpc/grpc-js client on BasketService", () => {
   it("adds an item and reads the basket back", async () => {
     const userId = fixture.newUser("grpcjs");
-    await client.call("AddItem", { userId, productId: "7", quantity: 2 });
-    const { basket } = await client.call<{ basket: Record<string, unknown> }>("GetBasket", {
-      userId,
-    });
+    const asOwner = await bearer(userId);
+    await client.call("AddItem", { userId, productId: "7", quantity: 2 }, asOwner);
+    const { basket } = await client.call<{ basket: Record<string, unknown> }>(
+      "GetBasket",
+      { userId },
+      asOwner,
+    );
     expect(basket).toMatchObject({
       userId,
       total: "2.50",
@@ -46,7 +50,17 @@ describe("a @grpc/grpc-js client on BasketService", () => {
   it("sees FAILED_PRECONDITION when the stock is short", async () => {
     const userId = fixture.newUser("grpcjs");
     await expect(
-      client.call("AddItem", { userId, productId: "7", quantity: 10 }),
+      client.call("AddItem", { userId, productId: "7", quantity: 10 }, await bearer(userId)),
     ).rejects.toMatchObject({ code: grpc.status.FAILED_PRECONDITION });
+  });
+
+  it("sees UNAUTHENTICATED without a token and PERMISSION_DENIED with another user's", async () => {
+    const userId = fixture.newUser("grpcjs");
+    await expect(client.call("GetBasket", { userId })).rejects.toMatchObject({
+      code: grpc.status.UNAUTHENTICATED,
+    });
+    await expect(
+      client.call("GetBasket", { userId }, await bearer(`${userId}-other`)),
+    ).rejects.toMatchObject({ code: grpc.status.PERMISSION_DENIED });
   });
 });

@@ -3,6 +3,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { BasketService } from "#gen/shop/basket/v1/basket_pb";
+import { asService } from "#shared-test/auth";
 import { codeOf } from "#shared-test/code-of";
 import { type PrivateServer, startPrivateRedis } from "#shared-test/private-servers";
 import { startTestServer } from "#shared-test/service-harness";
@@ -27,7 +28,10 @@ async function basketServiceOn(port: number) {
   const app = createBasketApp({ redis, products: fakeProductService(catalogue), ttlSeconds: 60 });
   const server = await startTestServer(app);
   servers.push(server);
-  const baskets = createClient(BasketService, createGrpcTransport({ baseUrl: server.baseUrl }));
+  const baskets = createClient(
+    BasketService,
+    createGrpcTransport({ baseUrl: server.baseUrl, interceptors: [asService()] }),
+  );
   return {
     addTea: (userId: string) => baskets.addItem({ userId, productId: 1n, quantity: 1 }, within),
     get: (userId: string) => baskets.getBasket({ userId }, within),

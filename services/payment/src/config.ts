@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { service } from "#services";
+import { serviceAuthConfigShape } from "#shared/auth/config";
 import { grpcFastPath, logLevel, port, positiveInt, serviceUrls } from "#shared/config";
 import { DATABASE_PORTS, databaseConfigShape } from "#shared/database";
 import { kafkaConfigShape } from "#shared/kafka/config";
@@ -20,6 +21,7 @@ export const paymentConfigShape = {
   GRPC_FAST_PATH: grpcFastPath,
   ...paymentDatabaseShape,
   ...kafkaConfigShape,
+  ...serviceAuthConfigShape,
   /** `required` connects over TLS and verifies the server's certificate. */
   DB_SSL_MODE: z.enum(["disabled", "required"]).default("disabled"),
   DB_POOL_MAX: positiveInt(10),

@@ -1,3 +1,4 @@
+import { loadServiceAuth } from "#shared/auth/service-auth";
 import { loadConfig } from "#shared/config";
 import { createKafka } from "#shared/kafka/client";
 import { createEventProducer } from "#shared/kafka/producer";
@@ -14,6 +15,7 @@ import { registerOutboxBacklog } from "./events/outbox-metrics.js";
 import { startOutboxRelay } from "./events/outbox-relay.js";
 
 const config = loadConfig(paymentConfigShape);
+const auth = loadServiceAuth(config, "payment");
 const logger = createLogger("payment", config.LOG_LEVEL);
 const metrics = createMetrics();
 const database: PaymentDatabaseConfig = {
@@ -42,6 +44,8 @@ const upstream = (urls: string[]) =>
     timeoutMs: config.UPSTREAM_TIMEOUT_MS,
     retriesOnUnavailable: 2,
     unaryGrpcFastPath: config.GRPC_FAST_PATH,
+    // Every call as the payment service: the sweeper and the relay have no user to act for.
+    interceptors: [auth.credentials],
   });
 const basket = upstream(config.BASKET_SERVICE_URL);
 const product = upstream(config.PRODUCT_SERVICE_URL);
@@ -62,6 +66,7 @@ const server = await startServiceServer({
   logger,
   metrics,
   unaryGrpcFastPath: config.GRPC_FAST_PATH,
+  verifier: auth.verifier,
   ...app,
 });
 app.sweeper.start();

@@ -47,7 +47,7 @@ describe("concurrent transitions of one payment", () => {
     await h.client.processPayment({ id, paymentToken: "tok_visa" });
     // 8 × 3.00 asked against 10.00: exactly three fit.
     const results = await Promise.allSettled(
-      Array.from({ length: 8 }, () => h.client.refundPayment({ id, amount: "3.00" })),
+      Array.from({ length: 8 }, () => h.admin.refundPayment({ id, amount: "3.00" })),
     );
     const outcome = codes(results);
     expect(count(outcome, "ok")).toBe(3);

@@ -28,7 +28,7 @@ async function userWithPayments(n: number) {
 describe("ListUserPayments and ListPayments", () => {
   it("pages through a user's payments newest first, with items and refunds, none twice", async () => {
     const { userId, ids } = await userWithPayments(7);
-    await h.client.refundPayment({ id: ids[0] ?? "", amount: "0.10", reason: "scratch" });
+    await h.admin.refundPayment({ id: ids[0] ?? "", amount: "0.10", reason: "scratch" });
     const seen: string[] = [];
     let pageToken = "";
     let pages = 0;
@@ -54,9 +54,9 @@ describe("ListUserPayments and ListPayments", () => {
     const { userId, ids } = await userWithPayments(5);
     const completed = await h.client.listUserPayments({ userId, status: PaymentStatus.COMPLETED });
     expect(completed.payments.map((p) => p.id)).toEqual([ids[3], ids[0]]);
-    const pending = await h.client.listPayments({ userId, status: PaymentStatus.PENDING });
+    const pending = await h.admin.listPayments({ userId, status: PaymentStatus.PENDING });
     expect(pending.payments.map((p) => p.id)).toEqual([ids[4], ids[2], ids[1]]);
-    const all = await h.client.listPayments({ pageSize: 2 });
+    const all = await h.admin.listPayments({ pageSize: 2 });
     expect(all.payments).toHaveLength(2);
     expect(all.nextPageToken).not.toBe("");
   });
@@ -74,7 +74,7 @@ describe("ListUserPayments and ListPayments", () => {
         pageToken: nextPageToken,
       }),
       h.client.listUserPayments({ userId: a.userId, pageToken: "garbage!" }),
-      h.client.listPayments({ status: 99 as PaymentStatus }),
+      h.admin.listPayments({ status: 99 as PaymentStatus }),
     ]) {
       expect(await codeOf(call)).toBe(Code.InvalidArgument);
     }

@@ -4,6 +4,7 @@ import type { Pool } from "mysql2/promise";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { PaymentService, PaymentStatus } from "#gen/shop/payment/v1/payment_pb";
+import { asService, bearer } from "#shared-test/auth";
 import { codeOf } from "#shared-test/code-of";
 import { type PrivateDatabase, startPrivateMariadb } from "#shared-test/private-servers";
 import { startTestServer } from "#shared-test/service-harness";
@@ -46,7 +47,10 @@ const readyStatus = async () =>
 
 describe("the payment service while MariaDB is down", () => {
   it("answers Unavailable and is not ready, then recovers by itself when it returns", async () => {
-    const payments = createClient(PaymentService, createGrpcTransport({ baseUrl: server.baseUrl }));
+    const payments = createClient(
+      PaymentService,
+      createGrpcTransport({ baseUrl: server.baseUrl, interceptors: [asService()] }),
+    );
     const product = fakes.newProduct({ price: "2.50" });
     const userId = fakes.newUser([{ productId: product, quantity: 2 }]);
     const { payment } = await payments.createPayment({ userId, method: "card" }, within);
@@ -58,7 +62,7 @@ describe("the payment service while MariaDB is down", () => {
     expect(await codeOf(payments.cancelPayment({ id }, within))).toBe(Code.Unavailable);
     const json = await fetch(`${server.baseUrl}/shop.payment.v1.PaymentService/GetPayment`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...(await bearer(userId)) },
       body: JSON.stringify({ id }),
       signal: AbortSignal.timeout(15_000),
     });

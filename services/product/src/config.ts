@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { service } from "#services";
+import { serviceAuthConfigShape } from "#shared/auth/config";
 import { grpcFastPath, logLevel, port, positiveInt } from "#shared/config";
 import { DATABASE_PORTS, databaseConfigShape } from "#shared/database";
 import { kafkaConsumerConfigShape } from "#shared/kafka/config";
@@ -22,6 +23,7 @@ export const productConfigShape = {
   DB_POOL_MAX: positiveInt(10),
   /** Where `stock-events` is consumed from. */
   ...kafkaConsumerConfigShape,
+  ...serviceAuthConfigShape,
   /** Pause between sweeps that release reservations left past their expiry. */
   RESERVATION_SWEEP_INTERVAL_MS: positiveInt(10_000),
   /** How long past its expiry a reservation may still be committed before a sweep releases it. */

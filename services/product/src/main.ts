@@ -1,3 +1,4 @@
+import { loadServiceAuth } from "#shared/auth/service-auth";
 import { loadConfig } from "#shared/config";
 import { toDatabaseSettings } from "#shared/database";
 import { createKafka } from "#shared/kafka/client";
@@ -14,6 +15,7 @@ import { consumeStockEvents } from "./events/stock-events-consumer.js";
 import { startReservationSweeper } from "./reservation-sweeper.js";
 
 const config = loadConfig(productConfigShape);
+const { verifier } = loadServiceAuth(config, "product");
 const logger = createLogger("product", config.LOG_LEVEL);
 const metrics = createMetrics();
 const sql = connectProductDatabase({
@@ -30,6 +32,7 @@ const server = await startServiceServer({
   logger,
   metrics,
   unaryGrpcFastPath: config.GRPC_FAST_PATH,
+  verifier,
   ...app,
 });
 

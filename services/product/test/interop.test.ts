@@ -7,6 +7,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProductService } from "#gen/shop/product/v1/product_pb";
+import { asAdmin } from "#shared-test/auth";
 import { type GrpcJsClient, loadGrpcJsClient } from "#shared-test/grpc-js-client";
 import { startTestServer } from "#shared-test/service-harness";
 import { createProductApp } from "../src/app.js";
@@ -24,7 +25,10 @@ const category = `cat-${randomUUID()}`;
 beforeAll(async () => {
   sql = await openTestDatabase();
   server = await startTestServer(createProductApp(sql));
-  const client = createClient(ProductService, createGrpcTransport({ baseUrl: server.baseUrl }));
+  const client = createClient(
+    ProductService,
+    createGrpcTransport({ baseUrl: server.baseUrl, interceptors: [asAdmin()] }),
+  );
   const { product } = await client.createProduct({
     name: "Interop kettle",
     price: "24.99",

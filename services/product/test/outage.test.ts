@@ -3,6 +3,7 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ProductService } from "#gen/shop/product/v1/product_pb";
+import { asAdmin } from "#shared-test/auth";
 import { codeOf } from "#shared-test/code-of";
 import { type PrivateDatabase, startPrivatePostgres } from "#shared-test/private-servers";
 import { startTestServer } from "#shared-test/service-harness";
@@ -31,7 +32,10 @@ afterAll(async () => {
 // Each call has a deadline, so a hang fails the test instead of stalling it.
 const within = { timeoutMs: 15_000 };
 const calls = () => {
-  const products = createClient(ProductService, createGrpcTransport({ baseUrl: server.baseUrl }));
+  const products = createClient(
+    ProductService,
+    createGrpcTransport({ baseUrl: server.baseUrl, interceptors: [asAdmin()] }),
+  );
   return {
     get: (id: bigint) => products.getProduct({ id }, within),
     create: () => products.createProduct({ name: "Kettle", price: "30.00" }, within),
@@ -80,7 +84,7 @@ describe("the product service while PostgreSQL is down", () => {
     try {
       const products = createClient(
         ProductService,
-        createGrpcTransport({ baseUrl: behindProxy.baseUrl }),
+        createGrpcTransport({ baseUrl: behindProxy.baseUrl, interceptors: [asAdmin()] }),
       );
       const { product } = await products.createProduct({ name: "Jug", price: "5.00" });
       const id = product?.id ?? 0n;
@@ -109,7 +113,7 @@ describe("the product service while PostgreSQL is down", () => {
     try {
       const products = createClient(
         ProductService,
-        createGrpcTransport({ baseUrl: lonely.baseUrl }),
+        createGrpcTransport({ baseUrl: lonely.baseUrl, interceptors: [asAdmin()] }),
       );
       expect(await codeOf(products.getProduct({ id: 1n }, within))).toBe(Code.Unavailable);
       const ready = await fetch(`${lonely.baseUrl}/ready`, { signal: AbortSignal.timeout(15_000) });

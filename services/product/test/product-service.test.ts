@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus } from "#gen/health/v1/health_pb";
 import { ProductService } from "#gen/shop/product/v1/product_pb";
 import { StockService } from "#gen/shop/product/v1/stock_pb";
+import { asAdmin } from "#shared-test/auth";
 import { codeOf } from "#shared-test/code-of";
 import { startTestServer } from "#shared-test/service-harness";
 import { createProductApp } from "../src/app.js";
@@ -28,13 +29,27 @@ afterAll(async () => {
 });
 
 const transports: Record<string, () => Transport> = {
-  grpc: () => createGrpcTransport({ baseUrl: server.baseUrl }),
+  grpc: () => createGrpcTransport({ baseUrl: server.baseUrl, interceptors: [asAdmin()] }),
   "grpc-web over HTTP/1.1": () =>
-    createGrpcWebTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" }),
+    createGrpcWebTransport({
+      baseUrl: server.baseUrl,
+      interceptors: [asAdmin()],
+      httpVersion: "1.1",
+    }),
   "connect JSON over HTTP/1.1": () =>
-    createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1", useBinaryFormat: false }),
+    createConnectTransport({
+      baseUrl: server.baseUrl,
+      interceptors: [asAdmin()],
+      httpVersion: "1.1",
+      useBinaryFormat: false,
+    }),
   "connect binary over HTTP/2": () =>
-    createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "2", useBinaryFormat: true }),
+    createConnectTransport({
+      baseUrl: server.baseUrl,
+      interceptors: [asAdmin()],
+      httpVersion: "2",
+      useBinaryFormat: true,
+    }),
 };
 
 describe.each(Object.entries(transports))("ProductService over %s", (_name, transport) => {
@@ -151,7 +166,10 @@ describe("the product server's operational surface", () => {
     expect((await fetch(`${server.baseUrl}/health`)).status).toBe(200);
     const ready = await fetch(`${server.baseUrl}/ready`);
     expect(await ready.json()).toEqual({ status: "ready" });
-    const client = createClient(ProductService, createGrpcTransport({ baseUrl: server.baseUrl }));
+    const client = createClient(
+      ProductService,
+      createGrpcTransport({ baseUrl: server.baseUrl, interceptors: [asAdmin()] }),
+    );
     await codeOf(client.getProduct({ id: 9_000_000_000_001n }));
     const metrics = await (await fetch(`${server.baseUrl}/metrics`)).text();
     expect(metrics).toMatch(

@@ -3,6 +3,7 @@ import { type Client, Code, ConnectError, createClient, type Transport } from "@
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ReservationStatus, StockService } from "#gen/shop/product/v1/stock_pb";
+import { asService } from "#shared-test/auth";
 import { codeOf } from "#shared-test/code-of";
 import { startTestServer } from "#shared-test/service-harness";
 import { createProductApp } from "../src/app.js";
@@ -22,9 +23,14 @@ beforeAll(async () => {
 afterAll(() => server?.close(1000));
 
 const transports: Record<string, () => Transport> = {
-  grpc: () => createGrpcTransport({ baseUrl: server.baseUrl }),
+  grpc: () => createGrpcTransport({ baseUrl: server.baseUrl, interceptors: [asService()] }),
   "connect JSON over HTTP/1.1": () =>
-    createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1", useBinaryFormat: false }),
+    createConnectTransport({
+      baseUrl: server.baseUrl,
+      interceptors: [asService()],
+      httpVersion: "1.1",
+      useBinaryFormat: false,
+    }),
 };
 
 const expiresAt = () => timestampFromDate(inAnHour());
@@ -105,7 +111,11 @@ describe.each(Object.entries(transports))("StockService over %s", (_name, transp
 });
 
 describe("StockService input checks", () => {
-  const client = () => createClient(StockService, createGrpcTransport({ baseUrl: server.baseUrl }));
+  const client = () =>
+    createClient(
+      StockService,
+      createGrpcTransport({ baseUrl: server.baseUrl, interceptors: [asService()] }),
+    );
   const secondsAhead = (seconds: number) =>
     timestampFromDate(new Date(Date.now() + seconds * 1000));
   type Request = {
@@ -171,7 +181,10 @@ describe("StockService input checks", () => {
 describe("StockService under concurrent checkouts", () => {
   it("never oversells: 40 ReserveStock calls of 1–2 units on a stock of 10, over gRPC", async () => {
     const product = await f.newProduct(10);
-    const client = createClient(StockService, createGrpcTransport({ baseUrl: server.baseUrl }));
+    const client = createClient(
+      StockService,
+      createGrpcTransport({ baseUrl: server.baseUrl, interceptors: [asService()] }),
+    );
     const results = await concurrently(40, (index) =>
       client.reserveStock({
         reservationId: newReservationId(),

@@ -20,17 +20,25 @@ export function parseConfig<S extends z.ZodRawShape>(
   const problems = result.error.issues.map((issue) => {
     const name = issue.path.join(".");
     const value = env[name];
-    const why =
-      value === undefined ? "is required but not set" : `${issue.message} (got "${value}")`;
+    // A secret's value is never repeated: the line goes to logs.
+    const got = SECRET_NAME.test(name) ? "" : ` (got "${value}")`;
+    const why = value === undefined ? "is required but not set" : `${issue.message}${got}`;
     return `${name} ${why}`;
   });
   throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
 }
 
+const SECRET_NAME = /SECRET|PASSWORD|TOKEN|KEY/;
+
 /** Like `parseConfig`, but prints the one-line error and exits with status 1. */
 export function loadConfig<S extends z.ZodRawShape>(shape: S): z.infer<z.ZodObject<S>> {
+  return exitOnConfigError(() => parseConfig(shape));
+}
+
+/** `read()`, or, when it throws a ConfigError, that one line on stderr and exit status 1. */
+export function exitOnConfigError<T>(read: () => T): T {
   try {
-    return parseConfig(shape);
+    return read();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${error.message}\n`);

@@ -15,6 +15,7 @@ export type DomainErrorCode =
   | "not_found"
   | "already_exists"
   | "failed_precondition"
+  | "permission_denied"
   | "aborted"
   | "resource_exhausted"
   | "unavailable"
@@ -45,6 +46,11 @@ export class NotFound extends DomainError {
 /** A business rule refuses the request as the system stands (e.g. not enough stock). */
 export class FailedPrecondition extends DomainError {
   readonly code = "failed_precondition";
+}
+
+/** The caller may not touch this record (another user's payment, say). */
+export class PermissionDenied extends DomainError {
+  readonly code = "permission_denied";
 }
 
 /** A service this one depends on cannot be reached; the request changed nothing. */

@@ -7,7 +7,15 @@ export function createLogger(service: string, level: string): Logger {
   return pino({
     level,
     base: { service },
-    redact: ["password", "*.password", "authorization", "*.authorization", "token", "*.token"],
+    redact: [
+      "password",
+      "*.password",
+      "authorization",
+      "*.authorization",
+      "*.*.authorization",
+      "token",
+      "*.token",
+    ],
     timestamp: pino.stdTimeFunctions.isoTime,
   });
 }

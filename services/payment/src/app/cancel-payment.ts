@@ -1,6 +1,6 @@
 import type { Payment } from "../domain/payment.js";
 import { cancelPayment, expirePayment, isDue } from "../domain/transitions.js";
-import { type CallContext, followUp, type PaymentDeps } from "./deps.js";
+import { type CallContext, followUp, type PaymentDeps, requireOwner } from "./deps.js";
 import { expiredError } from "./process-payment.js";
 
 /**
@@ -12,6 +12,7 @@ export function createCancelPayment(deps: PaymentDeps) {
   const { payments, stock, logger, clock } = deps;
   return async function cancel(input: { id: string }, ctx: CallContext): Promise<Payment> {
     const payment = await payments.update(input.id, async (current) => {
+      requireOwner(current, ctx.actor);
       const now = clock();
       return isDue(current, now) ? expirePayment(current, now) : cancelPayment(current, now);
     });

@@ -1,3 +1,4 @@
+import { PermissionDenied } from "#shared/errors";
 import type { Logger } from "#shared/logger";
 import type { BasketReader } from "../clients/basket.js";
 import type { ProductCatalog } from "../clients/product-catalog.js";
@@ -23,8 +24,25 @@ export type PaymentDeps = {
   readonly outboxWritten?: () => void;
 };
 
-/** Who asked, for the logs and the calls to other services. */
-export type CallContext = { readonly requestId?: string | undefined };
+/**
+ * Whose payments a call may touch: one user's (an end user, by their verified subject) or any
+ * (a shop service). Admins are users here: their role opens the ADMIN RPCs, not others' data.
+ */
+export type Actor =
+  | { readonly kind: "user"; readonly userId: string }
+  | { readonly kind: "service" };
+
+/** Who asked, for the owner check, the logs and the calls to other services. */
+export type CallContext = { readonly requestId?: string | undefined; readonly actor: Actor };
+
+/**
+ * The owner check of the RPCs that name a payment by id: made on the stored record, after
+ * loading it, never on anything the request says. PermissionDenied for another user's payment.
+ */
+export function requireOwner(payment: { id: string; userId: string }, actor: Actor): void {
+  if (actor.kind === "service" || actor.userId === payment.userId) return;
+  throw new PermissionDenied(`payment ${payment.id} belongs to another user`);
+}
 
 /**
  * A stock call made after the payment's transaction committed. The state change and its events

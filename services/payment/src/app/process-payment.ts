@@ -7,7 +7,7 @@ import {
   isDue,
   requirePending,
 } from "../domain/transitions.js";
-import { type CallContext, followUp, type PaymentDeps } from "./deps.js";
+import { type CallContext, followUp, type PaymentDeps, requireOwner } from "./deps.js";
 
 /** The refusal for a command on a payment whose time ran out (it is EXPIRED now). */
 export function expiredError(payment: Payment): FailedPrecondition {
@@ -33,6 +33,7 @@ export function createProcessPayment(deps: PaymentDeps) {
     if (token === "") throw new InvalidArgument("payment_token", "is required");
     if (token.length > 200) throw new InvalidArgument("payment_token", "is too long");
     const payment = await payments.update(input.id, async (current) => {
+      requireOwner(current, ctx.actor);
       const now = clock();
       if (isDue(current, now)) return expirePayment(current, now);
       const pending = requirePending(current, "processed");

@@ -1,8 +1,9 @@
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { PaymentService } from "#gen/shop/payment/v1/payment_pb";
+import { callerOf } from "#shared/auth/caller";
 import { createCancelPayment } from "../app/cancel-payment.js";
 import { createCreatePayment } from "../app/create-payment.js";
-import type { CallContext, PaymentDeps } from "../app/deps.js";
+import { type Actor, type CallContext, type PaymentDeps, requireOwner } from "../app/deps.js";
 import { createProcessPayment } from "../app/process-payment.js";
 import { createRefundPayment } from "../app/refund-payment.js";
 import { parsePaymentId, parseRefundInput, parseUserId } from "../domain/input.js";
@@ -17,6 +18,7 @@ export function createPaymentService(deps: PaymentDeps): ServiceImpl<typeof Paym
   const refundPayment = createRefundPayment(deps);
   const context = (ctx: HandlerContext): CallContext => ({
     requestId: ctx.requestHeader.get("x-request-id") ?? undefined,
+    actor: actorOf(ctx),
   });
   const page = async (query: Parameters<typeof parseListPaymentsQuery>[0]) => {
     const found = await deps.queries.list(parseListPaymentsQuery(query));
@@ -27,8 +29,10 @@ export function createPaymentService(deps: PaymentDeps): ServiceImpl<typeof Paym
     async createPayment(req, ctx) {
       return { payment: toPaymentMessage(await createPayment(req, context(ctx))) };
     },
-    async getPayment(req) {
-      return { payment: toPaymentMessage(await deps.queries.get(parsePaymentId(req.id))) };
+    async getPayment(req, ctx) {
+      const payment = await deps.queries.get(parsePaymentId(req.id));
+      requireOwner(payment, actorOf(ctx));
+      return { payment: toPaymentMessage(payment) };
     },
     async processPayment(req, ctx) {
       const input = { id: parsePaymentId(req.id), token: req.paymentToken };
@@ -53,4 +57,12 @@ export function createPaymentService(deps: PaymentDeps): ServiceImpl<typeof Paym
       return page({ pageSize: req.pageSize, pageToken: req.pageToken, filters });
     },
   };
+}
+
+/** The verified caller (auth interceptor) as the use cases see it; nobody else reaches here. */
+function actorOf(ctx: HandlerContext): Actor {
+  const caller = callerOf(ctx);
+  if (caller.kind === "service") return { kind: "service" };
+  // The OWNER rule admits only users and services; anonymous gets a user no payment has.
+  return { kind: "user", userId: caller.kind === "user" ? caller.subject : "" };
 }

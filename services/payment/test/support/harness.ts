@@ -3,6 +3,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import type { Pool } from "mysql2/promise";
 import { pino } from "pino";
 import { PaymentService } from "#gen/shop/payment/v1/payment_pb";
+import { asAdmin, asService } from "#shared-test/auth";
 import { startTestServer } from "#shared-test/service-harness";
 import { createPaymentApp } from "../../src/app.js";
 import { openTestDatabase } from "./database.js";
@@ -14,7 +15,10 @@ export const TTL_SECONDS = 900;
 export type PaymentHarness = {
   pool: Pool;
   fakes: FakeNeighbours;
+  /** Calls as a shop service: the OWNER RPCs of any user (auth is tested in auth.test.ts). */
   client: Client<typeof PaymentService>;
+  /** Calls as an admin user: RefundPayment and ListPayments. */
+  admin: Client<typeof PaymentService>;
   baseUrl: string;
   port: number;
   sweeper: ReturnType<typeof createPaymentApp>["sweeper"];
@@ -44,11 +48,18 @@ export async function startPaymentHarness(options: { dbSuffix?: string } = {}) {
     clock: () => new Date(Date.now() + offsetMs),
   });
   const server = await startTestServer(app);
-  const client = createClient(PaymentService, createGrpcTransport({ baseUrl: server.baseUrl }));
+  const as = (caller: ReturnType<typeof asService>) =>
+    createClient(
+      PaymentService,
+      createGrpcTransport({ baseUrl: server.baseUrl, interceptors: [caller] }),
+    );
+  const client = as(asService());
+  const admin = as(asAdmin());
   const harness: PaymentHarness = {
     pool,
     fakes,
     client,
+    admin,
     baseUrl: server.baseUrl,
     port: server.port,
     sweeper: app.sweeper,

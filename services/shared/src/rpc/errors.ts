@@ -9,6 +9,7 @@ const CONNECT_CODE: Record<DomainErrorCode, Code> = {
   not_found: Code.NotFound,
   already_exists: Code.AlreadyExists,
   failed_precondition: Code.FailedPrecondition,
+  permission_denied: Code.PermissionDenied,
   aborted: Code.Aborted,
   resource_exhausted: Code.ResourceExhausted,
   unavailable: Code.Unavailable,

@@ -1,13 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
+import { callerKey, callerLabel } from "../auth/caller.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 
 const REQUEST_ID = "x-request-id";
 
 /**
- * Logs one line per RPC (service, method, code, duration, request id) and records the RPC count
+ * Logs one line per RPC (service, method, code, duration, request id, the verified caller such as
+ * `user:alice`, never a credential) and records the RPC count
  * and latency histogram. A caller's `X-Request-Id` is kept, otherwise one is made, and it is
  * echoed in the response headers and passed on to the handler through the request headers.
  * For streaming RPCs the duration covers the call until its response stream is set up.
@@ -39,6 +41,7 @@ export function observeInterceptor(logger: Logger, metrics: Metrics): Intercepto
           method: labels.method,
           code,
           requestId,
+          caller: callerLabel(req.contextValues.get(callerKey)),
           durationMs: Math.round(seconds * 1e6) / 1000,
           protocol: protocolOf(req.header),
         },

@@ -8,6 +8,8 @@ import {
 import { compressionBrotli, compressionGzip, connectNodeAdapter } from "@connectrpc/connect-node";
 import { ServerReflection } from "#gen/grpc/reflection/v1/reflection_pb";
 import { Health } from "#gen/health/v1/health_pb";
+import { authInterceptor } from "../auth/interceptor.js";
+import type { Verifier } from "../auth/verifier.js";
 import { createConnectReplay } from "../fast-grpc/connect-replay.js";
 import { createGrpcUnaryHandler, type UnarySpec } from "../fast-grpc/unary-handler.js";
 import type { Logger } from "../logger.js";
@@ -47,6 +49,11 @@ export interface ServiceServerOptions {
   readonly services: readonly ServiceBinding[];
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /**
+   * Checks the bearer token of every call (see auth/interceptor.ts): each RPC's
+   * `(shop.auth.v1.access)` rule is enforced here, for every protocol, fast path included.
+   */
+  readonly verifier: Verifier;
   /** Readiness: resolves true when every store the service needs answers. */
   readonly isReady: () => Promise<boolean>;
   /** Largest request message accepted; default 4 MiB. */
@@ -86,7 +93,12 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
     routes: (router: ConnectRouter) => {
       for (const binding of bindings) binding.register(router);
     },
-    interceptors: [observeInterceptor(logger, metrics), errorInterceptor(logger)],
+    interceptors: [
+      observeInterceptor(logger, metrics),
+      errorInterceptor(logger),
+      // Health and reflection show no data, only what /health and the protos already do.
+      authInterceptor(options.verifier, descs, [Health, ServerReflection]),
+    ],
     readMaxBytes: options.readMaxBytes ?? 4 * 1024 * 1024,
     // connect-node's default, spelled out because the unary gRPC path must offer the same.
     acceptCompression: [compressionGzip, compressionBrotli],

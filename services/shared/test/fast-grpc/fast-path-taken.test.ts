@@ -11,6 +11,7 @@ import { ProductService } from "#gen/shop/product/v1/product_pb";
 import { createMetrics } from "#shared/metrics";
 import { createServiceTransport } from "#shared/rpc/client";
 import { bindService, type ServiceServer, startServiceServer } from "#shared/server/service-server";
+import { testVerifier } from "#shared-test/auth";
 
 /** Requests and unary calls that reached connect-node since the last reset. */
 const reached = vi.hoisted(() => ({ handler: 0, replay: 0, transport: 0 }));
@@ -69,6 +70,7 @@ async function start(fast: { server: boolean; client: boolean }) {
     services: [products()],
     logger: pino({ level: "silent" }),
     metrics: createMetrics(),
+    verifier: testVerifier,
     isReady: async () => true,
     unaryGrpcFastPath: fast.server,
   });

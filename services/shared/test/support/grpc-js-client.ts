@@ -6,7 +6,8 @@ const root = (path: string) => fileURLToPath(new URL(`../../../../${path}`, impo
 
 /** A @grpc/grpc-js client built at run time from a .proto file, with promise-returning calls. */
 export interface GrpcJsClient {
-  call<T>(method: string, request: object): Promise<T>;
+  /** One unary call; `metadata` (e.g. `await bearer("alice")` from ./auth.ts) as gRPC metadata. */
+  call<T>(method: string, request: object, metadata?: Record<string, string>): Promise<T>;
   close(): void;
 }
 
@@ -34,13 +35,18 @@ export function loadGrpcJsClient(
     ) as grpc.ServiceClientConstructor;
   const client = new Service(address, grpc.credentials.createInsecure());
   return {
-    call<T>(method: string, request: object) {
+    call<T>(method: string, request: object, metadata: Record<string, string> = {}) {
       const fn = client[method] as (
         request: object,
+        metadata: grpc.Metadata,
         done: (error: grpc.ServiceError | null, response: T) => void,
       ) => void;
+      const meta = new grpc.Metadata();
+      for (const [key, value] of Object.entries(metadata)) meta.set(key, value);
       return new Promise<T>((resolve, reject) =>
-        fn.call(client, request, (error, response) => (error ? reject(error) : resolve(response))),
+        fn.call(client, request, meta, (error, response) =>
+          error ? reject(error) : resolve(response),
+        ),
       );
     },
     close: () => client.close(),

@@ -17,6 +17,7 @@ import {
 import { NotFound } from "#shared/errors";
 import { createMetrics } from "#shared/metrics";
 import { bindService, type ServiceServer, startServiceServer } from "#shared/server/service-server";
+import { testVerifier } from "#shared-test/auth";
 
 const PATH = "/shop.product.v1.ProductService/GetProduct";
 export const GRPC = { "content-type": "application/grpc", te: "trailers", "x-request-id": "req-1" };
@@ -89,6 +90,7 @@ export async function start(name: "fast" | "stock"): Promise<Started> {
     services: [products(watchers)],
     logger: pino({ level: "info", base: undefined, timestamp: false }, sink),
     metrics: createMetrics(),
+    verifier: testVerifier,
     isReady: async () => true,
     readMaxBytes: 64 * 1024,
     unaryGrpcFastPath: name === "fast",

@@ -5,6 +5,7 @@ import { expect } from "vitest";
 import { type GetProductRequest, ProductService } from "#gen/shop/product/v1/product_pb";
 import { createMetrics } from "#shared/metrics";
 import { bindService, startServiceServer } from "#shared/server/service-server";
+import { testVerifier } from "#shared-test/auth";
 
 /**
  * GetProduct that waits `id` ms, and names the product after the x-via request header;
@@ -38,6 +39,7 @@ export async function start(port = 0) {
     services: [products(() => calls++)],
     logger: pino({ level: "silent" }),
     metrics: createMetrics(),
+    verifier: testVerifier,
     isReady: async () => true,
   });
   return { ...server, calls: () => calls };
