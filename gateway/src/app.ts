@@ -6,6 +6,7 @@ import type { Metrics } from "#shared/metrics";
 import { readJsonBody } from "./body.js";
 import { HttpError, quote } from "./errors.js";
 import { createResponder, type Exchange, type Responder } from "./exchange.js";
+import { hangUpSignal } from "./hang-up.js";
 import { buildOpenApi } from "./openapi.js";
 import { createRouter, type Router } from "./router.js";
 import { deriveRoutes } from "./routes.js";
@@ -109,7 +110,8 @@ async function handle(
   const body = route.body ? await readJsonBody(req, gateway.maxBodyBytes) : undefined;
   const input = transcoder.decode(segments, query, body, req.headers);
   const upstream = gateway.upstreams[route.upstream] as Upstream;
-  const output = await upstream.call(route.rpc, input, exchange.requestId);
+  const signal = hangUpSignal(exchange.res);
+  const output = await upstream.call(route.rpc, input, exchange.requestId, signal);
   gateway.responder.send(exchange, route.successStatus, transcoder.encode(output));
 }
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { type ServiceUrlVariable, services, serviceUrlVariable } from "#services";
 import { grpcFastPath, logLevel, port, positiveInt, serviceUrls } from "#shared/config";
+import { resilienceConfigShape } from "#shared/rpc/resilience-config";
 
 /** A comma-separated list of ports, or "none". */
 const portList = (fallback: string) =>
@@ -32,6 +33,7 @@ export const gatewayConfig = {
   HOST: z.string().default("0.0.0.0"),
   ...upstreamUrls,
   UPSTREAM_TIMEOUT_MS: positiveInt(5000),
+  ...resilienceConfigShape,
   MAX_BODY_BYTES: positiveInt(1024 * 1024),
   SHUTDOWN_GRACE_MS: positiveInt(10_000),
   LOG_LEVEL: logLevel,

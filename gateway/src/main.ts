@@ -3,13 +3,16 @@ import { type ServiceName, services, serviceUrlVariable } from "#services";
 import { loadConfig } from "#shared/config";
 import { createLogger } from "#shared/logger";
 import { createMetrics } from "#shared/metrics";
+import { resilienceSettings } from "#shared/rpc/resilience-config";
 import { createGateway } from "./app.js";
 import { answerClientError } from "./client-error.js";
 import { gatewayConfig } from "./config.js";
-import { createGrpcUpstream, type Upstream } from "./upstream.js";
+import { createGrpcUpstream, type GrpcUpstream } from "./upstream.js";
 
 const config = loadConfig(gatewayConfig);
 const logger = createLogger("gateway", config.LOG_LEVEL);
+const metrics = createMetrics();
+const resilience = resilienceSettings(config);
 const timeoutMs = config.UPSTREAM_TIMEOUT_MS;
 const unaryGrpcFastPath = config.GRPC_FAST_PATH;
 const upstreamUrls = Object.fromEntries(
@@ -22,13 +25,16 @@ const upstreams = Object.fromEntries(
       timeoutMs,
       unaryGrpcFastPath,
       name: `${name} service`,
+      service: name,
+      resilience,
+      metrics,
     }),
   ]),
-) as Record<ServiceName, Upstream>;
+) as Record<ServiceName, GrpcUpstream>;
 const gateway = createGateway({
   upstreams,
   logger,
-  metrics: createMetrics(),
+  metrics,
   options: { maxBodyBytes: config.MAX_BODY_BYTES },
 });
 
