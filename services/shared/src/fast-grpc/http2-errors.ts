@@ -58,13 +58,20 @@ export function failureOfClosedStream(
   responded: boolean,
 ): ConnectError {
   const failure = errorFromClosedStream(stream, session, error);
-  if (!responded && (stream.id === undefined || stream.rstCode === REFUSED_STREAM)) {
+  if (!responded && (stream.id === undefined || refused(stream, error))) {
     return markTransportFailure(failure, "unsent");
   }
   return failure.code === Code.Unavailable ? markTransportFailure(failure, "connection") : failure;
 }
 
 const REFUSED_STREAM = 7;
+
+/** Node reports a stream refused by a GOAWAY as a stream error, not always as its rstCode. */
+function refused(stream: http2.ClientHttp2Stream, error: unknown): boolean {
+  if (stream.rstCode === REFUSED_STREAM) return true;
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return code === "ERR_HTTP2_STREAM_ERROR" && String(message).includes("REFUSED_STREAM");
+}
 
 /**
  * Unavailable for a failure of the connection (refused, reset, unresolvable, gone), with the

@@ -136,9 +136,12 @@ export function balanceTransports(
         balancer.report(instance, "ok");
         return response;
       } catch (error) {
-        const outcome = outcomeOf(error);
+        if (signal?.aborted) {
+          balancer.report(instance, "canceled");
+          throw error;
+        }
+        const outcome = callerless(outcomeOf(error));
         balancer.report(instance, outcome);
-        if (signal?.aborted) throw error;
         // Never reached a handler: safe to send again for any call, but only elsewhere.
         const other = outcome === "unsent" && !unsentRetried ? balancer.pick(instance) : undefined;
         if (other) {
@@ -184,6 +187,14 @@ export function balanceTransports(
 
 /** What `retriesOnUnavailable` retries: the service or the way to it was unavailable. */
 const UNAVAILABLE: ReadonlySet<Outcome> = new Set(["unsent", "connection", "unavailable"]);
+
+/**
+ * A call cancelled while its caller had not cancelled it was cut by the connection: connect-node
+ * reports a session torn down under a stream as CANCEL.
+ */
+function callerless(outcome: Outcome): Outcome {
+  return outcome === "canceled" ? "connection" : outcome;
+}
 
 /** Whether an ejected instance answers the standard health check SERVING (or at all). */
 async function healthy(instance: Instance<Transport>, timeoutMs: number): Promise<boolean> {

@@ -46,6 +46,8 @@ export function outcomeOf(error: unknown): Outcome {
   const marked = typeof error === "object" && error !== null ? marks.get(error) : undefined;
   if (marked) return marked;
   const failure = ConnectError.from(error);
+  // connect-node says Internal or Unavailable for a stream the server refused unprocessed.
+  if (/REFUSED_STREAM/.test(failure.rawMessage)) return "unsent";
   switch (failure.code) {
     case Code.Unavailable:
       return unavailableOutcome(failure);
@@ -64,7 +66,6 @@ export function outcomeOf(error: unknown): Outcome {
  * the connection broke; otherwise the server itself answered Unavailable.
  */
 function unavailableOutcome(error: ConnectError): Outcome {
-  if (/REFUSED_STREAM/.test(error.rawMessage)) return "unsent";
   let cause: unknown = error.cause;
   for (let depth = 0; cause instanceof Error && depth < 8; depth++) {
     const code = (cause as { code?: unknown }).code;
