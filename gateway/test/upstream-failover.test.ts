@@ -131,8 +131,11 @@ describe.each([
       const afterKill = samples.filter((sample) => sample.at > killedAt);
       const failedEarly = afterKill.filter((s) => s.at <= killedAt + 1000 && s.status !== 200);
       const failedLate = afterKill.filter((s) => s.at > killedAt + 1000 && s.status !== 200);
+      // When the gateway first heard of the kill: the calls in flight on the killed instance.
+      const firstFailureMs = (failedEarly[0]?.at ?? Number.NaN) - killedAt;
       console.info(
-        `SIGKILL (fast path ${unaryGrpcFastPath}): ejected after ${ejectedAfterMs.toFixed(1)} ms; ` +
+        `SIGKILL (fast path ${unaryGrpcFastPath}): first failure after ${firstFailureMs.toFixed(1)} ms, ` +
+          `ejected after ${ejectedAfterMs.toFixed(1)} ms; ` +
           `${afterKill.length} requests after the kill, ${failedEarly.length} failed in the first second, ` +
           `${failedLate.length} after`,
       );

@@ -75,11 +75,9 @@ export async function listenGateway(
   upstreams: Record<UpstreamName, Upstream>,
   metrics: Metrics,
 ): Promise<{ readonly base: string; close(): Promise<void> }> {
-  const gateway = createGateway({
-    upstreams,
-    logger: pino({ level: process.env.GATEWAY_TEST_LOG ?? "silent" }),
-    metrics,
-  });
+  // GATEWAY_TEST_LOG=info shows the access log, with each failure's cause, when a test fails.
+  const level = process.env.GATEWAY_TEST_LOG ?? "silent";
+  const gateway = createGateway({ upstreams, logger: pino({ level }), metrics });
   const server: Server = createServer({ keepAlive: true }, gateway);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
