@@ -7,7 +7,7 @@ import { defaultResilience } from "#shared/rpc/resilience-config";
 import { bindService } from "#shared/server/service-server";
 import { startTestServer } from "#shared-test/service-harness";
 import { createGrpcUpstream } from "../src/upstream.js";
-import { listenGateway, metricValue, until } from "./support/load.js";
+import { listenGateway, metricValue } from "./support/load.js";
 
 type GetProduct = (id: bigint, ctx: HandlerContext) => Promise<{ product: { id: bigint } }>;
 
@@ -19,7 +19,7 @@ afterEach(async () => {
 /** A real product server whose GetProduct is `getProduct`, behind a real gateway. */
 async function start(
   getProduct: GetProduct,
-  options: { timeoutMs?: number; unaryGrpcFastPath?: boolean } = {},
+  options: { timeoutMs?: number; unaryGrpcFastPath?: boolean; clock?: () => number } = {},
 ) {
   const unused = () => {
     throw new ConnectError("not used here", Code.Unimplemented);
@@ -47,7 +47,14 @@ async function start(
     metrics,
     resilience: {
       ...defaultResilience,
-      breaker: { windowMs: 60_000, minimumCalls: 5, failureRatio: 0.5, openMs: 300 },
+      // The test moves the breaker's clock itself: no step depends on how fast the machine is.
+      breaker: {
+        windowMs: 60_000,
+        minimumCalls: 5,
+        failureRatio: 0.5,
+        openMs: 1000,
+        now: options.clock,
+      },
     },
   });
   closers.push(() => upstream.close());
@@ -69,11 +76,15 @@ describe("the circuit breaker over an upstream service", () => {
   it("opens on server errors, fails fast without calling while open, and closes after a good probe", async () => {
     let failing = true;
     let served = 0;
-    const { get, metric } = await start(async (id) => {
-      served++;
-      if (failing) throw new ConnectError("disk on fire", Code.Internal);
-      return { product: { id } };
-    });
+    let now = 0;
+    const { get, metric } = await start(
+      async (id) => {
+        served++;
+        if (failing) throw new ConnectError("disk on fire", Code.Internal);
+        return { product: { id } };
+      },
+      { clock: () => now },
+    );
     const state = () => metric('shop_upstream_breaker_state{service="product"}');
 
     for (let i = 0; i < 5; i++) expect((await get()).status).toBe(500);
@@ -93,11 +104,16 @@ describe("the circuit breaker over an upstream service", () => {
       await metric('shop_upstream_breaker_rejections_total{service="product"}'),
     ).toBeGreaterThanOrEqual(10);
 
-    // A failed probe opens it again; a good one closes it.
-    await until(async () => (await get()).status === 500, "a probe call to reach the service");
+    // Once the open time has passed, one call probes: a failed probe opens it again…
+    now += 1000;
+    expect((await get()).status).toBe(500);
+    expect(served).toBe(servedWhenOpened + 1);
     expect(await state()).toBe(2);
+    expect((await get()).status).toBe(503);
+    // …and a good one closes it.
     failing = false;
-    await until(async () => (await get()).status === 200, "a good probe to close the breaker");
+    now += 1000;
+    expect((await get()).status).toBe(200);
     expect(await state()).toBe(0);
     for (let i = 0; i < 5; i++) expect((await get()).status).toBe(200);
   });

@@ -11,6 +11,8 @@ export interface BreakerSettings {
   readonly failureRatio: number;
   /** How long it stays open before one call may probe the service (half-open). */
   readonly openMs: number;
+  /** The clock, in milliseconds; `performance.now` unless a test drives time itself. */
+  readonly now?: () => number;
 }
 
 export type BreakerState = "closed" | "open" | "half-open";
@@ -42,12 +44,15 @@ export class CircuitBreaker {
   private readonly failures = new Array<number>(BUCKETS).fill(0);
   private bucket = 0;
   private bucketStart = 0;
+  private readonly now: () => number;
 
   constructor(
     private readonly service: string,
     private readonly settings: BreakerSettings,
     private readonly events: BreakerEvents = {},
-  ) {}
+  ) {
+    this.now = settings.now ?? (() => performance.now());
+  }
 
   get current(): BreakerState {
     return this.state;
@@ -70,7 +75,7 @@ export class CircuitBreaker {
   /** Throws the fail-fast error when open; true when this call is the half-open probe. */
   private admit(): boolean {
     if (this.state === "closed") return false;
-    const now = performance.now();
+    const now = this.now();
     if (this.state === "open" && now - this.openedAt >= this.settings.openMs) {
       this.move("half-open");
     }
@@ -111,7 +116,7 @@ export class CircuitBreaker {
   /** Moves to the current bucket, clearing those that fell out of the window. */
   private rotate(): void {
     const width = this.settings.windowMs / BUCKETS;
-    const now = performance.now();
+    const now = this.now();
     const steps = Math.floor((now - this.bucketStart) / width);
     if (steps <= 0) return;
     for (let i = 0; i < Math.min(steps, BUCKETS); i++) {
@@ -123,7 +128,7 @@ export class CircuitBreaker {
   }
 
   private open(): void {
-    this.openedAt = performance.now();
+    this.openedAt = this.now();
     this.move("open");
   }
 
