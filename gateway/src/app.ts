@@ -13,6 +13,7 @@ import { readJsonBody } from "./body.js";
 import { type AllowedOrigins, applyEdgeHeaders } from "./edge-headers.js";
 import { HttpError, quote } from "./errors.js";
 import { createResponder, type Exchange, type Responder } from "./exchange.js";
+import { hangUpSignal } from "./hang-up.js";
 import { buildOpenApi } from "./openapi.js";
 import { firstInstance, type InstancePicker } from "./proxy/instances.js";
 import { createProxy, type RpcProxy } from "./proxy/proxy.js";
@@ -202,8 +203,9 @@ async function handle(
     : undefined;
   const input = transcoder.decode(segments, query, body, req.headers);
   const upstream = gateway.upstreams[route.upstream] as Upstream;
+  const signal = hangUpSignal(exchange.res);
   const output = await upstream
-    .call(route.rpc, input, exchange.requestId, credential)
+    .call(route.rpc, input, exchange.requestId, credential, signal)
     .catch(gateway.auth.answer);
   gateway.responder.send(exchange, route.successStatus, transcoder.encode(output));
 }

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { type ServiceUrlVariable, services, serviceUrlVariable } from "#services";
 import { userAuthConfigShape } from "#shared/auth/config";
 import { grpcFastPath, logLevel, port, positiveInt, serviceUrls } from "#shared/config";
+import { resilienceConfigShape } from "#shared/rpc/resilience-config";
 
 /** A comma-separated list of ports, or "none". */
 const portList = (fallback: string) =>
@@ -99,6 +100,7 @@ export const gatewayConfig = {
   HOST: z.string().default("0.0.0.0"),
   ...upstreamUrls,
   UPSTREAM_TIMEOUT_MS: positiveInt(5000),
+  ...resilienceConfigShape,
   /** Largest request body on every path: REST (413) and proxied calls (ResourceExhausted). */
   MAX_BODY_BYTES: positiveInt(1024 * 1024),
   CORS_ALLOWED_ORIGINS: allowedOrigins,

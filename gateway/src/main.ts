@@ -5,15 +5,19 @@ import { createVerifier } from "#shared/auth/verifier";
 import { exitOnConfigError, loadConfig } from "#shared/config";
 import { createLogger } from "#shared/logger";
 import { createMetrics } from "#shared/metrics";
+import { resilienceSettings } from "#shared/rpc/resilience-config";
 import { createGateway } from "./app.js";
 import { gatewayConfig } from "./config.js";
+import { balancedInstances } from "./proxy/instances.js";
 import { createRateLimiter, rateLimitRedisOptions } from "./rate-limit.js";
 import { type GatewayServer, listenGateway } from "./server.js";
-import { createGrpcUpstream, type Upstream } from "./upstream.js";
+import { createGrpcUpstream, type GrpcUpstream } from "./upstream.js";
 
 const config = loadConfig(gatewayConfig);
 const verifier = createVerifier(exitOnConfigError(() => authSettings(config)));
 const logger = createLogger("gateway", config.LOG_LEVEL);
+const metrics = createMetrics();
+const resilience = resilienceSettings(config);
 const timeoutMs = config.UPSTREAM_TIMEOUT_MS;
 const unaryGrpcFastPath = config.GRPC_FAST_PATH;
 const upstreamUrls = Object.fromEntries(
@@ -26,10 +30,12 @@ const upstreams = Object.fromEntries(
       timeoutMs,
       unaryGrpcFastPath,
       name: `${name} service`,
+      service: name,
+      resilience,
+      metrics,
     }),
   ]),
-) as Record<ServiceName, Upstream>;
-const metrics = createMetrics();
+) as Record<ServiceName, GrpcUpstream>;
 const limitRedis = config.RATE_LIMIT
   ? new Redis({
       host: config.REDIS_HOST,
@@ -66,8 +72,7 @@ const gateway = createGateway({
   metrics,
   rateLimiter,
   verifier,
-  // The proxy's instance picker: the first URL of each service until the balancer plugs in.
-  instanceUrls: upstreamUrls,
+  instances: balancedInstances(upstreams),
   options: {
     maxBodyBytes: config.MAX_BODY_BYTES,
     trustedProxies: config.TRUSTED_PROXIES,

@@ -1,6 +1,10 @@
 import type { DescMethodUnary, Message } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Transport } from "@connectrpc/connect";
+import type { Metrics } from "#shared/metrics";
+import type { Balancer } from "#shared/rpc/balancer";
+import type { CircuitBreaker } from "#shared/rpc/breaker";
 import { createServiceTransport } from "#shared/rpc/client";
+import type { ResilienceSettings } from "#shared/rpc/resilience-config";
 import { UpstreamError } from "#shared/rpc/upstream-error";
 
 /**
@@ -14,15 +18,28 @@ export interface Upstream {
    * (NotFound, InvalidArgument, FailedPrecondition…) as they were, Unavailable or
    * DeadlineExceeded naming the upstream, Internal for anything else; the original is the cause.
    * `authorization`, the caller's verified credential, is forwarded as is: the service decides.
+   * When `signal` aborts (the gateway's client hung up) the call is cancelled upstream.
    */
   call(
     rpc: DescMethodUnary,
     input: Message,
     requestId: string,
     authorization?: string,
+    signal?: AbortSignal,
   ): Promise<Message>;
   /** Closes the connections; calls in flight fail. */
   close(): Promise<void>;
+}
+
+/** An upstream over real instances, with what a proxy needs to share their health. */
+export interface GrpcUpstream extends Upstream {
+  /**
+   * The instances: `pick()` one (least outstanding, ejected ones left out), send to its `url`,
+   * then `report(instance, outcome)` once (`outcomeOf(error)` from #shared/rpc/outcome).
+   */
+  readonly balancer: Balancer<Transport>;
+  /** The service's breaker: run each proxied call inside `breaker.run(...)`. */
+  readonly breaker: CircuitBreaker;
 }
 
 /** Options shared by every upstream. */
@@ -33,6 +50,12 @@ export interface UpstreamOptions {
   readonly name?: string;
   /** False sends calls through connect-node's transport instead of the lean client. */
   readonly unaryGrpcFastPath?: boolean;
+  /** The upstream's name in metrics (e.g. "product"); `name` unless set. */
+  readonly service?: string;
+  /** Ejection and breaker settings; the defaults unless set. */
+  readonly resilience?: ResilienceSettings;
+  /** Where breaker, ejection and retry metrics go. */
+  readonly metrics?: Pick<Metrics, "registry">;
 }
 
 // Bounds what one misbehaving upstream can make the gateway buffer for a single response.
@@ -49,13 +72,15 @@ export function createTransportUpstream(
 ): Upstream {
   const name = options.name ?? "upstream";
   return {
-    async call(rpc, input, requestId, authorization) {
+    async call(rpc, input, requestId, authorization, signal) {
       try {
         const header: Record<string, string> = { "x-request-id": requestId };
         if (authorization !== undefined) header.authorization = authorization;
-        const response = await transport.unary(rpc, undefined, options.timeoutMs, header, input);
+        const response = await transport.unary(rpc, signal, options.timeoutMs, header, input);
         return response.message;
       } catch (error) {
+        // Nobody is left to answer; logged and counted as 499 (canceled).
+        if (signal?.aborted) throw new ConnectError("the client went away", Code.Canceled);
         throw answerFor(UpstreamError.from(error), name);
       }
     },
@@ -67,19 +92,28 @@ export function createTransportUpstream(
 
 /**
  * An upstream speaking binary gRPC to each base URL over one persistent HTTP/2 connection per
- * instance, round robin, reconnecting on demand, through the lean unary client.
+ * instance, through the lean unary client: balanced with ejection and re-admission, a circuit
+ * breaker, and a call that never reached a handler tried once on another instance (see
+ * `createServiceTransport`). Calls are never repeated once they may have run.
  */
 export function createGrpcUpstream(
   baseUrls: readonly string[],
   options: UpstreamOptions,
-): Upstream {
+): GrpcUpstream {
   const transport = createServiceTransport({
     urls: baseUrls,
     timeoutMs: options.timeoutMs,
     readMaxBytes,
     unaryGrpcFastPath: options.unaryGrpcFastPath,
+    service: options.service ?? options.name,
+    resilience: options.resilience,
+    metrics: options.metrics,
   });
-  return createTransportUpstream(transport, options, () => transport.close());
+  return {
+    ...createTransportUpstream(transport, options, () => transport.close()),
+    balancer: transport.balancer,
+    breaker: transport.breaker,
+  };
 }
 
 /**

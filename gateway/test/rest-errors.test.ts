@@ -184,9 +184,15 @@ describe("errors and protocol", () => {
           },
         });
       });
-    const upstream = createTransportUpstream(balanceTransports([instance("a"), instance("b")]), {
-      timeoutMs: 1000,
-    });
+    const upstream = createTransportUpstream(
+      balanceTransports([
+        { url: "a", target: instance("a") },
+        { url: "b", target: instance("b") },
+      ]),
+      {
+        timeoutMs: 1000,
+      },
+    );
     const balanced = await startGateway({ upstreams: { product: upstream } });
     try {
       for (let i = 0; i < 4; i++) await send(balanced.port, "GET", "/products/1");

@@ -1,5 +1,6 @@
 import type http2 from "node:http2";
 import { createHttp2Connection, type Http2Connection } from "#shared/fast-grpc/http2-connection";
+import type { GrpcUpstream } from "../upstream.js";
 
 /**
  * The seam between the proxy and instance balancing: which instance of an upstream takes the
@@ -28,6 +29,28 @@ export function firstInstance(urls: Readonly<Record<string, readonly string[]>>)
     pick(upstream) {
       const baseUrl = urls[upstream]?.[0];
       return baseUrl === undefined ? undefined : { baseUrl, report: () => {} };
+    },
+  };
+}
+
+/**
+ * Picks through each upstream's balancer (upstream.ts), so proxied calls and REST calls share
+ * one view of which instances are ejected. The proxy knows only success or failure: a failure
+ * counts as Unavailable, which ejects an instance after a few in a row.
+ */
+export function balancedInstances(
+  upstreams: Readonly<Record<string, Pick<GrpcUpstream, "balancer">>>,
+): InstancePicker {
+  return {
+    pick(name) {
+      const balancer = upstreams[name]?.balancer;
+      const instance = balancer?.pick();
+      if (!balancer || !instance) return undefined;
+      return {
+        baseUrl: instance.url,
+        report: (outcome) =>
+          balancer.report(instance, outcome === "success" ? "ok" : "unavailable"),
+      };
     },
   };
 }

@@ -3,6 +3,7 @@ import { service } from "#services";
 import { serviceAuthConfigShape } from "#shared/auth/config";
 import { grpcFastPath, logLevel, port, positiveInt, serviceUrls } from "#shared/config";
 import { kafkaConsumerConfigShape } from "#shared/kafka/config";
+import { resilienceConfigShape } from "#shared/rpc/resilience-config";
 
 /** The basket service's environment (SPEC §2); names kept from the original design. */
 export const basketConfigShape = {
@@ -17,6 +18,8 @@ export const basketConfigShape = {
   PRODUCT_SERVICE_URL: serviceUrls(`localhost:${service("product").port}`),
   /** Deadline of each call to the product service. */
   PRODUCT_TIMEOUT_MS: positiveInt(2000),
+  /** Ejection of failing product instances and the breaker over the product service. */
+  ...resilienceConfigShape,
   /** Sliding idle time-to-live of a basket: 30 days. */
   BASKET_TTL_SECONDS: positiveInt(30 * 24 * 60 * 60),
   /** Where `basket-events` is consumed from. */

@@ -4,6 +4,7 @@ import { createKafka } from "#shared/kafka/client";
 import { createLogger } from "#shared/logger";
 import { createMetrics } from "#shared/metrics";
 import { createServiceTransport } from "#shared/rpc/client";
+import { resilienceSettings } from "#shared/rpc/resilience-config";
 import { startServiceServer } from "#shared/server/service-server";
 import { onShutdownSignal } from "#shared/shutdown";
 import { createBasketApp } from "./app.js";
@@ -39,6 +40,9 @@ const products = createServiceTransport({
   retriesOnUnavailable: 2,
   unaryGrpcFastPath: config.GRPC_FAST_PATH,
   interceptors: [auth.credentials],
+  service: "product",
+  resilience: resilienceSettings(config),
+  metrics,
 });
 const server = await startServiceServer({
   name: "basket",

@@ -4,6 +4,7 @@ import { serviceAuthConfigShape } from "#shared/auth/config";
 import { grpcFastPath, logLevel, port, positiveInt, serviceUrls } from "#shared/config";
 import { DATABASE_PORTS, databaseConfigShape } from "#shared/database";
 import { kafkaConfigShape } from "#shared/kafka/config";
+import { resilienceConfigShape } from "#shared/rpc/resilience-config";
 
 const { port: grpcPort, store } = service("payment");
 
@@ -29,6 +30,8 @@ export const paymentConfigShape = {
   PRODUCT_SERVICE_URL: serviceUrls("localhost:50050"),
   /** Deadline of each call to the basket and product services. */
   UPSTREAM_TIMEOUT_MS: positiveInt(2000),
+  /** Ejection of failing basket/product instances and a breaker over each service. */
+  ...resilienceConfigShape,
   /** How long a PENDING payment (and its stock reservation) waits to be processed. */
   PAYMENT_TTL_SECONDS: positiveInt(900),
   /** The currency of the catalogue's prices, ISO 4217. */

@@ -5,6 +5,7 @@ import { createEventProducer } from "#shared/kafka/producer";
 import { createLogger } from "#shared/logger";
 import { createMetrics } from "#shared/metrics";
 import { createServiceTransport } from "#shared/rpc/client";
+import { resilienceSettings } from "#shared/rpc/resilience-config";
 import { startServiceServer } from "#shared/server/service-server";
 import { onShutdownSignal } from "#shared/shutdown";
 import { createPaymentApp } from "./app.js";
@@ -38,7 +39,7 @@ const relay = startOutboxRelay({ database, publish: kafkaPublish(producer), logg
 
 // GetBasket and GetProduct are reads, so trying them on another instance is safe; the stock
 // calls are idempotent per reservation id, so they may be repeated as well.
-const upstream = (urls: string[]) =>
+const upstream = (service: string, urls: string[]) =>
   createServiceTransport({
     urls,
     timeoutMs: config.UPSTREAM_TIMEOUT_MS,
@@ -46,9 +47,12 @@ const upstream = (urls: string[]) =>
     unaryGrpcFastPath: config.GRPC_FAST_PATH,
     // Every call as the payment service: the sweeper and the relay have no user to act for.
     interceptors: [auth.credentials],
+    service,
+    resilience: resilienceSettings(config),
+    metrics,
   });
-const basket = upstream(config.BASKET_SERVICE_URL);
-const product = upstream(config.PRODUCT_SERVICE_URL);
+const basket = upstream("basket", config.BASKET_SERVICE_URL);
+const product = upstream("product", config.PRODUCT_SERVICE_URL);
 const app = createPaymentApp({
   pool,
   basket,

@@ -1,5 +1,6 @@
 import type http2 from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { markTransportFailure } from "../rpc/outcome.js";
 
 /**
  * Node error codes that mean the connection itself failed: nothing reached a handler, or the
@@ -42,6 +43,34 @@ export function errorFromClosedStream(
   if (reset) return reset;
   if (error !== undefined) return ConnectError.from(error, Code.Internal);
   return new ConnectError("http/2 stream closed before the response ended", Code.Internal);
+}
+
+/**
+ * `errorFromClosedStream`, marked for the balancer (rpc/outcome.ts): "unsent" when the request
+ * never reached a handler — the stream never got an id (the connection failed first) or the
+ * server refused it (REFUSED_STREAM, also what a GOAWAY does to streams past its last id) — and
+ * "connection" when the connection failed under a stream the server may have started on.
+ */
+export function failureOfClosedStream(
+  stream: http2.ClientHttp2Stream,
+  session: http2.ClientHttp2Session | undefined,
+  error: unknown,
+  responded: boolean,
+): ConnectError {
+  const failure = errorFromClosedStream(stream, session, error);
+  if (!responded && (stream.id === undefined || refused(stream, error))) {
+    return markTransportFailure(failure, "unsent");
+  }
+  return failure.code === Code.Unavailable ? markTransportFailure(failure, "connection") : failure;
+}
+
+const REFUSED_STREAM = 7;
+
+/** Node reports a stream refused by a GOAWAY as a stream error, not always as its rstCode. */
+function refused(stream: http2.ClientHttp2Stream, error: unknown): boolean {
+  if (stream.rstCode === REFUSED_STREAM) return true;
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return code === "ERR_HTTP2_STREAM_ERROR" && String(message).includes("REFUSED_STREAM");
 }
 
 /**

@@ -6,7 +6,7 @@ import {
   validateResponseWithCompression,
   validateTrailer,
 } from "@connectrpc/connect/protocol-grpc";
-import { errorFromClosedStream } from "./http2-errors.js";
+import { failureOfClosedStream } from "./http2-errors.js";
 import { headerPairs } from "./http2-headers.js";
 import { protocolError, ResponseBody } from "./response-body.js";
 
@@ -82,7 +82,8 @@ class Answer {
     if (this.failed) return;
     const { stream, header } = this;
     if (!stream.readableEnded || header === undefined) {
-      this.reject(errorFromClosedStream(stream, this.session, this.streamError));
+      const responded = header !== undefined;
+      this.reject(failureOfClosedStream(stream, this.session, this.streamError, responded));
       return;
     }
     try {

@@ -16,6 +16,7 @@ import {
   validateReadWriteMaxBytes,
 } from "@connectrpc/connect/protocol";
 import { requestHeader } from "@connectrpc/connect/protocol-grpc";
+import { markTransportFailure } from "../rpc/outcome.js";
 import { CallControl } from "./call-control.js";
 import { createConnectGrpcTransport } from "./connect-transport.js";
 import { createHttp2Connection } from "./http2-connection.js";
@@ -80,7 +81,11 @@ export function createGrpcUnaryTransport(
     try {
       stream = connection.request(requestHeaders(path, header, timeoutMs));
     } catch (error) {
-      return Promise.reject(connectionFailure(error) ?? ConnectError.from(error));
+      // Nothing was sent: a connection failure here is safe to try on another instance.
+      const failure = connectionFailure(error);
+      return Promise.reject(
+        failure ? markTransportFailure(failure, "unsent") : ConnectError.from(error),
+      );
     }
     control.attach(stream);
     return exchange(stream, frame, method, readMaxBytes);
