@@ -78,27 +78,30 @@ export async function runConsumer(
 
   // One offset commit per batch, after every handled message of it: an OffsetCommit per message
   // was a broker round trip each. A crash before the commit redelivers the batch's handled
-  // messages, which handlers deduplicate by event id anyway.
+  // messages, which handlers deduplicate by event id anyway. Offsets are resolved only once the
+  // commit succeeded: a failed commit (the broker just back) leaves the batch to be fetched, and
+  // committed, again instead of resolved locally and never committed.
   const eachBatch = async (payload: EachBatchPayload): Promise<void> => {
     const { batch, isRunning, isStale } = payload;
     const { topic, partition } = batch;
-    let next: string | undefined;
+    let last: string | undefined;
     let handled = 0;
     try {
       for (const message of batch.messages) {
         if (!isRunning() || isStale()) return;
         const outcome = await processOne(batch, message, payload.heartbeat);
         if (outcome === "abandoned") return;
-        next = (BigInt(message.offset) + 1n).toString();
-        payload.resolveOffset(message.offset);
+        last = message.offset;
         if (outcome === "processed") handled++;
         await payload.heartbeat();
       }
     } finally {
-      if (next !== undefined) {
+      if (last !== undefined) {
+        const next = (BigInt(last) + 1n).toString();
         await payload.commitOffsetsIfNecessary({
           topics: [{ topic, partitions: [{ partition, offset: next }] }],
         });
+        payload.resolveOffset(last);
         lag.set({ topic, partition, group }, Number(BigInt(batch.highWatermark) - BigInt(next)));
         if (handled > 0) processed.inc({ topic, group }, handled);
       }
