@@ -72,9 +72,12 @@ export function createStoreCpu(options: StoreCpuOptions): StoreCpu {
       return names.map((name) => {
         const before = from.get(name) ?? new Map<number, number>();
         let spent = 0;
-        // A backend or thread that appeared during the window counts from zero.
         for (const [id, ms] of to.get(name) ?? []) {
-          const delta = ms - (before.get(id) ?? 0);
+          // A PostgreSQL backend that appeared during the window is a new process: it counts from
+          // zero. A MariaDB thread that did comes from its thread cache with the CPU of earlier
+          // connections (anyone's) on it, so it is left out; the pools are warm by then.
+          const start = before.get(id) ?? (name === "postgres" ? 0 : Number.NaN);
+          const delta = ms - start;
           if (Number.isFinite(delta)) spent += delta;
         }
         return (spent * 1000) / requests;
