@@ -10,7 +10,8 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { ensureStores, migrateLocalDatabases } from "../scripts/dev-stores.js";
+import { service } from "#services";
+import { ensureStores, localDatabase, migrateLocalDatabases } from "../scripts/dev-stores.js";
 import { ensureKafka } from "../scripts/kafka-broker.js";
 import { SERVICE_NODE_FLAGS } from "../scripts/node-flags.js";
 import { createProcessGroup } from "../scripts/process-group.js";
@@ -20,6 +21,7 @@ import { measureAll } from "./lib/measure.js";
 import { peakRssMb } from "./lib/proc-stats.js";
 import { formatReport } from "./lib/report.js";
 import { startServers } from "./lib/servers.js";
+import { createStoreCpu } from "./lib/store-cpu.js";
 import { prepareTargets } from "./lib/targets.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -99,14 +101,19 @@ try {
   const only = args.only?.split(",");
   const targets = all.filter((target) => !only || only.includes(target.key));
   const rssUnderLoad = new Map<string, number>();
+  const stores = createStoreCpu({
+    productDatabase: database.database,
+    payment: localDatabase(service("payment"), "bench"),
+  });
   const results = await measureAll(targets, {
+    stores,
     runDir,
     rssUnderLoad,
     rounds: Number(args.rounds),
     warmUpSeconds: Number(args.warmup),
     durationSeconds: Number(args.duration),
     log,
-  });
+  }).finally(() => stores.close());
   const started = [
     servers.floor,
     ...Object.values(servers.services),
@@ -123,7 +130,12 @@ try {
       (nodeOptions.length > 0 ? ` Servers ran with node ${nodeOptions.join(" ")}.` : "") +
       "\n\n",
   );
-  process.stdout.write(formatReport(results, rss, rssUnderLoad));
+  process.stdout.write(formatReport(results, rss, rssUnderLoad, stores.names));
+  process.stdout.write(
+    "Store CPU: PostgreSQL backends of the bench product database, MariaDB threads of the bench " +
+      "payment database's connections; redis* and kafka* are whole processes, shared with " +
+      "anything else using them. all = servers + load generator + stores.\n",
+  );
   if (results.some((result) => result.failed > 0)) {
     log("some requests failed: the rates above include errors");
     exitCode = 1;

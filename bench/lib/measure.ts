@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { quantile } from "./h2load.js";
 import { cpuMs, rssMb } from "./proc-stats.js";
+import type { StoreCpu, StoreSample } from "./store-cpu.js";
 import type { Target } from "./targets.js";
 
 export interface MeasureOptions {
@@ -11,6 +12,8 @@ export interface MeasureOptions {
   readonly log: (line: string) => void;
   /** Largest resident set seen per process name while h2load ran (sampled), in MB. */
   readonly rssUnderLoad: Map<string, number>;
+  /** The stores' CPU, sampled over every row's measured window like the servers'. */
+  readonly stores?: StoreCpu;
 }
 
 /** A row's numbers over every round: median rate, latencies pooled over rounds. */
@@ -28,6 +31,8 @@ export interface Measurement {
   readonly cpuUsPerRequest: readonly number[];
   /** CPU time per request of the load generator itself: h2load, or this process's driver. */
   readonly loadCpuUsPerRequest: number;
+  /** CPU time per request of each store, in the order of `MeasureOptions.stores.names`. */
+  readonly storeCpuUsPerRequest: readonly number[];
 }
 
 const RESET_INTERVAL_MS = 100;
@@ -59,6 +64,9 @@ async function measureOnce(target: Target, round: number, options: MeasureOption
   const pids = target.processes.map((child) => child.pid);
   let cpuStart: number[] = [];
   let cpuEnd: number[] = [];
+  const { stores } = options;
+  let storesStart: StoreSample | undefined;
+  let storesEnd: StoreSample | undefined;
   const windows: number[] = [];
   const timer = target.reset
     ? setInterval(() => void target.reset?.(), RESET_INTERVAL_MS)
@@ -70,8 +78,10 @@ async function measureOnce(target: Target, round: number, options: MeasureOption
         options.rssUnderLoad.set(child.name, mb);
       }
     }
+    void stores?.refresh().catch(() => {});
   }, RSS_SAMPLE_MS);
   try {
+    await stores?.refresh();
     await target.reset?.();
     const result = await target.load(
       {
@@ -83,6 +93,8 @@ async function measureOnce(target: Target, round: number, options: MeasureOption
         const sample = [...pids, loadPid].map(cpuMs);
         if (phase === "start") cpuStart = sample;
         else cpuEnd = sample;
+        if (phase === "start") storesStart = stores?.sample();
+        else storesEnd = stores?.sample();
         windows.push(performance.now());
       },
     );
@@ -90,7 +102,11 @@ async function measureOnce(target: Target, round: number, options: MeasureOption
     const after = target.rpc ? await rpcCodes(target.rpc) : undefined;
     const rpcFailed = before && after ? failures(before, after) : 0;
     const cpuUs = cpuEnd.map((end, i) => ((end - (cpuStart[i] ?? end)) * 1000) / result.done);
-    return { ...result, failed: result.failed + rpcFailed, cpuUs };
+    const storeUs =
+      stores && storesStart && storesEnd
+        ? stores.perRequest(storesStart, storesEnd, result.done)
+        : [];
+    return { ...result, failed: result.failed + rpcFailed, cpuUs, storeUs };
   } finally {
     clearInterval(timer);
     clearInterval(sampler);
@@ -125,6 +141,9 @@ function fold(target: Target, runs: readonly Run[]): Measurement {
     note: runs.find((run) => run.note !== undefined)?.note,
     cpuUsPerRequest: target.processes.map((_, index) => cpu(index)),
     loadCpuUsPerRequest: cpu(target.processes.length),
+    storeCpuUsPerRequest: (runs[0]?.storeUs ?? []).map((_, index) =>
+      median(runs.map((run) => run.storeUs[index] ?? Number.NaN)),
+    ),
   };
 }
 

@@ -22,9 +22,18 @@ function statusMb(pid: number, field: "VmHWM" | "VmRSS"): number {
 
 /** CPU time (user + system) the process has used so far, in milliseconds. */
 export function cpuMs(pid: number): number {
+  return statCpuMs(`/proc/${pid}/stat`);
+}
+
+/** CPU time (user + system) one thread of a process has used so far, in milliseconds. */
+export function taskCpuMs(pid: number, tid: number): number {
+  return statCpuMs(`/proc/${pid}/task/${tid}/stat`);
+}
+
+function statCpuMs(file: string): number {
   try {
     // The command name (field 2) may hold spaces; the fields after its ")" are fixed.
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const stat = readFileSync(file, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     // utime and stime are fields 14 and 15 of stat, 12 and 13 after the command; in clock ticks.
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;

@@ -8,6 +8,7 @@ export function formatReport(
   results: readonly Measurement[],
   peakMb: Map<string, number>,
   loadMb: Map<string, number>,
+  storeNames: readonly string[] = [],
 ): string {
   const floor = results.find((result) => result.target.key === "floor");
   const ratio = (value: number, base: number | undefined) =>
@@ -39,8 +40,16 @@ export function formatReport(
       ];
     }),
   );
+  const sum = (values: readonly number[]) => values.reduce((total, value) => total + value, 0);
   const detail = table(
-    ["target", "requests", "failed", "server CPU µs/req", "load generator CPU µs/req"],
+    [
+      "target",
+      "requests",
+      "failed",
+      "server CPU µs/req",
+      "load generator CPU µs/req",
+      ...(storeNames.length > 0 ? ["store CPU µs/req", "all CPU µs/req"] : []),
+    ],
     results.map((result) => [
       result.target.key,
       String(result.requests),
@@ -49,6 +58,19 @@ export function formatReport(
         .map((child, i) => `${child.name} ${fixed(result.cpuUsPerRequest[i] ?? Number.NaN, 0)}`)
         .join(" + "),
       fixed(result.loadCpuUsPerRequest, 0),
+      ...(storeNames.length > 0
+        ? [
+            storeNames
+              .map((name, i) => `${name} ${fixed(result.storeCpuUsPerRequest[i] ?? Number.NaN, 0)}`)
+              .join(" + "),
+            fixed(
+              sum(result.cpuUsPerRequest) +
+                result.loadCpuUsPerRequest +
+                sum(result.storeCpuUsPerRequest),
+              0,
+            ),
+          ]
+        : []),
     ]),
   );
   const rss = [...peakMb]

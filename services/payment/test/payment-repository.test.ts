@@ -141,6 +141,30 @@ describe("the payment repository on MariaDB", () => {
     expect(events).toHaveLength(final.status === "COMPLETED" ? 4 : 2);
   });
 
+  it("locks only the payment's row while updating: newer payments and their items still go in", async () => {
+    const payment = await stored();
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locked: () => void = () => {};
+    const inside = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const update = repository.update(payment.id, async (current) => {
+      locked();
+      await held;
+      return cancelPayment(current, new Date());
+    });
+    await inside;
+    // Under the lock (with InnoDB's default innodb_lock_wait_timeout of 50 s, a gap lock on
+    // payment_items would make this wait far beyond the test's timeout).
+    const newer = await stored();
+    release();
+    expect((await update).status).toBe("CANCELLED");
+    expect((await queries.get(newer.id)).items).toHaveLength(newer.items.length);
+  });
+
   it("refuses a second payment with the same user and idempotency key", async () => {
     const first = await stored({ idempotencyKey: "order-1" });
     await expect(stored({ userId: first.userId, idempotencyKey: "order-1" })).rejects.toThrow(

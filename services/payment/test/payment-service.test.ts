@@ -64,6 +64,43 @@ describe("CreatePayment", () => {
     });
   });
 
+  it("prices the lines from ReserveStock's answer, asking GetProduct nothing", async () => {
+    const basket = basketOf(h.fakes, [
+      { price: "1.25", quantity: 2 },
+      { price: "3.00", quantity: 1 },
+    ]);
+    const calls = h.fakes.state.getProductCalls;
+    const { payment } = await h.client.createPayment({ userId: basket.userId, method: "card" });
+    expect(payment?.amount).toBe("5.50");
+    expect(h.fakes.state.getProductCalls).toBe(calls);
+  });
+
+  it("asks GetProduct for lines a product service that predates priced reservations leaves out", async () => {
+    const basket = basketOf(h.fakes, [{ price: "4.10", quantity: 3 }]);
+    const calls = h.fakes.state.getProductCalls;
+    h.fakes.state.describeReserved = false;
+    try {
+      const { payment } = await h.client.createPayment({ userId: basket.userId, method: "card" });
+      expect(payment?.items).toMatchObject([{ price: "4.10", subtotal: "12.30" }]);
+      expect(h.fakes.state.getProductCalls).toBe(calls + 1);
+    } finally {
+      h.fakes.state.describeReserved = true;
+    }
+  });
+
+  it("gives the reservation back when the priced basket cannot be paid (total too large)", async () => {
+    const basket = basketOf(h.fakes, [{ price: "9999999999.99", quantity: 2, stock: 5 }]);
+    const productId = basket.items[0]?.productId ?? 0n;
+    await expect(
+      h.client.createPayment({ userId: basket.userId, method: "card" }),
+    ).rejects.toMatchObject({ code: Code.FailedPrecondition });
+    expect(stockOf(productId)).toBe(5);
+    const released = [...h.fakes.reservations.values()].filter((r) =>
+      r.lines.some((line) => line.productId === productId),
+    );
+    expect(released.map((r) => ReservationStatus[r.status])).toEqual(["RELEASED"]);
+  });
+
   it("refuses a basket with a product that no longer exists, naming it", async () => {
     const basket = basketOf(h.fakes, [{ price: "1.00", quantity: 1 }]);
     const productId = basket.items[0]?.productId ?? 0n;

@@ -46,6 +46,25 @@ describe("applying StockUpdated", () => {
     expect(await other.stock()).toBe(7);
   });
 
+  it("SOLD after CommitStock writes nothing: no processed event, the line stays committed", async () => {
+    const line = await reservedLine();
+    await f.stock.commit(line.paymentId);
+    const eventId = randomUUID();
+    expect(await line.event("sold", eventId)).toEqual({ result: "unchanged", status: "committed" });
+    expect(await line.event("sold", eventId)).toEqual({ result: "unchanged", status: "committed" });
+    const [seen] =
+      await f.sql`SELECT count(*) AS n FROM processed_events WHERE event_id = ${eventId}`;
+    expect(seen?.n).toBe(0n);
+    expect(await line.status()).toBe("committed");
+    expect(await line.stock()).toBe(7);
+    // An id recorded before still reads as seen, also on the read-only path.
+    const released = await reservedLine();
+    const releaseId = randomUUID();
+    expect(await released.event("released", releaseId)).toMatchObject({ result: "applied" });
+    expect(await released.event("released", releaseId)).toEqual({ result: "duplicate" });
+    expect(await released.stock()).toBe(10);
+  });
+
   it("RELEASED puts the units back once; after SOLD it is refused and the sale stands", async () => {
     const line = await reservedLine();
     expect(await line.event("released")).toMatchObject({ result: "applied", to: "released" });

@@ -7,6 +7,7 @@ import { asService } from "#shared-test/auth";
 import { codeOf } from "#shared-test/code-of";
 import { startTestServer } from "#shared-test/service-harness";
 import { createProductApp } from "../src/app.js";
+import { validateProductChanges } from "../src/domain/product.js";
 import {
   concurrently,
   inAnHour,
@@ -39,6 +40,27 @@ describe.each(Object.entries(transports))("StockService over %s", (_name, transp
   let client: Client<typeof StockService>;
   beforeAll(() => {
     client = createClient(StockService, transport());
+  });
+
+  it("answers the reserved products' name, price and category, current on a repeat too", async () => {
+    const [a, b] = [await f.newProduct(5), await f.newProduct(5)];
+    await f.catalogue.update(b, validateProductChanges({ price: "12.30", category: "mugs" }));
+    const reservationId = newReservationId();
+    const lines = [
+      { productId: b, quantity: 1 },
+      { productId: a, quantity: 2 },
+    ];
+    const first = await client.reserveStock({ reservationId, lines, expiresAt: expiresAt() });
+    expect(
+      first.products.map(({ id, name, price, category }) => ({ id, name, price, category })),
+    ).toEqual([
+      { id: a, name: "Stocked", price: "1.00", category: "" },
+      { id: b, name: "Stocked", price: "12.30", category: "mugs" },
+    ]);
+    await f.catalogue.update(a, validateProductChanges({ price: "0.99" }));
+    const again = await client.reserveStock({ reservationId, lines, expiresAt: expiresAt() });
+    expect(again.products.map((product) => product.price)).toEqual(["0.99", "12.30"]);
+    expect(await f.stockOf(a)).toBe(3);
   });
 
   it("reserves, reads, commits and refuses to release a sold reservation", async () => {

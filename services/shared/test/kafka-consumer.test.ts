@@ -22,7 +22,7 @@ let topics: Awaited<ReturnType<typeof createTestTopics>>;
 const running = new Set<RunningConsumer>();
 
 beforeAll(async () => {
-  topics = await createTestTopics(kafka, "retry", "poison", "stop", "rejected");
+  topics = await createTestTopics(kafka, "retry", "poison", "stop", "rejected", "batch");
 });
 afterAll(async () => {
   await Promise.all([...running].map((consumer) => consumer.stop()));
@@ -228,5 +228,36 @@ describe("runConsumer", () => {
     expect(finished).toBe(true);
 
     expect(await committedOffsets(kafka, groupId, target)).toContain("1");
+  });
+
+  it("commits a batch of messages up to the last one handled, and not past one still failing", async () => {
+    const target = topic(4);
+    const groupId = uniqueName("group");
+    const metrics = createMetrics();
+    const handled: string[] = [];
+    const consumer = await start({
+      groupId,
+      topics: [target],
+      metrics,
+      maxAttempts: 1_000,
+      backoff: { initialMs: 20, maxMs: 20 },
+      handle: async (received) => {
+        if (received.id === "e4") throw new Error("the store is away for this one");
+        handled.push(received.id);
+      },
+    });
+    // One key, so all five land on one partition and in one fetch when they can.
+    await publish(target, ...["e1", "e2", "e3", "e4", "e5"].map((id) => testEvent(id)));
+    await vi.waitFor(
+      async () =>
+        expect(
+          await metricValue(metrics, "shop_kafka_handler_failures_total", { group: groupId }),
+        ).toBeGreaterThan(1),
+      { timeout: 20_000, interval: 20 },
+    );
+    await consumer.stop();
+
+    expect(handled).toEqual(["e1", "e2", "e3"]);
+    expect((await committedOffsets(kafka, groupId, target)).sort()).toEqual(["-1", "-1", "3"]);
   });
 });

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file shop/product/v1/stock.proto.
  */
 export const file_shop_product_v1_stock: GenFile = /*@__PURE__*/
-  fileDesc("ChtzaG9wL3Byb2R1Y3QvdjEvc3RvY2sucHJvdG8SD3Nob3AucHJvZHVjdC52MSIxCglTdG9ja0xpbmUSEgoKcHJvZHVjdF9pZBgBIAEoAxIQCghxdWFudGl0eRgCIAEoBSKUAgoLUmVzZXJ2YXRpb24SFgoOcmVzZXJ2YXRpb25faWQYASABKAkSMgoGc3RhdHVzGAIgASgOMiIuc2hvcC5wcm9kdWN0LnYxLlJlc2VydmF0aW9uU3RhdHVzEikKBWxpbmVzGAMgAygLMhouc2hvcC5wcm9kdWN0LnYxLlN0b2NrTGluZRIuCgpleHBpcmVzX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKIAQoTUmVzZXJ2ZVN0b2NrUmVxdWVzdBIWCg5yZXNlcnZhdGlvbl9pZBgBIAEoCRIpCgVsaW5lcxgCIAMoCzIaLnNob3AucHJvZHVjdC52MS5TdG9ja0xpbmUSLgoKZXhwaXJlc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiSQoUUmVzZXJ2ZVN0b2NrUmVzcG9uc2USMQoLcmVzZXJ2YXRpb24YASABKAsyHC5zaG9wLnByb2R1Y3QudjEuUmVzZXJ2YXRpb24iLAoSQ29tbWl0U3RvY2tSZXF1ZXN0EhYKDnJlc2VydmF0aW9uX2lkGAEgASgJIkgKE0NvbW1pdFN0b2NrUmVzcG9uc2USMQoLcmVzZXJ2YXRpb24YASABKAsyHC5zaG9wLnByb2R1Y3QudjEuUmVzZXJ2YXRpb24iLQoTUmVsZWFzZVN0b2NrUmVxdWVzdBIWCg5yZXNlcnZhdGlvbl9pZBgBIAEoCSJJChRSZWxlYXNlU3RvY2tSZXNwb25zZRIxCgtyZXNlcnZhdGlvbhgBIAEoCzIcLnNob3AucHJvZHVjdC52MS5SZXNlcnZhdGlvbiIvChVHZXRSZXNlcnZhdGlvblJlcXVlc3QSFgoOcmVzZXJ2YXRpb25faWQYASABKAkiSwoWR2V0UmVzZXJ2YXRpb25SZXNwb25zZRIxCgtyZXNlcnZhdGlvbhgBIAEoCzIcLnNob3AucHJvZHVjdC52MS5SZXNlcnZhdGlvbiq9AQoRUmVzZXJ2YXRpb25TdGF0dXMSIgoeUkVTRVJWQVRJT05fU1RBVFVTX1VOU1BFQ0lGSUVEEAASHwobUkVTRVJWQVRJT05fU1RBVFVTX1JFU0VSVkVEEAESIAocUkVTRVJWQVRJT05fU1RBVFVTX0NPTU1JVFRFRBACEh8KG1JFU0VSVkFUSU9OX1NUQVRVU19SRUxFQVNFRBADEiAKHFJFU0VSVkFUSU9OX1NUQVRVU19SRVNUT0NLRUQQBDKlAwoMU3RvY2tTZXJ2aWNlEmMKDFJlc2VydmVTdG9jaxIkLnNob3AucHJvZHVjdC52MS5SZXNlcnZlU3RvY2tSZXF1ZXN0GiUuc2hvcC5wcm9kdWN0LnYxLlJlc2VydmVTdG9ja1Jlc3BvbnNlIgaKtRgCCAQSYAoLQ29tbWl0U3RvY2sSIy5zaG9wLnByb2R1Y3QudjEuQ29tbWl0U3RvY2tSZXF1ZXN0GiQuc2hvcC5wcm9kdWN0LnYxLkNvbW1pdFN0b2NrUmVzcG9uc2UiBoq1GAIIBBJjCgxSZWxlYXNlU3RvY2sSJC5zaG9wLnByb2R1Y3QudjEuUmVsZWFzZVN0b2NrUmVxdWVzdBolLnNob3AucHJvZHVjdC52MS5SZWxlYXNlU3RvY2tSZXNwb25zZSIGirUYAggEEmkKDkdldFJlc2VydmF0aW9uEiYuc2hvcC5wcm9kdWN0LnYxLkdldFJlc2VydmF0aW9uUmVxdWVzdBonLnNob3AucHJvZHVjdC52MS5HZXRSZXNlcnZhdGlvblJlc3BvbnNlIgaKtRgCCARiBnByb3RvMw", [file_google_protobuf_timestamp, file_shop_auth_v1_auth]);
+  fileDesc("ChtzaG9wL3Byb2R1Y3QvdjEvc3RvY2sucHJvdG8SD3Nob3AucHJvZHVjdC52MSIxCglTdG9ja0xpbmUSEgoKcHJvZHVjdF9pZBgBIAEoAxIQCghxdWFudGl0eRgCIAEoBSKUAgoLUmVzZXJ2YXRpb24SFgoOcmVzZXJ2YXRpb25faWQYASABKAkSMgoGc3RhdHVzGAIgASgOMiIuc2hvcC5wcm9kdWN0LnYxLlJlc2VydmF0aW9uU3RhdHVzEikKBWxpbmVzGAMgAygLMhouc2hvcC5wcm9kdWN0LnYxLlN0b2NrTGluZRIuCgpleHBpcmVzX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKIAQoTUmVzZXJ2ZVN0b2NrUmVxdWVzdBIWCg5yZXNlcnZhdGlvbl9pZBgBIAEoCRIpCgVsaW5lcxgCIAMoCzIaLnNob3AucHJvZHVjdC52MS5TdG9ja0xpbmUSLgoKZXhwaXJlc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAifQoUUmVzZXJ2ZVN0b2NrUmVzcG9uc2USMQoLcmVzZXJ2YXRpb24YASABKAsyHC5zaG9wLnByb2R1Y3QudjEuUmVzZXJ2YXRpb24SMgoIcHJvZHVjdHMYAiADKAsyIC5zaG9wLnByb2R1Y3QudjEuUmVzZXJ2ZWRQcm9kdWN0IkwKD1Jlc2VydmVkUHJvZHVjdBIKCgJpZBgBIAEoAxIMCgRuYW1lGAIgASgJEg0KBXByaWNlGAMgASgJEhAKCGNhdGVnb3J5GAQgASgJIiwKEkNvbW1pdFN0b2NrUmVxdWVzdBIWCg5yZXNlcnZhdGlvbl9pZBgBIAEoCSJIChNDb21taXRTdG9ja1Jlc3BvbnNlEjEKC3Jlc2VydmF0aW9uGAEgASgLMhwuc2hvcC5wcm9kdWN0LnYxLlJlc2VydmF0aW9uIi0KE1JlbGVhc2VTdG9ja1JlcXVlc3QSFgoOcmVzZXJ2YXRpb25faWQYASABKAkiSQoUUmVsZWFzZVN0b2NrUmVzcG9uc2USMQoLcmVzZXJ2YXRpb24YASABKAsyHC5zaG9wLnByb2R1Y3QudjEuUmVzZXJ2YXRpb24iLwoVR2V0UmVzZXJ2YXRpb25SZXF1ZXN0EhYKDnJlc2VydmF0aW9uX2lkGAEgASgJIksKFkdldFJlc2VydmF0aW9uUmVzcG9uc2USMQoLcmVzZXJ2YXRpb24YASABKAsyHC5zaG9wLnByb2R1Y3QudjEuUmVzZXJ2YXRpb24qvQEKEVJlc2VydmF0aW9uU3RhdHVzEiIKHlJFU0VSVkFUSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEh8KG1JFU0VSVkFUSU9OX1NUQVRVU19SRVNFUlZFRBABEiAKHFJFU0VSVkFUSU9OX1NUQVRVU19DT01NSVRURUQQAhIfChtSRVNFUlZBVElPTl9TVEFUVVNfUkVMRUFTRUQQAxIgChxSRVNFUlZBVElPTl9TVEFUVVNfUkVTVE9DS0VEEAQypQMKDFN0b2NrU2VydmljZRJjCgxSZXNlcnZlU3RvY2sSJC5zaG9wLnByb2R1Y3QudjEuUmVzZXJ2ZVN0b2NrUmVxdWVzdBolLnNob3AucHJvZHVjdC52MS5SZXNlcnZlU3RvY2tSZXNwb25zZSIGirUYAggEEmAKC0NvbW1pdFN0b2NrEiMuc2hvcC5wcm9kdWN0LnYxLkNvbW1pdFN0b2NrUmVxdWVzdBokLnNob3AucHJvZHVjdC52MS5Db21taXRTdG9ja1Jlc3BvbnNlIgaKtRgCCAQSYwoMUmVsZWFzZVN0b2NrEiQuc2hvcC5wcm9kdWN0LnYxLlJlbGVhc2VTdG9ja1JlcXVlc3QaJS5zaG9wLnByb2R1Y3QudjEuUmVsZWFzZVN0b2NrUmVzcG9uc2UiBoq1GAIIBBJpCg5HZXRSZXNlcnZhdGlvbhImLnNob3AucHJvZHVjdC52MS5HZXRSZXNlcnZhdGlvblJlcXVlc3QaJy5zaG9wLnByb2R1Y3QudjEuR2V0UmVzZXJ2YXRpb25SZXNwb25zZSIGirUYAggEYgZwcm90bzM", [file_google_protobuf_timestamp, file_shop_auth_v1_auth]);
 
 /**
  * StockLine is a quantity of one product.
@@ -132,6 +132,15 @@ export type ReserveStockResponse = Message<"shop.product.v1.ReserveStockResponse
    * @generated from field: shop.product.v1.Reservation reservation = 1;
    */
   reservation?: Reservation | undefined;
+
+  /**
+   * The reservation's products as the catalogue had them when the stock was taken, in product
+   * order: a checkout prices its lines from these instead of asking GetProduct per line. A
+   * product deleted since a repeated reservation was first made is left out.
+   *
+   * @generated from field: repeated shop.product.v1.ReservedProduct products = 2;
+   */
+  products: ReservedProduct[];
 };
 
 /**
@@ -140,6 +149,42 @@ export type ReserveStockResponse = Message<"shop.product.v1.ReserveStockResponse
  */
 export const ReserveStockResponseSchema: GenMessage<ReserveStockResponse> = /*@__PURE__*/
   messageDesc(file_shop_product_v1_stock, 3);
+
+/**
+ * ReservedProduct is what a checkout needs of a reserved product to price its line.
+ *
+ * @generated from message shop.product.v1.ReservedProduct
+ */
+export type ReservedProduct = Message<"shop.product.v1.ReservedProduct"> & {
+  /**
+   * @generated from field: int64 id = 1;
+   */
+  id: bigint;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * The current unit price: a decimal string with two decimals, e.g. "19.99".
+   *
+   * @generated from field: string price = 3;
+   */
+  price: string;
+
+  /**
+   * @generated from field: string category = 4;
+   */
+  category: string;
+};
+
+/**
+ * Describes the message shop.product.v1.ReservedProduct.
+ * Use `create(ReservedProductSchema)` to create a new message.
+ */
+export const ReservedProductSchema: GenMessage<ReservedProduct> = /*@__PURE__*/
+  messageDesc(file_shop_product_v1_stock, 4);
 
 /**
  * @generated from message shop.product.v1.CommitStockRequest
@@ -156,7 +201,7 @@ export type CommitStockRequest = Message<"shop.product.v1.CommitStockRequest"> &
  * Use `create(CommitStockRequestSchema)` to create a new message.
  */
 export const CommitStockRequestSchema: GenMessage<CommitStockRequest> = /*@__PURE__*/
-  messageDesc(file_shop_product_v1_stock, 4);
+  messageDesc(file_shop_product_v1_stock, 5);
 
 /**
  * @generated from message shop.product.v1.CommitStockResponse
@@ -173,7 +218,7 @@ export type CommitStockResponse = Message<"shop.product.v1.CommitStockResponse">
  * Use `create(CommitStockResponseSchema)` to create a new message.
  */
 export const CommitStockResponseSchema: GenMessage<CommitStockResponse> = /*@__PURE__*/
-  messageDesc(file_shop_product_v1_stock, 5);
+  messageDesc(file_shop_product_v1_stock, 6);
 
 /**
  * @generated from message shop.product.v1.ReleaseStockRequest
@@ -190,7 +235,7 @@ export type ReleaseStockRequest = Message<"shop.product.v1.ReleaseStockRequest">
  * Use `create(ReleaseStockRequestSchema)` to create a new message.
  */
 export const ReleaseStockRequestSchema: GenMessage<ReleaseStockRequest> = /*@__PURE__*/
-  messageDesc(file_shop_product_v1_stock, 6);
+  messageDesc(file_shop_product_v1_stock, 7);
 
 /**
  * @generated from message shop.product.v1.ReleaseStockResponse
@@ -207,7 +252,7 @@ export type ReleaseStockResponse = Message<"shop.product.v1.ReleaseStockResponse
  * Use `create(ReleaseStockResponseSchema)` to create a new message.
  */
 export const ReleaseStockResponseSchema: GenMessage<ReleaseStockResponse> = /*@__PURE__*/
-  messageDesc(file_shop_product_v1_stock, 7);
+  messageDesc(file_shop_product_v1_stock, 8);
 
 /**
  * @generated from message shop.product.v1.GetReservationRequest
@@ -224,7 +269,7 @@ export type GetReservationRequest = Message<"shop.product.v1.GetReservationReque
  * Use `create(GetReservationRequestSchema)` to create a new message.
  */
 export const GetReservationRequestSchema: GenMessage<GetReservationRequest> = /*@__PURE__*/
-  messageDesc(file_shop_product_v1_stock, 8);
+  messageDesc(file_shop_product_v1_stock, 9);
 
 /**
  * @generated from message shop.product.v1.GetReservationResponse
@@ -241,7 +286,7 @@ export type GetReservationResponse = Message<"shop.product.v1.GetReservationResp
  * Use `create(GetReservationResponseSchema)` to create a new message.
  */
 export const GetReservationResponseSchema: GenMessage<GetReservationResponse> = /*@__PURE__*/
-  messageDesc(file_shop_product_v1_stock, 9);
+  messageDesc(file_shop_product_v1_stock, 10);
 
 /**
  * ReservationStatus is where a reservation stands. Its lines may move one by one (StockUpdated

@@ -2,6 +2,8 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, createClient, type Transport } from "@connectrpc/connect";
 import { StockService } from "#gen/shop/product/v1/stock_pb";
 import { FailedPrecondition } from "#shared/errors";
+import { parseMoney } from "#shared/money";
+import type { ProductSnapshot } from "./product-catalog.js";
 import { hasCode, requestHeaders, upstreamFailure } from "./upstream-errors.js";
 
 /** A quantity of one product to hold for a payment. */
@@ -20,19 +22,28 @@ export function createStockReservations(transport: Transport) {
   return {
     /**
      * Takes every line out of stock, or none. FailedPrecondition with the product service's own
-     * words when a product is short or unknown.
+     * words when a product is short or unknown. Resolves with the reserved products' name, price
+     * and category as the product service read them while reserving; a product service that
+     * does not send them yet answers none (the caller asks GetProduct then).
      */
     async reserve(
       reservationId: string,
       lines: readonly StockLine[],
       expiresAt: Date,
       requestId?: string,
-    ): Promise<void> {
+    ): Promise<ProductSnapshot[]> {
       try {
-        await client.reserveStock(
+        const { products } = await client.reserveStock(
           { reservationId, lines: [...lines], expiresAt: timestampFromDate(expiresAt) },
           { headers: requestHeaders(requestId) },
         );
+        return products.map(({ id, name, price, category }) => {
+          const cents = parseMoney(price);
+          if (cents === undefined) {
+            throw new Error(`product service sent a malformed price for product ${id}`);
+          }
+          return { id, name, price: cents, category };
+        });
       } catch (error) {
         const refusal = hasCode(error, Code.FailedPrecondition) ?? hasCode(error, Code.NotFound);
         if (refusal) throw new FailedPrecondition(refusal.rawMessage);

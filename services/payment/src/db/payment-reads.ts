@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, lt, or, type SQL } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, inArray, lt, or, type SQL, sql } from "drizzle-orm";
 import type { Pool } from "mysql2/promise";
 import { NotFound } from "#shared/errors";
 import { encodePageToken, type ListPaymentsQuery } from "../domain/list-query.js";
@@ -6,7 +6,7 @@ import type { Payment } from "../domain/payment.js";
 import { type PaymentDb, paymentDb } from "./connection.js";
 import type { PaymentTx } from "./outbox-writer.js";
 import { toPayment } from "./payment-rows.js";
-import { type PaymentRow, paymentItems, payments, refunds } from "./schema.js";
+import { type PaymentItemRow, type PaymentRow, payments, type RefundRow } from "./schema.js";
 
 /** One page of a payment list; `nextPageToken` is "" on the last page. */
 export type PaymentPage = { payments: Payment[]; nextPageToken: string };
@@ -25,20 +25,20 @@ export function createPaymentQueries(pool: Pool) {
     /** The payment a user's idempotency key created, if any. */
     async findByIdempotencyKey(userId: string, key: string): Promise<Payment | undefined> {
       const rows = await db
-        .select()
+        .select(withLines)
         .from(payments)
         .where(and(eq(payments.userId, userId), eq(payments.idempotencyKey, key)));
-      return (await withDetails(db, rows))[0];
+      return rows.map(toPaymentWithLines)[0];
     },
 
     /**
      * One page, newest first, in keyset order on (created_at, id) (never OFFSET), with every
-     * payment's items and refunds: three queries per page whatever its size.
+     * payment's items and refunds: one query per page whatever its size.
      */
     async list(query: ListPaymentsQuery): Promise<PaymentPage> {
       const { status, userId } = query.filters;
       const rows = await db
-        .select()
+        .select(withLines)
         .from(payments)
         .where(
           and(
@@ -49,7 +49,7 @@ export function createPaymentQueries(pool: Pool) {
         )
         .orderBy(desc(payments.createdAt), desc(payments.id))
         .limit(query.pageSize + 1);
-      const page = await withDetails(db, rows.slice(0, query.pageSize));
+      const page = rows.slice(0, query.pageSize).map(toPaymentWithLines);
       const last = page.at(-1);
       const more = rows.length > query.pageSize && last;
       return { payments: page, nextPageToken: more ? encodePageToken(query, last) : "" };
@@ -61,38 +61,77 @@ export function createPaymentQueries(pool: Pool) {
 export type PaymentQueries = ReturnType<typeof createPaymentQueries>;
 
 /**
- * Payments by id with their items and refunds; `lock` takes their rows FOR UPDATE (inside the
- * caller's transaction). Missing ids are left out.
+ * Payments by id with their items and refunds, in ONE statement; `lock` takes their rows FOR
+ * UPDATE (inside the caller's transaction). Missing ids are left out.
  */
 export async function loadPayments(
   db: PaymentDb | PaymentTx,
   where: { id: string; lock?: boolean } | { ids: string[] },
 ): Promise<Payment[]> {
   const ids = "ids" in where ? where.ids : [where.id];
-  const select = db.select().from(payments).where(inArray(payments.id, ids));
+  const select = db.select(withLines).from(payments).where(inArray(payments.id, ids));
   const rows = "lock" in where && where.lock ? await select.for("update") : await select;
-  return withDetails(db, rows);
+  return rows.map(toPaymentWithLines);
 }
 
-/** Attaches items and refunds to payment rows: one query each for all of them, never N+1. */
-async function withDetails(db: PaymentDb | PaymentTx, rows: PaymentRow[]): Promise<Payment[]> {
-  if (rows.length === 0) return [];
-  const ids = rows.map((row) => row.id);
-  const [itemRows, refundRows] = await Promise.all([
-    db
-      .select()
-      .from(paymentItems)
-      .where(inArray(paymentItems.paymentId, ids))
-      .orderBy(asc(paymentItems.paymentId), asc(paymentItems.productId)),
-    db
-      .select()
-      .from(refunds)
-      .where(inArray(refunds.paymentId, ids))
-      .orderBy(asc(refunds.paymentId), asc(refunds.createdAt), asc(refunds.id)),
-  ]);
-  const itemsOf = Map.groupBy(itemRows, (item) => item.paymentId);
-  const refundsOf = Map.groupBy(refundRows, (refund) => refund.paymentId);
-  return rows.map((row) => toPayment(row, itemsOf.get(row.id) ?? [], refundsOf.get(row.id) ?? []));
+/**
+ * A payment row with its items and refunds as JSON arrays from scalar subqueries: one round trip
+ * instead of three. Under FOR UPDATE only the payment rows are locked: InnoDB takes no locks for
+ * the subqueries (a join would take next-key locks on `payment_items`, and so block inserting
+ * the items of newer payments until the lock is released). Items never change after their
+ * payment's insert and refunds change only under this row lock, so both are read consistently.
+ * Exact values travel as text: BIGINT and DECIMAL would lose precision as JSON numbers. The
+ * outer table is named in full: drizzle leaves columns unqualified when a select has no join.
+ */
+const withLines = {
+  ...getTableColumns(payments),
+  items: sql<unknown>`(SELECT JSON_ARRAYAGG(JSON_OBJECT(
+      'id', i.id, 'productId', CAST(i.product_id AS CHAR), 'name', i.name,
+      'quantity', i.quantity, 'price', CAST(i.price AS CHAR),
+      'subtotal', CAST(i.subtotal AS CHAR), 'category', i.category)
+      ORDER BY i.product_id, i.id)
+    FROM payment_items i WHERE i.payment_id = payments.id)`.as("items"),
+  refunds: sql<unknown>`(SELECT JSON_ARRAYAGG(JSON_OBJECT(
+      'id', r.id, 'amount', CAST(r.amount AS CHAR), 'reason', r.reason,
+      'providerId', r.provider_id,
+      'createdAt', DATE_FORMAT(r.created_at, '%Y-%m-%dT%H:%i:%s.%fZ'))
+      ORDER BY r.created_at, r.id)
+    FROM refunds r WHERE r.payment_id = payments.id)`.as("refunds"),
+};
+
+type RowWithLines = PaymentRow & { items: unknown; refunds: unknown };
+
+function toPaymentWithLines({ items, refunds: refundJson, ...row }: RowWithLines): Payment {
+  const itemRows = jsonArray(items).map(
+    (item): PaymentItemRow => ({
+      id: String(item.id),
+      paymentId: row.id,
+      productId: BigInt(String(item.productId)),
+      name: String(item.name),
+      quantity: Number(item.quantity),
+      price: String(item.price),
+      subtotal: String(item.subtotal),
+      category: String(item.category),
+      createdAt: row.createdAt,
+    }),
+  );
+  const refundRows = jsonArray(refundJson).map(
+    (refund): RefundRow => ({
+      id: String(refund.id),
+      paymentId: row.id,
+      amount: String(refund.amount),
+      reason: String(refund.reason),
+      providerId: String(refund.providerId),
+      createdAt: new Date(String(refund.createdAt)),
+    }),
+  );
+  return toPayment(row, itemRows, refundRows);
+}
+
+/** A JSON_ARRAYAGG column: NULL for no rows; mysql2 may hand it over as text or already parsed. */
+function jsonArray(value: unknown): Record<string, unknown>[] {
+  const parsed: unknown = typeof value === "string" ? JSON.parse(value) : value;
+  return Array.isArray(parsed) ? (parsed as Record<string, unknown>[]) : [];
 }
 
 function afterCursor(query: ListPaymentsQuery): SQL | undefined {

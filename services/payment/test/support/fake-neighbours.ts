@@ -20,13 +20,15 @@ const unimplemented = () => {
  * In-memory neighbours of the payment service: a basket service (GetBasket) and a product service
  * (GetProduct and the StockService), over in-process transports. The stock fake enforces stock as
  * the real one must: all lines or none, never below zero, idempotent per reservation id.
- * `down` makes every call answer Unavailable.
+ * `down` makes every call answer Unavailable; `describeReserved: false` leaves the products out
+ * of ReserveStock's answer.
  */
 export function fakeNeighbours() {
   const products = new Map<bigint, FakeProduct>();
   const baskets = new Map<string, { productId: bigint; quantity: number }[]>();
   const reservations = new Map<string, Reservation>();
-  const state = { down: false };
+  // `describeReserved: false` plays a product service from before ReserveStock described its products.
+  const state = { down: false, describeReserved: true, getProductCalls: 0 };
   const guard = () => {
     if (state.down) throw new ConnectError("connection refused", Code.Unavailable);
   };
@@ -37,6 +39,16 @@ export function fakeNeighbours() {
   };
   const answer = (reservationId: string, r: Reservation) => ({
     reservation: { reservationId, status: r.status, lines: r.lines, createdAt: timestampNow() },
+  });
+  /** ReserveStock's answer: also the products as the catalogue has them now, as the real one. */
+  const reserved = (reservationId: string, r: Reservation) => ({
+    ...answer(reservationId, r),
+    products: r.lines.flatMap(({ productId }) => {
+      const found = state.describeReserved ? products.get(productId) : undefined;
+      return found
+        ? [{ id: productId, name: found.name, price: found.price, category: found.category }]
+        : [];
+    }),
   });
 
   const basket: Transport = createRouterTransport(({ service }) => {
@@ -62,6 +74,7 @@ export function fakeNeighbours() {
     service(ProductService, {
       getProduct(req) {
         guard();
+        state.getProductCalls++;
         const found = products.get(req.id);
         if (!found) throw new ConnectError(`product ${req.id} not found`, Code.NotFound);
         const { stock, ...fields } = found;
@@ -77,7 +90,7 @@ export function fakeNeighbours() {
       reserveStock(req) {
         guard();
         const existing = reservations.get(req.reservationId);
-        if (existing) return answer(req.reservationId, existing);
+        if (existing) return reserved(req.reservationId, existing);
         for (const line of req.lines) {
           const found = products.get(line.productId);
           if (!found) throw new ConnectError(`product ${line.productId} not found`, Code.NotFound);
@@ -95,7 +108,7 @@ export function fakeNeighbours() {
           lines: req.lines.map(({ productId, quantity }) => ({ productId, quantity })),
         };
         reservations.set(req.reservationId, created);
-        return answer(req.reservationId, created);
+        return reserved(req.reservationId, created);
       },
       commitStock(req) {
         guard();

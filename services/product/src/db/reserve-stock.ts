@@ -19,27 +19,68 @@ export type LineColumns = {
   updated_at: string;
 };
 
+/** A reserved product as the catalogue has it: what a checkout prices its line with. */
+export type ReservedProduct = {
+  readonly id: bigint;
+  readonly name: string;
+  /** NUMERIC(12,2) as PostgreSQL prints it: "19.99". */
+  readonly price: string;
+  readonly category: string;
+};
+
+/** The reservation's lines and, per line whose product still exists, that product. */
+export type ReservedLines = {
+  readonly rows: StockReservationRow[];
+  readonly products: ReservedProduct[];
+};
+
+type ReservedColumns = LineColumns & {
+  product_name: string | null;
+  product_price: string | null;
+  product_category: string | null;
+};
+
 /**
  * Calls the database function `reserve_stock` — one statement, one round trip, so the products'
  * row locks are held only while the function runs. Inside it, under an advisory lock on the id:
  * the lines already stored under `id` if any (the caller checks the replay), else every product
  * locked in id order, checked, decremented and the lines inserted, all or none.
  * `lines` must be validated (one per product). Unknown product → NotFound; too little stock →
- * FailedPrecondition. Returns the lines in product order.
+ * FailedPrecondition. Returns the lines in product order, and with them the products' name, price
+ * and category, read by the same statement as of its start (the reservation changes only their
+ * stock), so a checkout needs no GetProduct per line.
  */
 export async function reserveStock(
   client: ProductSql,
   id: string,
   lines: readonly StockLine[],
   expiresAt: Date,
-): Promise<StockReservationRow[]> {
+): Promise<ReservedLines> {
   const productIds = lines.map((line) => String(line.productId));
   const quantities = lines.map((line) => line.quantity);
   try {
-    const rows = await client<LineColumns[]>`
-      SELECT * FROM reserve_stock(${id}, ${productIds}::bigint[], ${quantities}::int[],
-        ${expiresAt.toISOString()}::timestamptz)`;
-    return rows.map(toRow).sort(byProductId);
+    const found = await client<ReservedColumns[]>`
+      SELECT r.*, p.name AS product_name, p.price::text AS product_price,
+        p.category AS product_category
+      FROM reserve_stock(${id}, ${productIds}::bigint[], ${quantities}::int[],
+        ${expiresAt.toISOString()}::timestamptz) AS r
+      LEFT JOIN products p ON p.id = r.product_id`;
+    const rows = found.map(toRow).sort(byProductId);
+    const products = found
+      .flatMap((row) =>
+        row.product_name === null || row.product_price === null
+          ? []
+          : [
+              {
+                id: row.product_id,
+                name: row.product_name,
+                price: row.product_price,
+                category: row.product_category ?? "",
+              },
+            ],
+      )
+      .sort((a, b) => byProductId({ productId: a.id }, { productId: b.id }));
+    return { rows, products };
   } catch (error) {
     throw refusal(error) ?? error;
   }

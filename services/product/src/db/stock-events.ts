@@ -36,7 +36,10 @@ const MOVE_OF: Record<StockChange, StockMove> = {
   restocked: "restock",
 };
 
-/** The row the database function `apply_stock_updated` returns (migration 0004_stock-moves). */
+/**
+ * The row the database function `apply_stock_updated` returns (migrations 0004_stock-moves and
+ * 0005_stock-event-no-op-reads).
+ */
 type ApplyColumns = {
   fresh: boolean;
   status: LineStatus | null;
@@ -49,7 +52,9 @@ type ApplyColumns = {
  * that also records the event id, so the effect happens exactly once however often the event is
  * delivered, also when copies race. Every outcome but a thrown error records the id: an event for
  * an unknown line or an illegal move can never become applicable later, so retrying it would only
- * block its partition; the caller logs it instead.
+ * block its partition; the caller logs it instead. The one exception writes nothing: an event
+ * whose line already stands where it would move it (SOLD after CommitStock, every completed
+ * checkout) is answered "unchanged" by reads alone — lines never move back, so it can never apply.
  */
 export async function applyStockUpdated(
   client: ProductSql,

@@ -12,7 +12,7 @@ import {
 import { validateReservationId, validateStockLines } from "../domain/stock-request.js";
 import type { ProductSql } from "./connection.js";
 import { moveReservation as moveLines } from "./move-reservation.js";
-import { reserveStock } from "./reserve-stock.js";
+import { type ReservedProduct, reserveStock } from "./reserve-stock.js";
 import { stockReservations } from "./schema.js";
 import { applyStockUpdated, type StockUpdate } from "./stock-events.js";
 import { applyMove, selectLines, toReservation } from "./stock-lines.js";
@@ -35,6 +35,18 @@ export function createStockRepository(client: ProductSql) {
     return toReservation(rows);
   };
 
+  async function reservePriced(
+    reservationId: string,
+    lines: readonly StockLine[],
+    expiresAt: Date,
+  ): Promise<{ reservation: Reservation; products: ReservedProduct[] }> {
+    const id = validateReservationId(reservationId);
+    const wanted = validateStockLines(lines);
+    const { rows, products } = await reserveStock(client, id, wanted, expiresAt);
+    // New lines pass `replay` as they are; lines that were there already must be a replay.
+    return { reservation: replay(toReservation(rows), wanted), products };
+  }
+
   return {
     /**
      * Takes every line's quantity out of stock, or none of them, and records the reservation.
@@ -44,11 +56,14 @@ export function createStockRepository(client: ProductSql) {
      * stored as given (the RPC insists on a future one; tests use past ones).
      */
     async reserve(reservationId: string, lines: readonly StockLine[], expiresAt: Date) {
-      const id = validateReservationId(reservationId);
-      const wanted = validateStockLines(lines);
-      // New lines pass `replay` as they are; lines that were there already must be a replay.
-      return replay(toReservation(await reserveStock(client, id, wanted, expiresAt)), wanted);
+      return (await reservePriced(reservationId, lines, expiresAt)).reservation;
     },
+
+    /**
+     * `reserve`, also answering each reserved product's name, price and category as the
+     * reserving statement read them (a product deleted since a replayed reservation is left out).
+     */
+    reservePriced,
 
     /** Sells a reservation: reserved → committed. Committed (or since restocked): no change. */
     commit: moveReservation("commit"),

@@ -4,8 +4,11 @@ import {
   type Reservation as ReservationMessage,
   ReservationSchema,
   ReservationStatus,
+  type ReservedProduct as ReservedProductMessage,
+  ReservedProductSchema,
   type ReserveStockRequest,
 } from "#gen/shop/product/v1/stock_pb";
+import type { ReservedProduct } from "../db/reserve-stock.js";
 import type { LineStatus, Reservation, StockLine } from "../domain/stock.js";
 import {
   validateExpiry,
@@ -30,6 +33,11 @@ export function toReservationMessage(reservation: Reservation): ReservationMessa
     createdAt: timestampFromDate(reservation.createdAt),
     updatedAt: timestampFromDate(reservation.updatedAt),
   });
+}
+
+/** The wire form of a reserved product; the price as PostgreSQL printed the NUMERIC(12,2). */
+export function toReservedProductMessage(product: ReservedProduct): ReservedProductMessage {
+  return create(ReservedProductSchema, product);
 }
 
 /** A validated ReserveStock request. */

@@ -2,7 +2,11 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import type { StockService } from "#gen/shop/product/v1/stock_pb";
 import type { StockRepository } from "../db/stock-repository.js";
 import { validateReservationId } from "../domain/stock-request.js";
-import { parseReserveStock, toReservationMessage } from "./stock-convert.js";
+import {
+  parseReserveStock,
+  toReservationMessage,
+  toReservedProductMessage,
+} from "./stock-convert.js";
 
 /**
  * The StockService RPCs (internal: the payment service calls them over gRPC). Every one is
@@ -14,8 +18,11 @@ export function createStockService(stock: StockRepository): ServiceImpl<typeof S
   return {
     async reserveStock(req) {
       const { reservationId, lines, expiresAt } = parseReserveStock(req, new Date());
-      const reservation = await stock.reserve(reservationId, lines, expiresAt);
-      return { reservation: toReservationMessage(reservation) };
+      const { reservation, products } = await stock.reservePriced(reservationId, lines, expiresAt);
+      return {
+        reservation: toReservationMessage(reservation),
+        products: products.map(toReservedProductMessage),
+      };
     },
     async commitStock(req) {
       return { reservation: toReservationMessage(await stock.commit(reservationOf(req))) };

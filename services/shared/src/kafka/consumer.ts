@@ -56,7 +56,8 @@ type Outcome = "processed" | "dead-lettered" | "abandoned";
 
 /**
  * Joins `groupId` and consumes `topics`, one message at a time per partition, in order. The
- * offset is committed only after `handle` resolved, so a crash redelivers rather than loses. A
+ * offset is committed only after `handle` resolved (once per fetched batch, after its last
+ * handled message), so a crash redelivers rather than loses. A
  * failing handler is retried with backoff `maxAttempts` times; then the message goes to
  * `<topic>.dlq` (headers kept, `dlq_*` added) and its offset is committed, so a poison message
  * never blocks its partition. A message that is not a CloudEvent, or whose handler threw a
@@ -75,21 +76,35 @@ export async function runConsumer(
   const { lag, processed } = kafkaMetrics(options.metrics.registry);
   const group = options.groupId;
 
+  // One offset commit per batch, after every handled message of it: an OffsetCommit per message
+  // was a broker round trip each. A crash before the commit redelivers the batch's handled
+  // messages, which handlers deduplicate by event id anyway. Offsets are resolved only once the
+  // commit succeeded: a failed commit (the broker just back) leaves the batch to be fetched, and
+  // committed, again instead of resolved locally and never committed.
   const eachBatch = async (payload: EachBatchPayload): Promise<void> => {
     const { batch, isRunning, isStale } = payload;
     const { topic, partition } = batch;
-    for (const message of batch.messages) {
-      if (!isRunning() || isStale()) return;
-      const outcome = await processOne(batch, message, payload.heartbeat);
-      if (outcome === "abandoned") return;
-      const next = (BigInt(message.offset) + 1n).toString();
-      await payload.commitOffsetsIfNecessary({
-        topics: [{ topic, partitions: [{ partition, offset: next }] }],
-      });
-      payload.resolveOffset(message.offset);
-      lag.set({ topic, partition, group }, Number(BigInt(batch.highWatermark) - BigInt(next)));
-      if (outcome === "processed") processed.inc({ topic, group });
-      await payload.heartbeat();
+    let last: string | undefined;
+    let handled = 0;
+    try {
+      for (const message of batch.messages) {
+        if (!isRunning() || isStale()) return;
+        const outcome = await processOne(batch, message, payload.heartbeat);
+        if (outcome === "abandoned") return;
+        last = message.offset;
+        if (outcome === "processed") handled++;
+        await payload.heartbeat();
+      }
+    } finally {
+      if (last !== undefined) {
+        const next = (BigInt(last) + 1n).toString();
+        await payload.commitOffsetsIfNecessary({
+          topics: [{ topic, partitions: [{ partition, offset: next }] }],
+        });
+        payload.resolveOffset(last);
+        lag.set({ topic, partition, group }, Number(BigInt(batch.highWatermark) - BigInt(next)));
+        if (handled > 0) processed.inc({ topic, group }, handled);
+      }
     }
   };
 
