@@ -35,7 +35,9 @@ export type NotificationDatabaseConfig = DatabaseSettings & {
  * int8 columns (ids, counts) come back as `bigint`, never as a rounded `number`; NUMERIC stays a
  * string; the session time zone is UTC so timestamps read as text have one fixed shape.
  */
-export function connectNotificationDatabase(config: NotificationDatabaseConfig): Sql<{ bigint: bigint }> {
+export function connectNotificationDatabase(
+  config: NotificationDatabaseConfig,
+): Sql<{ bigint: bigint }> {
   return postgres({
     host: config.host,
     port: config.port,
@@ -48,7 +50,10 @@ export function connectNotificationDatabase(config: NotificationDatabaseConfig):
     backoff: (attempt: number) => Math.min(0.05 * 2 ** attempt, 1),
     prepare: true,
     types: { bigint: postgres.BigInt },
-    connection: { application_name: config.applicationName ?? "notification-service", TimeZone: "UTC" },
+    connection: {
+      application_name: config.applicationName ?? "notification-service",
+      TimeZone: "UTC",
+    },
     // Notices ("relation already exists, skipping") are expected during migrations, not news.
     onnotice: () => {},
   });
