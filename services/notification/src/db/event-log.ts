@@ -47,7 +47,7 @@ export function createEventLog(sql: NotificationSql) {
           ${from === undefined ? sql`` : sql`AND time >= ${from}`}
           ${to === undefined ? sql`` : sql`AND time < ${to}`}
           ${query.after === undefined ? sql`` : sql`AND sequence > ${String(query.after)}::bigint`}
-        ORDER BY sequence
+        ORDER BY event_log.sequence
         LIMIT ${query.pageSize + 1}`;
       const page = rows.slice(0, query.pageSize).map(toStoredEvent);
       const last = page.at(-1);

@@ -28,6 +28,7 @@ type NotificationRow = {
   read_at: Date | string | null;
 };
 
+// `id` is read as text: in ORDER BY, qualify the column (notifications.id), or the text wins.
 const COLUMNS = `id::text AS id, user_id, kind, message, payment_id, amount, currency, event_id,
   created_at, read_at`;
 
@@ -80,7 +81,7 @@ export function createNotificationStore(sql: NotificationSql) {
         WHERE user_id = ${query.userId}
           ${query.unreadOnly ? sql`AND read_at IS NULL` : sql``}
           ${query.before === undefined ? sql`` : sql`AND id < ${String(query.before)}::bigint`}
-        ORDER BY id DESC
+        ORDER BY notifications.id DESC
         LIMIT ${query.pageSize + 1}`;
       const page = rows.slice(0, query.pageSize).map(toNotification);
       const last = page.at(-1);
@@ -110,7 +111,7 @@ export function createNotificationStore(sql: NotificationSql) {
       const rows = await sql<NotificationRow[]>`
         SELECT ${sql.unsafe(COLUMNS)} FROM notifications
         WHERE user_id = ANY(${sql.array([...userIds])}) AND created_at >= ${since}
-        ORDER BY id LIMIT 500`;
+        ORDER BY notifications.id LIMIT 500`;
       return rows.map(toNotification);
     },
   };
