@@ -135,6 +135,40 @@ describe("checkout through the gateway", () => {
     // The SOLD events arrive after CommitStock already sold the lines: no second effect.
     await consumersCaughtUp();
     expect(await stocks(items)).toEqual([7, 4, 2]);
+
+    // The notification service made one notification of the PaymentCompleted event, with the
+    // amount exactly as paid, and keeps all five events in its event store.
+    await vi.waitFor(async () => {
+      const list = await system.rest("GET", `/users/${userId}/notifications`);
+      expect(list.json.notifications).toMatchObject([
+        { paymentId, message: "Payment of 60.47 USD completed", amount: "60.47", read: false },
+      ]);
+    }, settled);
+    await vi.waitFor(async () => {
+      expect(await consumedAll(system.kafka, system.groups.notification, system.topics.stock)).toBe(
+        true,
+      );
+      expect(
+        await consumedAll(system.kafka, system.groups.notification, system.topics.basket),
+      ).toBe(true);
+    }, settled);
+    const stored = [
+      ...(await system.rest("GET", `/events?aggregate_id=${paymentId}`)).json.events,
+      ...(await system.rest("GET", `/events?aggregate_id=${userId}`)).json.events,
+      ...(
+        await Promise.all(
+          items.map(
+            async (item) =>
+              (
+                await system.rest("GET", `/events?aggregate_id=${item.productId}`)
+              ).json.events,
+          ),
+        )
+      ).flat(),
+    ].filter((event: { payload: string }) => event.payload.includes(paymentId));
+    expect(stored.map((event: { id: string }) => event.id).sort()).toEqual(
+      outbox.map((row) => row.eventId).sort(),
+    );
   });
 
   it("a declined card fails the payment with its reason, gives the stock back and keeps the basket", async () => {

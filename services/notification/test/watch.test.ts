@@ -89,7 +89,7 @@ describe("WatchNotifications", () => {
         read: false,
       });
       // From the commit that stored it (the database's clock, on this machine) to its arrival.
-      const stored = timestampMs(notification.createdAt ?? { seconds: 0n, nanos: 0 });
+      const stored = notification.createdAt ? timestampMs(notification.createdAt) : 0;
       expect(at - stored).toBeLessThan(1000);
       stream.close();
       await stream.ended;
