@@ -37,7 +37,7 @@ export type NotificationApp = {
  */
 export async function createNotificationApp(
   sql: NotificationSql,
-  deps: { logger: Logger; metrics: Metrics; heartbeatMs: number },
+  deps: { logger: Logger; metrics: Metrics; heartbeatMs: number; listenCheckMs?: number },
 ): Promise<NotificationApp> {
   const store = guardStore(createNotificationStore(sql), NOTIFICATION_DATABASE);
   const events = guardStore(createEventLog(sql), NOTIFICATION_DATABASE);
@@ -46,6 +46,13 @@ export async function createNotificationApp(
     listen: (onNotify, onListen) => sql.listen(NOTIFICATION_CHANNEL, onNotify, onListen),
     parse: parseAnnouncement,
     storedSince: store.storedSince,
+    ping: async (payload) => {
+      await callStore(
+        NOTIFICATION_DATABASE,
+        () => sql`SELECT pg_notify(${NOTIFICATION_CHANNEL}, ${payload})`,
+      );
+    },
+    listenCheckMs: deps.listenCheckMs ?? 10_000,
   });
   await hub.start();
   return {

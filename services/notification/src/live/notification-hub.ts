@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { Gauge } from "prom-client";
 import { DependencyUnavailable } from "#shared/errors";
 import type { Logger } from "#shared/logger";
@@ -22,6 +23,13 @@ export type NotificationHubDeps = {
   readonly parse: (payload: string) => Notification | undefined;
   /** Stored notifications of these users since `since`: what a reconnection may have missed. */
   readonly storedSince: (userIds: readonly string[], since: Date) => Promise<Notification[]>;
+  /** Sends `payload` on the channel through the pool (NOTIFY): the LISTEN check's probe. */
+  readonly ping: (payload: string) => Promise<void>;
+  /**
+   * How often the LISTEN session is checked by a probe sent to itself, and how long its echo may
+   * take; when the echo does not come, the hub LISTENs anew and catches up.
+   */
+  readonly listenCheckMs: number;
   readonly logger: Logger;
   readonly metrics: Metrics;
   /** Pause between heartbeats on an idle stream. */
@@ -68,7 +76,15 @@ export function createNotificationHub(deps: NotificationHubDeps) {
     subscriber.wake?.();
   };
 
+  // The LISTEN check's probe: `sent` once the pool delivered it, `echoed` once LISTEN heard it.
+  const probe = { token: "", sent: false, echoed: false };
+  let checking = false;
+
   const onNotify = (payload: string) => {
+    if (payload.startsWith("ping:")) {
+      if (payload === probe.token) probe.echoed = true;
+      return;
+    }
     const notification = deps.parse(payload);
     if (!notification) return logger.warn({ payload }, "unreadable notification announcement");
     for (const subscriber of byUser.get(notification.userId) ?? [])
@@ -106,6 +122,37 @@ export function createNotificationHub(deps: NotificationHubDeps) {
     void catchUp();
   };
 
+  /**
+   * postgres.js LISTENs again by itself when its session closes, but gives up silently when that
+   * one attempt fails (the server still starting up, a connect timeout). So a probe sent through
+   * the pool must come back through the LISTEN session by the next check, or the hub LISTENs
+   * anew (and catches up, from `onListen`). A probe the pool could not send proves nothing.
+   */
+  const checkListen = async () => {
+    if (closing || !listening || checking) return;
+    checking = true;
+    try {
+      if (probe.sent && !probe.echoed) {
+        logger.warn("notification LISTEN lost (its probe did not come back); listening again");
+        probe.sent = false;
+        await listening.unlisten().catch(() => {});
+        listening = await deps.listen(onNotify, onListen);
+        return;
+      }
+      probe.token = `ping:${randomUUID()}`;
+      probe.echoed = false;
+      probe.sent = await deps.ping(probe.token).then(
+        () => true,
+        () => false,
+      );
+    } catch (error) {
+      logger.warn({ err: error }, "notification LISTEN failed; trying again at the next check");
+    } finally {
+      checking = false;
+    }
+  };
+  let checkTimer: NodeJS.Timeout | undefined;
+
   const subscribe = (userId: string): Subscriber => {
     const subscriber: Subscriber = {
       userId,
@@ -133,6 +180,8 @@ export function createNotificationHub(deps: NotificationHubDeps) {
     /** LISTENs; resolves once the session listens, so streams opened after see every commit. */
     async start(): Promise<void> {
       listening = await deps.listen(onNotify, onListen);
+      checkTimer = setInterval(() => void checkListen(), deps.listenCheckMs);
+      checkTimer.unref();
     },
 
     /**
@@ -172,6 +221,7 @@ export function createNotificationHub(deps: NotificationHubDeps) {
     /** Ends every open stream cleanly (their callers see the stream finish) and stops listening. */
     async close(): Promise<void> {
       closing = true;
+      clearInterval(checkTimer);
       for (const set of byUser.values()) {
         for (const subscriber of set) {
           subscriber.ended = true;
