@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Message } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import type { Logger } from "#shared/logger";
 import type { Metrics } from "#shared/metrics";
@@ -37,7 +38,8 @@ const validRequestId = /^[\x21-\x7e]{1,128}$/;
 
 /**
  * Builds the gateway: derives the routes from the services' `google.api.http` annotations and
- * compiles them once; each request then costs a trie walk, transcoding and one upstream call.
+ * compiles them once; each request then costs a trie walk, transcoding and one upstream call (a
+ * server-streaming RPC is answered as newline-delimited JSON for as long as its stream lasts).
  * Every response carries `X-Request-Id`; every error uses the Connect error JSON shape; bad input
  * gets a 4xx, never a 5xx. Throws at start-up when an annotation is unusable.
  */
@@ -109,8 +111,20 @@ async function handle(
   const body = route.body ? await readJsonBody(req, gateway.maxBodyBytes) : undefined;
   const input = transcoder.decode(segments, query, body, req.headers);
   const upstream = gateway.upstreams[route.upstream] as Upstream;
+  if (route.rpc.methodKind === "server_streaming") {
+    // Ends the upstream stream when the caller goes away.
+    const gone = new AbortController();
+    exchange.res.once("close", () => gone.abort());
+    const messages = upstream.stream(route.rpc, input, exchange.requestId, gone.signal);
+    return gateway.responder.stream(exchange, ndjson(messages, transcoder));
+  }
   const output = await upstream.call(route.rpc, input, exchange.requestId);
   gateway.responder.send(exchange, route.successStatus, transcoder.encode(output));
+}
+
+/** Each message as one line of newline-delimited JSON, `{"result":…}`, as grpc-gateway writes. */
+async function* ndjson(messages: AsyncIterable<Message>, transcoder: Transcoder) {
+  for await (const message of messages) yield `{"result":${transcoder.encode(message)}}\n`;
 }
 
 function requestIdOf(header: string | string[] | undefined): string {

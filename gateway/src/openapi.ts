@@ -93,10 +93,21 @@ function operation(transcoder: Transcoder, schemas: SchemaSet, operationId: stri
     parameters: [...pathParams, ...queryParams, ...headerParams],
     ...(body ? { requestBody: { content: { "application/json": { schema: body } } } } : {}),
     responses: {
-      [String(route.successStatus)]: {
-        description: route.successStatus === 201 ? "Created" : "OK",
-        content: { "application/json": { schema: result } },
-      },
+      [String(route.successStatus)]: route.streaming
+        ? {
+            description:
+              'A stream of newline-delimited JSON: one {"result": …} per message, and ' +
+              '{"error": …} as the last line if it fails midway',
+            content: {
+              "application/x-ndjson": {
+                schema: { type: "object", properties: { result: result } },
+              },
+            },
+          }
+        : {
+            description: route.successStatus === 201 ? "Created" : "OK",
+            content: { "application/json": { schema: result } },
+          },
       default: errorResponse,
     },
   };

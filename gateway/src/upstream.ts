@@ -1,4 +1,4 @@
-import type { DescMethodUnary, Message } from "@bufbuild/protobuf";
+import type { DescMethodServerStreaming, DescMethodUnary, Message } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Transport } from "@connectrpc/connect";
 import { createServiceTransport } from "#shared/rpc/client";
 import { UpstreamError } from "#shared/rpc/upstream-error";
@@ -15,6 +15,17 @@ export interface Upstream {
    * DeadlineExceeded naming the upstream, Internal for anything else; the original is the cause.
    */
   call(rpc: DescMethodUnary, input: Message, requestId: string): Promise<Message>;
+  /**
+   * Opens a server stream with `x-request-id` and no deadline (a stream lasts as long as its
+   * caller wants it); ends when `signal` aborts. Its failures, at the start or midway, are the
+   * same ConnectErrors as `call`'s.
+   */
+  stream(
+    rpc: DescMethodServerStreaming,
+    input: Message,
+    requestId: string,
+    signal: AbortSignal,
+  ): AsyncIterable<Message>;
   /** Closes the connections; calls in flight fail. */
   close(): Promise<void>;
 }
@@ -48,6 +59,24 @@ export function createTransportUpstream(
         const header = { "x-request-id": requestId };
         const response = await transport.unary(rpc, undefined, options.timeoutMs, header, input);
         return response.message;
+      } catch (error) {
+        throw answerFor(UpstreamError.from(error), name);
+      }
+    },
+    async *stream(rpc, input, requestId, signal) {
+      try {
+        const header = { "x-request-id": requestId };
+        // 0: no deadline (undefined would mean the transport's default, the unary one).
+        const response = await transport.stream(
+          rpc,
+          signal,
+          0,
+          header,
+          (async function* () {
+            yield input;
+          })(),
+        );
+        yield* response.message;
       } catch (error) {
         throw answerFor(UpstreamError.from(error), name);
       }

@@ -25,6 +25,7 @@ import type { ProductSql } from "../../services/product/src/db/connection.js";
 import { openTestDatabase } from "../../services/product/test/support/database.js";
 import { createGateway } from "../src/app.js";
 import { createGrpcUpstream } from "../src/upstream.js";
+import { readLines } from "./support/ndjson.js";
 
 // The real chain: curl-like requests → gateway → product (PostgreSQL) and basket (Redis) → product.
 let sql: ProductSql;
@@ -301,5 +302,58 @@ describe("notification REST paths end to end", () => {
         aggregateId: older?.event.key,
       },
     ]);
+  });
+});
+
+describe("a server stream through the gateway", () => {
+  it("follows a user's notifications as newline-delimited JSON, and refuses bad input before streaming", async () => {
+    const userId = `e2e-watch-${randomUUID()}`;
+    const abort = new AbortController();
+    const res = await fetch(`${base}/users/${userId}/notifications:watch`, {
+      signal: abort.signal,
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/x-ndjson");
+    const lines = readLines(res);
+    // The first line says the stream is subscribed: what is stored from now on reaches it.
+    expect((await lines.next()).value).toMatchObject({ result: { heartbeat: {} } });
+
+    const eventId = randomUUID();
+    const paymentId = randomUUID();
+    const event = {
+      id: eventId,
+      type: "shop.events.v1.PaymentFailed",
+      source: "/connect-shop/payment",
+      time: new Date().toISOString(),
+      key: paymentId,
+      payload: JSON.stringify({ paymentId, userId, amount: "12.30", currency: "USD" }),
+    };
+    const made = notificationOf(eventId, {
+      kind: "payment_failed",
+      paymentId,
+      userId,
+      amount: "12.30",
+      currency: "USD",
+      reason: "card declined",
+      full: false,
+    });
+    await notificationApp.store.recordEvent(event, { topic: "t", partition: 0, offset: "0" }, made);
+    expect((await lines.next()).value).toMatchObject({
+      result: {
+        notification: {
+          userId,
+          eventId,
+          kind: "NOTIFICATION_KIND_PAYMENT_FAILED",
+          message: "Payment of 12.30 USD failed: card declined",
+        },
+      },
+    });
+    abort.abort();
+
+    const bad = await rest("GET", `/users/${"x".repeat(129)}/notifications:watch`);
+    expect(bad).toMatchObject({
+      status: 400,
+      json: { code: "invalid_argument", message: "user_id: must be at most 128 characters" },
+    });
   });
 });

@@ -21,6 +21,7 @@ const documented = [
   ["GET", "/users/{user_id}/notifications", "ListNotifications"],
   ["POST", "/users/{user_id}/notifications/{id}/read", "MarkRead"],
   ["GET", "/events", "ListEvents"],
+  ["GET", "/users/{user_id}/notifications:watch", "WatchNotifications"],
 ] as const;
 
 describe("the route table derived from the annotations", () => {
@@ -31,13 +32,10 @@ describe("the route table derived from the annotations", () => {
     expect(route?.rpc.name).toBe(rpc);
   });
 
-  it("gives every unary RPC of every bound service a REST path", () => {
+  it("gives every RPC of every bound service a REST path", () => {
     const bound = new Set(routes.map((route) => route.rpc.name));
     for (const { service } of serviceBindings) {
-      for (const rpc of service.methods) {
-        // Streams (WatchNotifications) are followed over Connect, gRPC-Web or gRPC instead.
-        if (rpc.methodKind === "unary") expect(bound.has(rpc.name), rpc.name).toBe(true);
-      }
+      for (const rpc of service.methods) expect(bound.has(rpc.name), rpc.name).toBe(true);
     }
   });
 
@@ -83,8 +81,9 @@ describe("deriving routes from any annotated service", () => {
     expect(routes[1]?.path.verb).toBe("lookup");
   });
 
-  it("refuses a binding on a streaming RPC", () => {
+  it("binds a server-streaming RPC as a stream", () => {
     const service = library(rule({ pattern: { case: "get", value: "/v1/shelves" } }), true);
-    expect(() => deriveRoutes([{ service, upstream: "library" }])).toThrow(/only unary/);
+    const [route] = deriveRoutes([{ service, upstream: "library" }]);
+    expect(route).toMatchObject({ label: "GET /v1/shelves", streaming: true });
   });
 });

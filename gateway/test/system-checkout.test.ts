@@ -10,6 +10,7 @@ import {
   stockOf,
   userWithBasket,
 } from "./support/checkout.js";
+import { readLines } from "./support/ndjson.js";
 import { type System, startSystem } from "./support/system.js";
 import { ceId, consumedAll, readTopicUntil } from "./support/topics.js";
 
@@ -78,11 +79,27 @@ describe("checkout through the gateway", () => {
     // Reserved once, not twice: the stock already shows the reservation.
     expect(await stocks(items)).toEqual([7, 4, 2]);
 
+    // The user follows their notifications through the gateway before paying.
+    const watching = new AbortController();
+    const watch = await fetch(`${system.base}/users/${userId}/notifications:watch`, {
+      signal: watching.signal,
+    });
+    const stream = readLines(watch);
+    expect((await stream.next()).value).toMatchObject({ result: { heartbeat: {} } });
+
     const processed = await system.rest("POST", `/payments/${paymentId}/process`, {
       payment_token: "tok_visa",
     });
     expect(processed.status).toBe(200);
     expect(processed.json).toMatchObject({ id: paymentId, status: "PAYMENT_STATUS_COMPLETED" });
+    let line = await stream.next();
+    while (!line.done && (line.value as { result?: { heartbeat?: unknown } }).result?.heartbeat) {
+      line = await stream.next();
+    }
+    expect(line.value).toMatchObject({
+      result: { notification: { paymentId, message: "Payment of 60.47 USD completed" } },
+    });
+    watching.abort();
     expect((await system.rest("GET", `/payments/${paymentId}`)).json.status).toBe(
       "PAYMENT_STATUS_COMPLETED",
     );

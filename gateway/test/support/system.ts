@@ -55,6 +55,8 @@ export type System = {
     body?: unknown,
     headers?: Record<string, string>,
   ): Promise<Answer>;
+  /** The gateway's base URL, for requests `rest` does not make (streams). */
+  readonly base: string;
   readonly kafka: KafkaClient;
   readonly topics: Topics;
   /** Consumer groups of the stock, basket and notification consumers, to see how far they have read. */
@@ -209,6 +211,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       });
       return { status: res.status, json: await res.json() };
     },
+    base,
     kafka,
     topics,
     groups,
