@@ -6,6 +6,8 @@
  */
 import type { DescService } from "@bufbuild/protobuf";
 import { BasketService } from "#gen/shop/basket/v1/basket_pb";
+import { EventStoreService } from "#gen/shop/notification/v1/event_store_pb";
+import { NotificationService } from "#gen/shop/notification/v1/notification_pb";
 import { PaymentService } from "#gen/shop/payment/v1/payment_pb";
 import { ProductService } from "#gen/shop/product/v1/product_pb";
 import type { DatabaseSettings } from "#shared/database";
@@ -66,6 +68,18 @@ export const services = [
       kind: "mariadb",
       database: "payment_service",
       migrate: () => import("./payment/src/db/migrate.js").then((m) => m.migratePaymentDatabase),
+    },
+  },
+  {
+    name: "notification",
+    port: 50053,
+    main: "services/notification/src/main.js",
+    serves: [NotificationService, EventStoreService],
+    store: {
+      kind: "postgres",
+      database: "notification_service",
+      migrate: () =>
+        import("./notification/src/db/migrate.js").then((m) => m.migrateNotificationDatabase),
     },
   },
 ] as const satisfies readonly ServiceEntry[];

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
+import type { Message } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ANONYMOUS } from "#shared/auth/caller";
 import type { Verifier } from "#shared/auth/verifier";
@@ -80,7 +81,8 @@ const validRequestId = /^[\x21-\x7e]{1,128}$/;
 
 /**
  * Builds the gateway: derives the routes from the services' `google.api.http` annotations and
- * compiles them once; each request then costs a trie walk, transcoding and one upstream call.
+ * compiles them once; each request then costs a trie walk, transcoding and one upstream call (a
+ * server-streaming RPC is answered as newline-delimited JSON for as long as its stream lasts).
  * Every response carries `X-Request-Id`; every error uses the Connect error JSON shape; bad input
  * gets a 4xx, never a 5xx. Throws at start-up when an annotation is unusable.
  */
@@ -204,6 +206,10 @@ async function handle(
   const input = transcoder.decode(segments, query, body, req.headers);
   const upstream = gateway.upstreams[route.upstream] as Upstream;
   const signal = hangUpSignal(exchange.res);
+  if (route.rpc.methodKind === "server_streaming") {
+    const messages = upstream.stream(route.rpc, input, exchange.requestId, credential, signal);
+    return gateway.responder.stream(exchange, ndjson(messages, transcoder));
+  }
   const output = await upstream
     .call(route.rpc, input, exchange.requestId, credential, signal)
     .catch(gateway.auth.answer);
@@ -273,6 +279,11 @@ function answerPreflight(
   }
   const error = new HttpError(403, Code.PermissionDenied, "this origin may not call the API");
   gateway.responder.fail(exchange, error);
+}
+
+/** Each message as one line of newline-delimited JSON, `{"result":…}`, as grpc-gateway writes. */
+async function* ndjson(messages: AsyncIterable<Message>, transcoder: Transcoder) {
+  for await (const message of messages) yield `{"result":${transcoder.encode(message)}}\n`;
 }
 
 function requestIdOf(header: string | string[] | undefined): string {

@@ -37,6 +37,13 @@ export interface Responder {
    * gRPC or Connect code number, or an HTTP status.
    */
   record(exchange: Exchange, code: string, error?: ConnectError): void;
+  /**
+   * Answers with a stream of newline-delimited JSON `lines` (each ending in "\n"). Status and
+   * headers go out with the first line, so a failure before it rejects and the caller answers it
+   * with `fail` as any other error; a failure after it becomes the last line,
+   * `{"error":{<the Connect error shape>}}`, as grpc-gateway does. Logged once, when it ends.
+   */
+  stream(exchange: Exchange, lines: AsyncIterable<string>): Promise<void>;
 }
 
 type Children = {
@@ -114,6 +121,37 @@ export function createResponder(logger: Logger, metrics: Metrics): Responder {
     record(exchange, code, error) {
       const serverSide = error !== undefined && serverCodes.has(error.code);
       observe(exchange, code, serverSide ? describe(error) : undefined);
+    },
+    async stream(exchange, lines) {
+      const iterator = lines[Symbol.asyncIterator]();
+      const first = await iterator.next();
+      const { res } = exchange;
+      res.writeHead(200, {
+        "content-type": "application/x-ndjson",
+        "cache-control": "no-store",
+        // nginx would otherwise buffer the stream and hold back every line.
+        "x-accel-buffering": "no",
+        "x-request-id": exchange.requestId,
+      });
+      const put = (line: string) => {
+        if (!res.destroyed && !res.writableEnded) res.write(line);
+      };
+      let failure: string | undefined;
+      try {
+        for (let next = first; !next.done; next = await iterator.next()) put(next.value);
+      } catch (thrown) {
+        const error =
+          thrown instanceof ConnectError
+            ? thrown
+            : new ConnectError("internal error", Code.Internal);
+        if (error !== thrown)
+          logger.error({ err: thrown, requestId: exchange.requestId }, "gateway bug");
+        // A caller that went away cancelled its own stream: nothing to tell it, nothing wrong.
+        if (!res.destroyed) put(`{"error":${errorJson(error)}}\n`);
+        failure = error.code === Code.Canceled ? undefined : describe(error);
+      }
+      if (!res.writableEnded) res.end();
+      observe(exchange, 200, failure);
     },
   };
 }

@@ -140,11 +140,23 @@ function operation(
     parameters: [...pathParams, ...queryParams, ...headerParams],
     ...(body ? { requestBody: { content: { "application/json": { schema: body } } } } : {}),
     responses: {
-      [String(route.successStatus)]: {
-        description: route.successStatus === 201 ? "Created" : "OK",
-        ...(headers ? { headers } : {}),
-        content: { "application/json": { schema: result } },
-      },
+      [String(route.successStatus)]: route.streaming
+        ? {
+            description:
+              'A stream of newline-delimited JSON: one {"result": …} per message, and ' +
+              '{"error": …} as the last line if it fails midway',
+            ...(headers ? { headers } : {}),
+            content: {
+              "application/x-ndjson": {
+                schema: { type: "object", properties: { result: result } },
+              },
+            },
+          }
+        : {
+            description: route.successStatus === 201 ? "Created" : "OK",
+            ...(headers ? { headers } : {}),
+            content: { "application/json": { schema: result } },
+          },
       ...(errorResponses as object),
     },
   };

@@ -1,5 +1,6 @@
 import {
   type DescMethod,
+  type DescMethodServerStreaming,
   type DescMethodUnary,
   type DescService,
   getOption,
@@ -14,14 +15,19 @@ export interface ServiceBinding {
   readonly upstream: string;
 }
 
-/** One REST binding of one unary RPC, as declared by its `google.api.http` annotation. */
+/**
+ * One REST binding of one unary or server-streaming RPC, as declared by its `google.api.http`
+ * annotation.
+ */
 export interface Route {
   /** `GET /products/{id}`: the metric and log label, bounded by the number of bindings. */
   readonly label: string;
   readonly httpMethod: string;
   readonly template: string;
   readonly path: PathTemplate;
-  readonly rpc: DescMethodUnary;
+  readonly rpc: DescMethodUnary | DescMethodServerStreaming;
+  /** A server-streaming RPC: answered as newline-delimited JSON while the stream lasts. */
+  readonly streaming: boolean;
   readonly upstream: string;
   /** "" (no body), "*" (the whole request message) or a top-level request field name. */
   readonly body: string;
@@ -32,9 +38,9 @@ export interface Route {
 }
 
 /**
- * Reads every unary RPC's `google.api.http` rule, additional bindings included, into routes.
- * RPCs without the annotation get no route. Throws on a bad template, a streaming RPC with a
- * binding, or two bindings of the same method and template.
+ * Reads every unary and server-streaming RPC's `google.api.http` rule, additional bindings
+ * included, into routes. RPCs without the annotation get no route. Throws on a bad template, a
+ * client- or bidi-streaming RPC with a binding, or two bindings of the same method and template.
  */
 export function deriveRoutes(bindings: readonly ServiceBinding[]): Route[] {
   const routes: Route[] = [];
@@ -56,15 +62,16 @@ export function deriveRoutes(bindings: readonly ServiceBinding[]): Route[] {
 
 function toRoute(rpc: DescMethod, rule: HttpRule, upstream: string): Route {
   const where = `${rpc.parent.typeName}.${rpc.name}`;
-  if (rpc.methodKind !== "unary")
-    throw new Error(`${where}: only unary RPCs can have REST bindings`);
+  if (rpc.methodKind !== "unary" && rpc.methodKind !== "server_streaming")
+    throw new Error(`${where}: only unary and server-streaming RPCs can have REST bindings`);
   const [httpMethod, template] = patternOf(rule, where);
   return {
     label: `${httpMethod} ${template}`,
     httpMethod,
     template,
     path: parsePathTemplate(template),
-    rpc: rpc as DescMethodUnary,
+    rpc: rpc as DescMethodUnary | DescMethodServerStreaming,
+    streaming: rpc.methodKind === "server_streaming",
     upstream,
     body: rule.body,
     responseBody: rule.responseBody,

@@ -1,4 +1,4 @@
-import type { DescMethodUnary, Message } from "@bufbuild/protobuf";
+import type { DescMethodServerStreaming, DescMethodUnary, Message } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Transport } from "@connectrpc/connect";
 import type { Metrics } from "#shared/metrics";
 import type { Balancer } from "#shared/rpc/balancer";
@@ -27,6 +27,18 @@ export interface Upstream {
     authorization?: string,
     signal?: AbortSignal,
   ): Promise<Message>;
+  /**
+   * Opens a server stream with `x-request-id` and no deadline (a stream lasts as long as its
+   * caller wants it); ends when `signal` aborts. Its failures, at the start or midway, are the
+   * same ConnectErrors as `call`'s.
+   */
+  stream(
+    rpc: DescMethodServerStreaming,
+    input: Message,
+    requestId: string,
+    authorization: string | undefined,
+    signal: AbortSignal,
+  ): AsyncIterable<Message>;
   /** Closes the connections; calls in flight fail. */
   close(): Promise<void>;
 }
@@ -81,6 +93,25 @@ export function createTransportUpstream(
       } catch (error) {
         // Nobody is left to answer; logged and counted as 499 (canceled).
         if (signal?.aborted) throw new ConnectError("the client went away", Code.Canceled);
+        throw answerFor(UpstreamError.from(error), name);
+      }
+    },
+    async *stream(rpc, input, requestId, authorization, signal) {
+      try {
+        const header: Record<string, string> = { "x-request-id": requestId };
+        if (authorization !== undefined) header.authorization = authorization;
+        // 0: no deadline (undefined would mean the transport's default, the unary one).
+        const response = await transport.stream(
+          rpc,
+          signal,
+          0,
+          header,
+          (async function* () {
+            yield input;
+          })(),
+        );
+        yield* response.message;
+      } catch (error) {
         throw answerFor(UpstreamError.from(error), name);
       }
     },

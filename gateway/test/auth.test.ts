@@ -27,6 +27,8 @@ import {
 import { startTestServer } from "#shared-test/service-harness";
 import { createBasketApp } from "../../services/basket/src/app.js";
 import { connectRedis } from "../../services/basket/src/redis/connection.js";
+import { createNotificationApp } from "../../services/notification/src/app.js";
+import { openTestDatabase as openNotificationDatabase } from "../../services/notification/test/support/database.js";
 import { createPaymentApp } from "../../services/payment/src/app.js";
 import { openTestDatabase as openPaymentDatabase } from "../../services/payment/test/support/database.js";
 import { createProductApp } from "../../services/product/src/app.js";
@@ -71,10 +73,27 @@ beforeAll(async () => {
       sweepIntervalMs: 60_000,
     }),
   );
-  Object.assign(servers, { product, basket, payment });
+  const notificationSql = await openNotificationDatabase();
+  const notificationApp = await createNotificationApp(notificationSql, {
+    logger: pino({ level: "silent" }),
+    metrics: createMetrics(),
+    heartbeatMs: 15_000,
+  });
+  const notification = await startTestServer(notificationApp);
+  closers.push(
+    () => notificationApp.hub.close(),
+    () => notification.close(500),
+    () => notificationSql.end(),
+  );
+  Object.assign(servers, { product, basket, payment, notification });
   const upstream = (server: { baseUrl: string }) =>
     createGrpcUpstream([server.baseUrl], { timeoutMs: 5000 });
-  const up = { product: upstream(product), basket: upstream(basket), payment: upstream(payment) };
+  const up = {
+    product: upstream(product),
+    basket: upstream(basket),
+    payment: upstream(payment),
+    notification: upstream(notification),
+  };
   const sink = new Writable({
     write(chunk, _encoding, done) {
       logLines.push(String(chunk));

@@ -12,6 +12,13 @@ import { asService, bearer, testGatewayVerifier } from "#shared-test/auth";
 import { startTestServer } from "#shared-test/service-harness";
 import { createBasketApp } from "../../services/basket/src/app.js";
 import { connectRedis } from "../../services/basket/src/redis/connection.js";
+import type { NotificationApp } from "../../services/notification/src/app.js";
+import type { NotificationSql } from "../../services/notification/src/db/connection.js";
+import { notificationOf } from "../../services/notification/src/domain/notification.js";
+import {
+  testApp as notificationTestApp,
+  openTestDatabase as openNotificationDatabase,
+} from "../../services/notification/test/support/database.js";
 import { createPaymentApp } from "../../services/payment/src/app.js";
 import { openTestDatabase as openPaymentDatabase } from "../../services/payment/test/support/database.js";
 import { createProductApp } from "../../services/product/src/app.js";
@@ -19,6 +26,7 @@ import type { ProductSql } from "../../services/product/src/db/connection.js";
 import { openTestDatabase } from "../../services/product/test/support/database.js";
 import { createGateway } from "../src/app.js";
 import { createGrpcUpstream } from "../src/upstream.js";
+import { readLines } from "./support/ndjson.js";
 
 // The real chain: curl-like requests → gateway → product (PostgreSQL) and basket (Redis) → product.
 let sql: ProductSql;
@@ -27,6 +35,9 @@ let product: Awaited<ReturnType<typeof startTestServer>>;
 let basket: Awaited<ReturnType<typeof startTestServer>>;
 let payment: Awaited<ReturnType<typeof startTestServer>>;
 let payments: Pool;
+let notifications: NotificationSql;
+let notificationApp: NotificationApp;
+let notification: Awaited<ReturnType<typeof startTestServer>>;
 let gateway: Server;
 let base: string;
 const upstreams: { close(): Promise<void> }[] = [];
@@ -51,12 +62,16 @@ beforeAll(async () => {
       sweepIntervalMs: 60_000,
     }),
   );
+  notifications = await openNotificationDatabase();
+  notificationApp = await notificationTestApp(notifications);
+  notification = await startTestServer(notificationApp);
   const upstream = (server: { baseUrl: string }, name: string) =>
     createGrpcUpstream([server.baseUrl], { timeoutMs: 5000, name: `${name} service` });
   const up = {
     product: upstream(product, "product"),
     basket: upstream(basket, "basket"),
     payment: upstream(payment, "payment"),
+    notification: upstream(notification, "notification"),
   };
   upstreams.push(...Object.values(up));
   const handler = createGateway({
@@ -73,6 +88,9 @@ afterAll(async () => {
   gateway?.closeAllConnections();
   gateway?.close();
   await Promise.all(upstreams.map((upstream) => upstream.close()));
+  await notificationApp?.hub.close();
+  await notification?.close(500);
+  await notifications?.end();
   await payment?.close(500);
   await payments?.end();
   await basket?.close(500);
@@ -208,5 +226,153 @@ describe("basket REST paths end to end, with the real product service", () => {
       headers: { "x-request-id": "e2e-42" },
     });
     expect(res.headers.get("x-request-id")).toBe("e2e-42");
+  });
+});
+
+describe("notification REST paths end to end", () => {
+  it("lists a user's notifications newest first, marks one read, and lists the event store", async () => {
+    const userId = `e2e-${randomUUID()}`;
+    const rest = restAs({ user: userId });
+    const stored = [];
+    for (const amount of ["2.50", "0.30"]) {
+      const eventId = randomUUID();
+      const paymentId = randomUUID();
+      const event = {
+        id: eventId,
+        type: "shop.events.v1.PaymentCompleted",
+        source: "/connect-shop/payment",
+        time: new Date().toISOString(),
+        key: paymentId,
+        payload: JSON.stringify({ paymentId, userId, amount, currency: "USD" }),
+      };
+      const made = notificationOf(eventId, {
+        kind: "payment_completed",
+        paymentId,
+        userId,
+        amount,
+        currency: "USD",
+        reason: "",
+        full: false,
+      });
+      const where = { topic: "payment-events", partition: 0, offset: "0" };
+      stored.push({
+        event,
+        notification: await notificationApp.store.recordEvent(event, where, made),
+      });
+    }
+    const [older, newer] = stored;
+
+    const list = await rest("GET", `/users/${userId}/notifications?page_size=1`);
+    expect(list.status).toBe(200);
+    expect(list.json.notifications).toMatchObject([
+      {
+        id: newer?.notification?.id,
+        message: "Payment of 0.30 USD completed",
+        amount: "0.30",
+        read: false,
+      },
+    ]);
+    const next = await rest(
+      "GET",
+      `/users/${userId}/notifications?page_size=1&page_token=${list.json.nextPageToken}`,
+    );
+    expect(next.json.notifications.map((n: { id: string }) => n.id)).toEqual([
+      older?.notification?.id,
+    ]);
+
+    const read = await rest(
+      "POST",
+      `/users/${userId}/notifications/${older?.notification?.id}/read`,
+      {},
+    );
+    expect(read.status).toBe(200);
+    expect(read.json).toMatchObject({ id: older?.notification?.id, read: true });
+    const unread = await rest("GET", `/users/${userId}/notifications?unread_only=true`);
+    expect(unread.json.notifications.map((n: { id: string }) => n.id)).toEqual([
+      newer?.notification?.id,
+    ]);
+
+    const other = await restAs({ user: "someone-else" })(
+      "POST",
+      `/users/someone-else/notifications/${older?.notification?.id}/read`,
+      {},
+    );
+    expect(other.status).toBe(404);
+    const notOwn = await rest(
+      "POST",
+      `/users/someone-else/notifications/${older?.notification?.id}/read`,
+      {},
+    );
+    expect(notOwn.status).toBe(403);
+    const badToken = await rest("GET", `/users/${userId}/notifications?page_token=zz`);
+    expect(badToken).toMatchObject({
+      status: 400,
+      json: { code: "invalid_argument", message: "page_token: is malformed" },
+    });
+
+    const events = await restAs(ADMIN)("GET", `/events?aggregate_id=${older?.event.key}`);
+    expect(events.status).toBe(200);
+    expect(events.json.events).toMatchObject([
+      {
+        id: older?.event.id,
+        type: "shop.events.v1.PaymentCompleted",
+        aggregateId: older?.event.key,
+      },
+    ]);
+  });
+});
+
+describe("a server stream through the gateway", () => {
+  it("follows a user's notifications as newline-delimited JSON, and refuses bad input before streaming", async () => {
+    const userId = `e2e-watch-${randomUUID()}`;
+    const abort = new AbortController();
+    const res = await fetch(`${base}/users/${userId}/notifications:watch`, {
+      signal: abort.signal,
+      headers: await bearer(userId),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/x-ndjson");
+    const lines = readLines(res);
+    // The first line says the stream is subscribed: what is stored from now on reaches it.
+    expect((await lines.next()).value).toMatchObject({ result: { heartbeat: {} } });
+
+    const eventId = randomUUID();
+    const paymentId = randomUUID();
+    const event = {
+      id: eventId,
+      type: "shop.events.v1.PaymentFailed",
+      source: "/connect-shop/payment",
+      time: new Date().toISOString(),
+      key: paymentId,
+      payload: JSON.stringify({ paymentId, userId, amount: "12.30", currency: "USD" }),
+    };
+    const made = notificationOf(eventId, {
+      kind: "payment_failed",
+      paymentId,
+      userId,
+      amount: "12.30",
+      currency: "USD",
+      reason: "card declined",
+      full: false,
+    });
+    await notificationApp.store.recordEvent(event, { topic: "t", partition: 0, offset: "0" }, made);
+    expect((await lines.next()).value).toMatchObject({
+      result: {
+        notification: {
+          userId,
+          eventId,
+          kind: "NOTIFICATION_KIND_PAYMENT_FAILED",
+          message: "Payment of 12.30 USD failed: card declined",
+        },
+      },
+    });
+    abort.abort();
+
+    const tooLong = "x".repeat(129);
+    const bad = await restAs({ user: tooLong })("GET", `/users/${tooLong}/notifications:watch`);
+    expect(bad).toMatchObject({
+      status: 400,
+      json: { code: "invalid_argument", message: "user_id: must be at most 128 characters" },
+    });
   });
 });

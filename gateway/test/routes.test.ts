@@ -18,6 +18,10 @@ const documented = [
   ["PUT", "/baskets/{user_id}/items/{product_id}", "UpdateItem"],
   ["DELETE", "/baskets/{user_id}/items/{product_id}", "RemoveItem"],
   ["DELETE", "/baskets/{user_id}/items", "ClearItems"],
+  ["GET", "/users/{user_id}/notifications", "ListNotifications"],
+  ["POST", "/users/{user_id}/notifications/{id}/read", "MarkRead"],
+  ["GET", "/events", "ListEvents"],
+  ["GET", "/users/{user_id}/notifications:watch", "WatchNotifications"],
 ] as const;
 
 describe("the route table derived from the annotations", () => {
@@ -38,6 +42,7 @@ describe("the route table derived from the annotations", () => {
   it("sends each service's routes to its own upstream", () => {
     expect(routes.find((r) => r.rpc.name === "GetProduct")?.upstream).toBe("product");
     expect(routes.find((r) => r.rpc.name === "AddItem")?.upstream).toBe("basket");
+    expect(routes.find((r) => r.rpc.name === "ListEvents")?.upstream).toBe("notification");
   });
 
   it("answers 201 only for Create* RPCs bound to POST", () => {
@@ -76,8 +81,9 @@ describe("deriving routes from any annotated service", () => {
     expect(routes[1]?.path.verb).toBe("lookup");
   });
 
-  it("refuses a binding on a streaming RPC", () => {
+  it("binds a server-streaming RPC as a stream", () => {
     const service = library(rule({ pattern: { case: "get", value: "/v1/shelves" } }), true);
-    expect(() => deriveRoutes([{ service, upstream: "library" }])).toThrow(/only unary/);
+    const [route] = deriveRoutes([{ service, upstream: "library" }]);
+    expect(route).toMatchObject({ label: "GET /v1/shelves", streaming: true });
   });
 });

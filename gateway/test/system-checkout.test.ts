@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ReceivedMessage } from "#shared/kafka/consumer";
 import { createIdempotentProducer } from "#shared/kafka/producer";
+import { bearer } from "#shared-test/auth";
 import { outboxOf } from "../../services/payment/test/support/database.js";
 import {
   addToBasket,
@@ -10,6 +11,7 @@ import {
   stockOf,
   userWithBasket,
 } from "./support/checkout.js";
+import { readLines } from "./support/ndjson.js";
 import { type System, startSystem } from "./support/system.js";
 import { ceId, consumedAll, readTopicUntil } from "./support/topics.js";
 
@@ -79,11 +81,28 @@ describe("checkout through the gateway", () => {
     // Reserved once, not twice: the stock already shows the reservation.
     expect(await stocks(items)).toEqual([7, 4, 2]);
 
+    // The user follows their notifications through the gateway before paying.
+    const watching = new AbortController();
+    const watch = await fetch(`${system.base}/users/${userId}/notifications:watch`, {
+      signal: watching.signal,
+      headers: await bearer(userId),
+    });
+    const stream = readLines(watch);
+    expect((await stream.next()).value).toMatchObject({ result: { heartbeat: {} } });
+
     const processed = await system.as(userId).rest("POST", `/payments/${paymentId}/process`, {
       payment_token: "tok_visa",
     });
     expect(processed.status).toBe(200);
     expect(processed.json).toMatchObject({ id: paymentId, status: "PAYMENT_STATUS_COMPLETED" });
+    let line = await stream.next();
+    while (!line.done && (line.value as { result?: { heartbeat?: unknown } }).result?.heartbeat) {
+      line = await stream.next();
+    }
+    expect(line.value).toMatchObject({
+      result: { notification: { paymentId, message: "Payment of 60.47 USD completed" } },
+    });
+    watching.abort();
     expect((await system.as(userId).rest("GET", `/payments/${paymentId}`)).json.status).toBe(
       "PAYMENT_STATUS_COMPLETED",
     );
@@ -136,6 +155,45 @@ describe("checkout through the gateway", () => {
     // The SOLD events arrive after CommitStock already sold the lines: no second effect.
     await consumersCaughtUp();
     expect(await stocks(items)).toEqual([7, 4, 2]);
+
+    // The notification service made one notification of the PaymentCompleted event, with the
+    // amount exactly as paid, and keeps all five events in its event store.
+    await vi.waitFor(async () => {
+      const list = await system.as(userId).rest("GET", `/users/${userId}/notifications`);
+      expect(list.json.notifications).toMatchObject([
+        { paymentId, message: "Payment of 60.47 USD completed", amount: "60.47", read: false },
+      ]);
+    }, settled);
+    await vi.waitFor(async () => {
+      expect(await consumedAll(system.kafka, system.groups.notification, system.topics.stock)).toBe(
+        true,
+      );
+      expect(
+        await consumedAll(system.kafka, system.groups.notification, system.topics.basket),
+      ).toBe(true);
+    }, settled);
+    const stored = [
+      ...(
+        await system.as("admin", { admin: true }).rest("GET", `/events?aggregate_id=${paymentId}`)
+      ).json.events,
+      ...(await system.as("admin", { admin: true }).rest("GET", `/events?aggregate_id=${userId}`))
+        .json.events,
+      ...(
+        await Promise.all(
+          items.map(
+            async (item) =>
+              (
+                await system
+                  .as("admin", { admin: true })
+                  .rest("GET", `/events?aggregate_id=${item.productId}`)
+              ).json.events,
+          ),
+        )
+      ).flat(),
+    ].filter((event: { payload: string }) => event.payload.includes(paymentId));
+    expect(stored.map((event: { id: string }) => event.id).sort()).toEqual(
+      outbox.map((row) => row.eventId).sort(),
+    );
   });
 
   it("a declined card fails the payment with its reason, gives the stock back and keeps the basket", async () => {

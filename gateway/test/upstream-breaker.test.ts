@@ -60,7 +60,12 @@ async function start(
   closers.push(() => upstream.close());
   const unusedUpstream = createGrpcUpstream(["http://127.0.0.1:1"], { timeoutMs: 1000 });
   const gateway = await listenGateway(
-    { product: upstream, basket: unusedUpstream, payment: unusedUpstream },
+    {
+      product: upstream,
+      basket: unusedUpstream,
+      payment: unusedUpstream,
+      notification: unusedUpstream,
+    },
     metrics,
   );
   closers.push(() => gateway.close());

@@ -72,7 +72,10 @@ describe.each([
       resilience: { ...defaultResilience, ejection: { afterFailures: 3, baseMs: 100, maxMs: 400 } },
     });
     const unused = createGrpcUpstream(["http://127.0.0.1:1"], { timeoutMs: 1000 });
-    gateway = await listenGateway({ product: upstream, basket: unused, payment: unused }, metrics);
+    gateway = await listenGateway(
+      { product: upstream, basket: unused, payment: unused, notification: unused },
+      metrics,
+    );
   });
   afterAll(async () => {
     await gateway?.close();

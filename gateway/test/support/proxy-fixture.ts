@@ -79,7 +79,7 @@ export async function startProxyGateway(setup: {
   const productUrl = setup.urls.product ?? "http://127.0.0.1:9";
   const rest = createGrpcUpstream([productUrl], { timeoutMs: 5000, name: "product service" });
   const gateway = createGateway({
-    upstreams: { product: rest, basket: rest, payment: rest },
+    upstreams: { product: rest, basket: rest, payment: rest, notification: rest },
     logger: pino({ level: "silent" }),
     metrics: createMetrics(),
     verifier: testGatewayVerifier,

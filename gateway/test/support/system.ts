@@ -15,6 +15,9 @@ import { createBasketApp } from "../../../services/basket/src/app.js";
 import { consumeBasketEvents } from "../../../services/basket/src/events/basket-cleared.js";
 import { createBasketRepository } from "../../../services/basket/src/redis/basket-repository.js";
 import { connectRedis } from "../../../services/basket/src/redis/connection.js";
+import { createNotificationApp } from "../../../services/notification/src/app.js";
+import { consumeEvents } from "../../../services/notification/src/events/events-consumer.js";
+import { openTestDatabase as openNotificationDatabase } from "../../../services/notification/test/support/database.js";
 import { createPaymentApp } from "../../../services/payment/src/app.js";
 import { kafkaPublish } from "../../../services/payment/src/events/kafka-publish.js";
 import {
@@ -60,10 +63,16 @@ export type System = {
    * shop front would send them: `system.as(userId).rest("GET", `/baskets/${userId}`)`.
    */
   as(user: string, options?: { admin?: boolean }): { rest: Rest };
+  /** The gateway's base URL, for requests `rest` does not make (streams). */
+  readonly base: string;
   readonly kafka: KafkaClient;
   readonly topics: Topics;
-  /** Consumer groups of the stock and basket consumers, to see how far they have read. */
-  readonly groups: { readonly stock: string; readonly basket: string };
+  /** Consumer groups of the stock, basket and notification consumers, to see how far they have read. */
+  readonly groups: {
+    readonly stock: string;
+    readonly basket: string;
+    readonly notification: string;
+  };
   readonly sql: ProductSql;
   readonly payments: Pool;
   close(): Promise<void>;
@@ -82,9 +91,9 @@ export type SystemOptions = {
 };
 
 /**
- * Starts product (PostgreSQL), basket (Redis) and payment (MariaDB, its own database so its
- * outbox relay holds its own lock) on free ports, the outbox relay over Kafka, the services' own
- * stock and basket consumers, and the gateway in front: the wiring of the main.ts files. The one
+ * Starts product (PostgreSQL), basket (Redis), payment (MariaDB, its own database so its
+ * outbox relay holds its own lock) and notification (PostgreSQL) on free ports, the outbox relay
+ * over Kafka, the services' own stock, basket and notification consumers, and the gateway in front: the wiring of the main.ts files. The one
  * difference is the topic names when `topics` is "private": the relay's records are renamed on
  * the way to Kafka and the consumers read the renamed topics (with groups of this run).
  */
@@ -145,8 +154,25 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     () => payment.close(500),
   );
 
-  // The consumers as product's and basket's main.ts start them, on this run's topics and groups.
-  const groups = { stock: uniqueName("product-stock"), basket: uniqueName("basket-cleared") };
+  const notificationSql = await openNotificationDatabase();
+  closers.push(() => notificationSql.end());
+  const notificationApp = await createNotificationApp(notificationSql, {
+    logger,
+    metrics,
+    heartbeatMs: 15_000,
+  });
+  const notification = await startTestServer(notificationApp);
+  closers.push(
+    () => notificationApp.hub.close(),
+    () => notification.close(500),
+  );
+
+  // The consumers as the main.ts files start them, on this run's topics and groups.
+  const groups = {
+    stock: uniqueName("product-stock"),
+    basket: uniqueName("basket-cleared"),
+    notification: uniqueName("notification"),
+  };
   const consumers = [
     consumeStockEvents({
       kafka,
@@ -164,6 +190,14 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       topic: topics.basket,
       groupId: groups.basket,
     }),
+    consumeEvents({
+      kafka,
+      store: notificationApp.store,
+      logger,
+      metrics,
+      topics: [topics.payment, topics.stock, topics.basket],
+      groupId: groups.notification,
+    }),
   ];
   closers.push(() => Promise.all(consumers.map((consumer) => consumer.stop())));
   await Promise.all(consumers.map((consumer) => consumer.started));
@@ -174,6 +208,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     product: upstream(product, "product"),
     basket: upstream(basket, "basket"),
     payment: upstream(payment, "payment"),
+    notification: upstream(notification, "notification"),
   };
   closers.push(() => Promise.all(Object.values(upstreams).map((u) => u.close())));
   const gateway = await listen(
@@ -196,6 +231,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       rest: async (method, path, body, headers) =>
         rest(method, path, body, { ...(await bearer(user, options)), ...headers }),
     }),
+    base,
     kafka,
     topics,
     groups,
