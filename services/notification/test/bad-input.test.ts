@@ -8,6 +8,7 @@ import { startTestServer } from "#shared-test/service-harness";
 import type { NotificationApp } from "../src/app.js";
 import type { NotificationSql } from "../src/db/connection.js";
 import { notificationOf } from "../src/domain/notification.js";
+import { testCaller } from "./support/caller.js";
 import { openTestDatabase, testApp } from "./support/database.js";
 import { paymentOf } from "./support/events.js";
 
@@ -27,7 +28,7 @@ afterAll(async () => {
 });
 
 const clients = () => {
-  const transport = createGrpcTransport({ baseUrl: server.baseUrl });
+  const transport = createGrpcTransport({ baseUrl: server.baseUrl, interceptors: [testCaller] });
   return {
     notifications: createClient(NotificationService, transport),
     events: createClient(EventStoreService, transport),

@@ -8,6 +8,7 @@ import type { CloudEvent } from "#shared/kafka/cloudevents";
 import { startTestServer } from "#shared-test/service-harness";
 import type { NotificationApp } from "../src/app.js";
 import type { NotificationSql } from "../src/db/connection.js";
+import { testCaller } from "./support/caller.js";
 import { openTestDatabase, testApp } from "./support/database.js";
 
 let sql: NotificationSql;
@@ -60,7 +61,7 @@ describe("the event store", () => {
     for (const e of events.slice(0, 4)) await record(e, 99); // redelivered: stored once
     const client = createClient(
       EventStoreService,
-      createGrpcTransport({ baseUrl: server.baseUrl }),
+      createGrpcTransport({ baseUrl: server.baseUrl, interceptors: [testCaller] }),
     );
 
     const ids: string[] = [];

@@ -18,6 +18,7 @@ import { startTestServer } from "#shared-test/service-harness";
 import type { NotificationApp } from "../src/app.js";
 import type { NotificationSql } from "../src/db/connection.js";
 import { consumeEvents } from "../src/events/events-consumer.js";
+import { testCaller } from "./support/caller.js";
 import { openTestDatabase, testApp } from "./support/database.js";
 import { paymentOf } from "./support/events.js";
 
@@ -82,7 +83,11 @@ async function consume(topicNames: string[]) {
 }
 
 const clients = () => {
-  const transport = createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" });
+  const transport = createConnectTransport({
+    baseUrl: server.baseUrl,
+    interceptors: [testCaller],
+    httpVersion: "1.1",
+  });
   return {
     notifications: createClient(NotificationService, transport),
     events: createClient(EventStoreService, transport),

@@ -11,6 +11,7 @@ import type { NotificationApp } from "../src/app.js";
 import { connectNotificationDatabase, type NotificationSql } from "../src/db/connection.js";
 import { migrateNotificationDatabase } from "../src/db/migrate.js";
 import { notificationOf } from "../src/domain/notification.js";
+import { testCaller } from "./support/caller.js";
 import { testApp } from "./support/database.js";
 import { paymentOf } from "./support/events.js";
 import { openStream } from "./support/streams.js";
@@ -59,7 +60,7 @@ async function notify(userId: string) {
 
 describe("the notification service while PostgreSQL is down", () => {
   it("answers Unavailable and is not ready, then recovers by itself; open streams get notifications again", async () => {
-    const transport = createGrpcTransport({ baseUrl: server.baseUrl });
+    const transport = createGrpcTransport({ baseUrl: server.baseUrl, interceptors: [testCaller] });
     const notifications = createClient(NotificationService, transport);
     const events = createClient(EventStoreService, transport);
     const userId = `user-${randomUUID()}`;

@@ -13,6 +13,7 @@ import { startTestServer } from "#shared-test/service-harness";
 import type { NotificationApp } from "../src/app.js";
 import type { NotificationSql } from "../src/db/connection.js";
 import { consumeEvents } from "../src/events/events-consumer.js";
+import { testCaller } from "./support/caller.js";
 import { openTestDatabase, testApp } from "./support/database.js";
 import { paymentOf } from "./support/events.js";
 import { openStream } from "./support/streams.js";
@@ -64,9 +65,17 @@ afterAll(async () => {
 const topic = () => topics.topics[0] ?? "";
 
 const PROTOCOLS: [name: string, transport: (baseUrl: string) => Transport][] = [
-  ["gRPC (HTTP/2)", (baseUrl) => createGrpcTransport({ baseUrl })],
-  ["Connect (HTTP/1.1)", (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "1.1" })],
-  ["gRPC-Web (HTTP/1.1)", (baseUrl) => createGrpcWebTransport({ baseUrl, httpVersion: "1.1" })],
+  ["gRPC (HTTP/2)", (baseUrl) => createGrpcTransport({ baseUrl, interceptors: [testCaller] })],
+  [
+    "Connect (HTTP/1.1)",
+    (baseUrl) =>
+      createConnectTransport({ baseUrl, interceptors: [testCaller], httpVersion: "1.1" }),
+  ],
+  [
+    "gRPC-Web (HTTP/1.1)",
+    (baseUrl) =>
+      createGrpcWebTransport({ baseUrl, interceptors: [testCaller], httpVersion: "1.1" }),
+  ],
 ];
 
 describe("WatchNotifications", () => {
@@ -98,10 +107,15 @@ describe("WatchNotifications", () => {
 
   it("reaches a stream on each of two instances, whichever consumed the event, and no other user's", async () => {
     const userId = `user-${randomUUID()}`;
-    const grpc = (instance: Instance) => createGrpcTransport({ baseUrl: instance.server.baseUrl });
+    const grpc = (instance: Instance) =>
+      createGrpcTransport({ baseUrl: instance.server.baseUrl, interceptors: [testCaller] });
     const onFirst = await openStream(grpc(first), userId);
     const onSecond = await openStream(
-      createGrpcWebTransport({ baseUrl: second.server.baseUrl, httpVersion: "1.1" }),
+      createGrpcWebTransport({
+        baseUrl: second.server.baseUrl,
+        interceptors: [testCaller],
+        httpVersion: "1.1",
+      }),
       userId,
     );
     const bystander = await openStream(grpc(second), `other-${randomUUID()}`);
@@ -125,7 +139,7 @@ describe("WatchNotifications", () => {
   it("sends each notification once per stream, however often its event is delivered", async () => {
     const userId = `user-${randomUUID()}`;
     const stream = await openStream(
-      createGrpcTransport({ baseUrl: second.server.baseUrl }),
+      createGrpcTransport({ baseUrl: second.server.baseUrl, interceptors: [testCaller] }),
       userId,
     );
     const payment = paymentOf(userId, "3.00");
