@@ -88,7 +88,7 @@ describe("an upstream that does not answer", () => {
     );
     expect(web.status).toBe(200);
     expect(frames(web.body).map((f) => [f.flags, f.data.toString()])).toEqual([
-      [0x80, "grpc-message: product%20service%20is%20unavailable\r\ngrpc-status: 14\r\n"],
+      [0x80, "grpc-message: product service is unavailable\r\ngrpc-status: 14\r\n"],
     ]);
   });
 

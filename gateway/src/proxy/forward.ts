@@ -1,7 +1,7 @@
 import http2 from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { errorFromClosedStream } from "#shared/fast-grpc/http2-errors";
+import { setGrpcStatus } from "#shared/rpc/grpc-status";
 import { type RpcWireForm, writeWireError } from "#shared/rpc/wire-errors";
 import type { NodeRequest, NodeResponse } from "#shared/server/one-port";
 import type { Deadline } from "./deadline.js";
@@ -211,7 +211,7 @@ function answerFailure(call: ForwardCall, error: ConnectError): void {
   }
   if (res.writableEnded) return;
   if (form.protocol === "grpc") {
-    const trailers = Object.fromEntries(setTrailerStatus(new Headers(), error));
+    const trailers = Object.fromEntries(setGrpcStatus(new Headers(), error));
     (res as { addTrailers(headers: object): void }).addTrailers(trailers);
     res.end();
     return;

@@ -11,6 +11,7 @@ import {
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
 import type { Logger } from "../logger.js";
+import { respellGrpcMessagesOn } from "../rpc/grpc-status.js";
 import type { NodeResponse } from "../server/one-port.js";
 
 /**
@@ -30,6 +31,7 @@ export function createConnectReplay(
     const handler = handlers.get(req.url);
     // A stream already closed by the client has no one left to answer.
     if (!handler || req.stream.closed) return;
+    respellGrpcMessagesOn(req, res);
     const request = { ...universalRequestFromNodeRequest(req, res, undefined, undefined), body };
     handler(request)
       .then((response) => universalResponseToNodeResponse(response, res))

@@ -18,7 +18,8 @@ import {
   type MethodSerializationLookup,
   validateReadWriteMaxBytes,
 } from "@connectrpc/connect/protocol";
-import { grpcStatusOk, parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+import { grpcStatusOk, parseTimeout } from "@connectrpc/connect/protocol-grpc";
+import { setGrpcStatus } from "../rpc/grpc-status.js";
 import type { NodeRequest, NodeResponse } from "../server/one-port.js";
 import { errorFromResetCode } from "./http2-errors.js";
 import { headerPairs, nodeHeaders } from "./http2-headers.js";
@@ -131,7 +132,7 @@ export function createGrpcUnaryHandler(options: GrpcUnaryOptions) {
       context.abort(CALL_ENDED);
     } catch (error) {
       context.abort(error);
-      setTrailerStatus(
+      setGrpcStatus(
         context.responseTrailer,
         error instanceof ConnectError
           ? error

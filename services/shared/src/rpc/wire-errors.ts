@@ -7,9 +7,9 @@ import {
   endStreamToJson,
   errorToJsonBytes,
 } from "@connectrpc/connect/protocol-connect";
-import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { trailerFlag, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
 import type { NodeRequest, NodeResponse } from "../server/one-port.js";
+import { setGrpcStatus } from "./grpc-status.js";
 
 /**
  * How an RPC request expects to hear of an error, from its method, Content-Type and query (the
@@ -111,12 +111,12 @@ export function writeWireError(
   const extra = options.headers ?? {};
   switch (form.protocol) {
     case "grpc": {
-      const status = Object.fromEntries(setTrailerStatus(new Headers(), error));
+      const status = Object.fromEntries(setGrpcStatus(new Headers(), error));
       trailersOnly(res, { ...extra, "content-type": form.contentType, ...status });
       return;
     }
     case "grpc-web": {
-      const trailer = trailerSerialize(setTrailerStatus(new Headers(), error));
+      const trailer = trailerSerialize(setGrpcStatus(new Headers(), error));
       const frame = Buffer.from(encodeEnvelope(trailerFlag, trailer));
       const body = form.text ? Buffer.from(frame.toString("base64")) : frame;
       complete(res, 200, { ...extra, "content-type": form.contentType }, body);

@@ -15,6 +15,7 @@ import { createGrpcUnaryHandler, type UnarySpec } from "../fast-grpc/unary-handl
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import { errorInterceptor } from "../rpc/errors.js";
+import { withGrpcMessageRespelled } from "../rpc/grpc-status.js";
 import { createHealthService } from "../rpc/health.js";
 import { observeInterceptor } from "../rpc/observe.js";
 import { createReflectionService } from "../rpc/reflection.js";
@@ -103,13 +104,15 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
     // connect-node's default, spelled out because the unary gRPC path must offer the same.
     acceptCompression: [compressionGzip, compressionBrotli],
   };
-  const connect = connectNodeAdapter({
-    ...connectOptions,
-    fallback: answerUnknownProcedures(
-      bindings.map((binding) => binding.desc.typeName),
-      createProbes({ isReady, metrics }),
-    ),
-  });
+  const connect = withGrpcMessageRespelled(
+    connectNodeAdapter({
+      ...connectOptions,
+      fallback: answerUnknownProcedures(
+        bindings.map((binding) => binding.desc.typeName),
+        createProbes({ isReady, metrics }),
+      ),
+    }),
+  );
   const handler =
     options.unaryGrpcFastPath === false
       ? connect

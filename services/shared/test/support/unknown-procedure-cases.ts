@@ -1,6 +1,7 @@
 import { Code } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
+import { encodeGrpcMessage } from "#shared/rpc/grpc-status";
 import { cCoreAvailable, cCoreUnary } from "./c-core.js";
 import {
   connectTransports,
@@ -45,7 +46,7 @@ export function describeUnknownProcedures(base: () => { baseUrl: string }): void
         expect(reply.headers).toMatchObject({
           "content-type": "application/grpc",
           "grpc-status": "12",
-          "grpc-message": encodeURIComponent(message),
+          "grpc-message": encodeGrpcMessage(message),
         });
         expect(reply.body.length).toBe(0);
       });
@@ -64,7 +65,7 @@ export function describeUnknownProcedures(base: () => { baseUrl: string }): void
         expect(rest).toEqual([]);
         expect(trailer?.flags).toBe(0x80);
         expect(trailer?.data.toString()).toBe(
-          `grpc-message: ${encodeURIComponent(message)}\r\ngrpc-status: 12\r\n`,
+          `grpc-message: ${encodeGrpcMessage(message)}\r\ngrpc-status: 12\r\n`,
         );
       });
 
