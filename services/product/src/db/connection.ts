@@ -1,5 +1,4 @@
-import postgres, { type Sql } from "postgres";
-import type { DatabaseSettings } from "#shared/database";
+import { connectPostgres, type PostgresConfig, type PostgresSql } from "#shared/postgres";
 import type { StoreGuard } from "#shared/store-errors";
 
 /**
@@ -14,45 +13,15 @@ export const PRODUCT_DATABASE: StoreGuard = {
 };
 
 /** Where the product database lives and how many connections the service may hold. */
-export type ProductDatabaseConfig = DatabaseSettings & {
-  /** Pool size; 10 unless set. */
-  maxConnections?: number;
-  /** Seconds an unused connection stays open; 30 unless set. */
-  idleTimeoutSeconds?: number;
-  /** How the sessions show in pg_stat_activity; "product-service" unless set. */
-  applicationName?: string;
-};
+export type ProductDatabaseConfig = PostgresConfig;
 
 /**
- * Opens a postgres.js pool for the product database. The pool connects lazily, so this never
- * throws for an unreachable server; the first query (or `checkDatabase`) does.
- *
- * Outages stay short for callers: connecting gives up after 3 s, and after failed attempts the
- * pool waits at most 1 s before trying again (postgres.js's default backoff grows to 20 s, which
- * would keep the service down that long after the database returns). postgres.js has no query
- * timeout: bound calls with `callStore` / `guardStore` and {@link PRODUCT_DATABASE}.
- *
- * int8 columns (ids, counts) come back as `bigint`, never as a rounded `number`; NUMERIC stays a
- * string; the session time zone is UTC so timestamps read as text have one fixed shape.
+ * Opens a postgres.js pool for the product database (see `connectPostgres`); bound its calls with
+ * `callStore` / `guardStore` and {@link PRODUCT_DATABASE}.
  */
-export function connectProductDatabase(config: ProductDatabaseConfig): Sql<{ bigint: bigint }> {
-  return postgres({
-    host: config.host,
-    port: config.port,
-    user: config.user,
-    password: config.password,
-    database: config.database,
-    max: config.maxConnections ?? 10,
-    idle_timeout: config.idleTimeoutSeconds ?? 30,
-    connect_timeout: 3,
-    backoff: (attempt: number) => Math.min(0.05 * 2 ** attempt, 1),
-    prepare: true,
-    types: { bigint: postgres.BigInt },
-    connection: { application_name: config.applicationName ?? "product-service", TimeZone: "UTC" },
-    // Notices ("relation already exists, skipping") are expected during migrations, not news.
-    onnotice: () => {},
-  });
+export function connectProductDatabase(config: ProductDatabaseConfig): PostgresSql {
+  return connectPostgres("product", config);
 }
 
 /** The postgres.js client type this service uses everywhere. */
-export type ProductSql = ReturnType<typeof connectProductDatabase>;
+export type ProductSql = PostgresSql;
