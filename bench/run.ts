@@ -99,7 +99,11 @@ try {
     log,
   });
   const only = args.only?.split(",");
-  const targets = all.filter((target) => !only || only.includes(target.key));
+  // A row held against a peer brings its peer along, so its "÷ peer" column has a number.
+  const wanted = new Set(
+    only?.flatMap((key) => [key, ...all.filter((t) => t.key === key).flatMap((t) => t.peer ?? [])]),
+  );
+  const targets = all.filter((target) => !only || wanted.has(target.key));
   const rssUnderLoad = new Map<string, number>();
   const stores = createStoreCpu({
     productDatabase: database.database,
@@ -116,6 +120,7 @@ try {
   }).finally(() => stores.close());
   const started = [
     servers.floor,
+    servers.grpcJsPeer,
     ...Object.values(servers.services),
     servers.gateway,
     servers.gatewayEdge,

@@ -26,6 +26,8 @@ export interface Target {
   readonly rpc?: { readonly server: Server; readonly service: string; readonly method: string };
   /** Called every RESET_INTERVAL_MS while the row runs (keeps the AddItem basket under its cap). */
   readonly reset?: () => Promise<void>;
+  /** The key of the row this one is held against besides the floor (its "÷ peer" column). */
+  readonly peer?: string;
 }
 
 export interface TargetOptions {
@@ -63,7 +65,6 @@ export async function prepareTargets(servers: Servers, options: TargetOptions): 
     return path;
   };
   const productService = ProductService.typeName;
-  const getProductUri = `${product.url}/${productService}/GetProduct`;
   const getProductBody = file(
     "get-product.grpc",
     grpcFrame(toBinary(GetProductRequestSchema, create(GetProductRequestSchema, { id }))),
@@ -90,34 +91,46 @@ export async function prepareTargets(servers: Servers, options: TargetOptions): 
     });
   }
   if (gatewayEdge) targets.push(await edgeGetTarget(gatewayEdge, product, options));
+  await expectGrpcProduct(servers.grpcJsPeer.url, id);
+  /** h2load's gRPC GetProduct load on `url`: 32 connections × 1 stream, or 1 × 32 (`mux`). */
+  const grpcGet = (url: string, mux: boolean) =>
+    h2load({
+      uri: `${url}/${productService}/GetProduct`,
+      h1: false,
+      clients: mux ? 1 : c,
+      streams: mux ? c : 1,
+      headers: GRPC_HEADERS,
+      bodyFile: getProductBody,
+    });
+  const peer = servers.grpcJsPeer;
   targets.push(
+    {
+      key: "grpc-js-peer",
+      label: `grpc-js peer: @grpc/grpc-js + postgres.js (${c} conns × 1 stream)`,
+      load: grpcGet(peer.url, false),
+      processes: [peer.child],
+    },
     {
       key: "grpc-get",
       label: `gRPC GetProduct direct (${c} conns × 1 stream)`,
-      load: h2load({
-        uri: getProductUri,
-        h1: false,
-        clients: c,
-        streams: 1,
-        headers: GRPC_HEADERS,
-        bodyFile: getProductBody,
-      }),
+      load: grpcGet(product.url, false),
       processes: [product.child],
       rpc: rpcGet,
+      peer: "grpc-js-peer",
+    },
+    {
+      key: "grpc-js-peer-mux",
+      label: `grpc-js peer (1 conn × ${c} streams)`,
+      load: grpcGet(peer.url, true),
+      processes: [peer.child],
     },
     {
       key: "grpc-get-mux",
       label: `gRPC GetProduct direct (1 conn × ${c} streams)`,
-      load: h2load({
-        uri: getProductUri,
-        h1: false,
-        clients: 1,
-        streams: c,
-        headers: GRPC_HEADERS,
-        bodyFile: getProductBody,
-      }),
+      load: grpcGet(product.url, true),
       processes: [product.child],
       rpc: rpcGet,
+      peer: "grpc-js-peer-mux",
     },
   );
   if (basket) targets.push(...(await addItemTargets(basket, gateway, product, options, file)));
