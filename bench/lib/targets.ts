@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { AddItemRequestSchema, BasketService } from "#gen/shop/basket/v1/basket_pb";
 import { GetProductRequestSchema, ProductService } from "#gen/shop/product/v1/product_pb";
 import { mintDevToken } from "../../scripts/dev-auth.js";
@@ -133,6 +133,7 @@ export async function prepareTargets(servers: Servers, options: TargetOptions): 
       peer: "grpc-js-peer-mux",
     },
   );
+  targets.push(await connectJsonTarget(product, options, file));
   if (basket) targets.push(...(await addItemTargets(basket, gateway, product, options, file)));
   targets.push(
     ...(await checkoutTargets(servers, {
@@ -178,6 +179,37 @@ export async function edgeGetTarget(
       headers: auth ? [`authorization: ${auth.authorization}`] : [],
     }),
     processes: [edge.child, product.child],
+  };
+}
+
+/**
+ * `connect-json-h1`: GetProduct as connect-web in a browser sends it — a Connect unary POST of
+ * JSON over HTTP/1.1 straight to the product service (issue 11, goal 3: ≥ 0.5× the floor).
+ * Verified once with connect-es's Connect transport over HTTP/1.1, JSON format.
+ */
+async function connectJsonTarget(
+  product: Server,
+  options: TargetOptions,
+  file: (name: string, bytes: Uint8Array) => string,
+): Promise<Target> {
+  const { productId: id, concurrency: c } = options;
+  const transport = createConnectTransport({ baseUrl: product.url, httpVersion: "1.1" });
+  const answer = await createClient(ProductService, transport).getProduct({ id });
+  if (answer.product?.id !== id)
+    throw new Error(`Connect GetProduct(${id}) answered ${answer.product?.id}`);
+  return {
+    key: "connect-json-h1",
+    label: "Connect JSON GetProduct direct, HTTP/1.1",
+    load: h2load({
+      uri: `${product.url}/${ProductService.typeName}/GetProduct`,
+      h1: true,
+      clients: c,
+      streams: 1,
+      headers: [...JSON_HEADERS, "connect-protocol-version: 1"],
+      bodyFile: file("get-product.json", Buffer.from(JSON.stringify({ id: String(id) }))),
+    }),
+    processes: [product.child],
+    rpc: { server: product, service: ProductService.typeName, method: "GetProduct" },
   };
 }
 
