@@ -90,7 +90,12 @@ export function createConnectUnaryHandler(options: ConnectUnaryOptions) {
       timeoutMs: timeout.timeoutMs,
     });
     readWholeBody(req as Http1Request, limits.readMaxBytes, (body, replay) => {
-      if (body !== undefined) return void serve(res as Http1Response, route, context, type, body);
+      if (body !== undefined) {
+        // Only compressing the answer can still fail here; the client then sees the connection
+        // close, as when connect-node's write fails.
+        serve(res as Http1Response, route, context, type, body).catch(() => res.destroy());
+        return;
+      }
       context.abort(CALL_ENDED);
       options.connectReplay(req, res, replay);
     });
@@ -187,8 +192,13 @@ function createCallContext(
 function respond(res: Http1Response, status: number, header: Headers, body: Uint8Array): void {
   // A client that has gone gets nothing; connect's write would fail the same way.
   if (res.destroyed || res.writableEnded) return;
-  res.writeHead(status, nodeHeaders(header));
-  res.end(body);
+  try {
+    res.writeHead(status, nodeHeaders(header));
+    res.end(body);
+  } catch {
+    // A header Node refuses (connect-node fails the same write): no answer can be made now.
+    res.destroy();
+  }
 }
 
 /** A request header as Headers.get() reads it: repeated values joined by ", ". */
