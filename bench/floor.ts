@@ -8,6 +8,7 @@
  */
 import http from "node:http";
 import postgres from "postgres";
+import { SELECT_BY_ID } from "./lib/select-by-id.js";
 
 const env = process.env;
 const sql = postgres({
@@ -20,11 +21,6 @@ const sql = postgres({
   prepare: true,
   onnotice: () => {},
 });
-
-// Word for word what drizzle sends for the product service's `repository.get(id)`.
-const SELECT_BY_ID =
-  'select "id", "name", "description", "price", "stock_quantity", "category", "image_url", ' +
-  '"created_at", "updated_at" from "products" where "products"."id" = $1';
 
 const PATH = /^\/products\/(\d{1,19})$/;
 

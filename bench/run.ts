@@ -15,7 +15,13 @@ import { ensureStores, localDatabase, migrateLocalDatabases } from "../scripts/d
 import { ensureKafka } from "../scripts/kafka-broker.js";
 import { SERVICE_NODE_FLAGS } from "../scripts/node-flags.js";
 import { createProcessGroup } from "../scripts/process-group.js";
-import { benchDatabase, prepareCatalogue, prepareCheckoutProducts } from "./lib/fixture.js";
+import {
+  benchDatabase,
+  catalogueDatabaseName,
+  PRODUCT_COUNT,
+  prepareCatalogue,
+  prepareCheckoutProducts,
+} from "./lib/fixture.js";
 import { haveH2load } from "./lib/h2load.js";
 import { measureAll } from "./lib/measure.js";
 import { peakRssMb } from "./lib/proc-stats.js";
@@ -37,6 +43,7 @@ const { values: args } = parseArgs({
     "cpu-prof": { type: "string", default: "" },
     "node-options": { type: "string", default: "" },
     token: { type: "string" },
+    products: { type: "string", default: String(PRODUCT_COUNT) },
   },
 });
 
@@ -49,13 +56,22 @@ if (!haveH2load()) {
   process.exit(2);
 }
 
+const productCount = Number(args.products);
+if (!Number.isInteger(productCount) || productCount < 1000) {
+  log(`--products must be a whole number of at least 1000, not "${args.products}"`);
+  process.exit(2);
+}
+// Every process that reads the product bench database (services, floor, peer, store CPU)
+// takes its name from here: one database per catalogue size.
+process.env.PRODUCT_BENCH_DB_NAME = catalogueDatabaseName(productCount);
+
 const runDir = mkdtempSync(join(tmpdir(), "connect-shop-bench-"));
 log(`logs, h2load request logs and profiles go to ${runDir}`);
 ensureStores("bench");
 await migrateLocalDatabases("bench", log);
 const database = benchDatabase();
-const productId = await prepareCatalogue(database, log);
-const checkoutProductIds = await prepareCheckoutProducts(database);
+const productId = await prepareCatalogue(database, productCount, log);
+const checkoutProductIds = await prepareCheckoutProducts(database, productCount);
 // The payment process relays its outbox to Kafka and the basket service consumes it, as in
 // `npm start`: a broker that answers is used, otherwise the local one runs for this bench.
 const kafkaBrokers = process.env.KAFKA_BROKERS || "127.0.0.1:9092";
@@ -99,7 +115,11 @@ try {
     log,
   });
   const only = args.only?.split(",");
-  const targets = all.filter((target) => !only || only.includes(target.key));
+  // A row held against a peer brings its peer along, so its "÷ peer" column has a number.
+  const wanted = new Set(
+    only?.flatMap((key) => [key, ...all.filter((t) => t.key === key).flatMap((t) => t.peer ?? [])]),
+  );
+  const targets = all.filter((target) => !only || wanted.has(target.key));
   const rssUnderLoad = new Map<string, number>();
   const stores = createStoreCpu({
     productDatabase: database.database,
@@ -116,6 +136,7 @@ try {
   }).finally(() => stores.close());
   const started = [
     servers.floor,
+    servers.grpcJsPeer,
     ...Object.values(servers.services),
     servers.gateway,
     servers.gatewayEdge,

@@ -5,8 +5,17 @@ import {
   type ProductDatabaseConfig,
 } from "../../services/product/src/db/connection.js";
 
-/** The bench's catalogue size (issue 2: "seeds 100k products"). */
+/** The bench's default catalogue size (issue 2: "seeds 100k products"); `--products` changes it. */
 export const PRODUCT_COUNT = 100_000;
+
+/**
+ * The product bench database for a catalogue of `count` products: the usual one at
+ * PRODUCT_COUNT, `<name>_<count>` otherwise, so catalogues of different sizes never mix.
+ */
+export function catalogueDatabaseName(count: number): string {
+  const base = localDatabase(service("product"), "bench").database;
+  return count === PRODUCT_COUNT ? base : `${base}_${count}`;
+}
 
 /**
  * The product service's bench database, beside (never inside) the dev and test databases:
@@ -17,18 +26,19 @@ export function benchDatabase(): ProductDatabaseConfig {
 }
 
 /**
- * Tops the (migrated) bench database up to PRODUCT_COUNT products with one
+ * Tops the (migrated) bench database up to `count` products with one
  * INSERT … SELECT generate_series (seconds, not minutes). Returns the id every row of the bench
  * requests: the middle product, given a stock no basket line can exhaust (AddItem rows).
  */
 export async function prepareCatalogue(
   config: ProductDatabaseConfig,
+  count: number,
   log: (line: string) => void,
 ): Promise<bigint> {
   const sql = connectProductDatabase({ ...config, maxConnections: 1 });
   try {
     const [counted] = await sql<{ count: bigint }[]>`SELECT count(*) AS count FROM products`;
-    const missing = PRODUCT_COUNT - Number(counted?.count ?? 0);
+    const missing = count - Number(counted?.count ?? 0);
     if (missing > 0) {
       log(`seeding ${missing} products into ${config.database}`);
       await sql`
@@ -43,7 +53,7 @@ export async function prepareCatalogue(
       await sql`ANALYZE products`;
     }
     const [hot] = await sql<{ id: bigint }[]>`
-      SELECT id FROM products ORDER BY id OFFSET ${Math.floor(PRODUCT_COUNT / 2) - 1} LIMIT 1`;
+      SELECT id FROM products ORDER BY id OFFSET ${Math.floor(count / 2) - 1} LIMIT 1`;
     if (!hot) throw new Error("the bench catalogue is empty after seeding");
     await sql`UPDATE products SET stock_quantity = 2147483647 WHERE id = ${hot.id}`;
     return hot.id;
@@ -59,13 +69,16 @@ export const CHECKOUT_LINES = 3;
  * The products every checkout buys: the CHECKOUT_LINES products after the middle one, each given
  * a stock of 10^9 at every run, so that no reservation of a bench run can exhaust it.
  */
-export async function prepareCheckoutProducts(config: ProductDatabaseConfig): Promise<bigint[]> {
+export async function prepareCheckoutProducts(
+  config: ProductDatabaseConfig,
+  count: number,
+): Promise<bigint[]> {
   const sql = connectProductDatabase({ ...config, maxConnections: 1 });
   try {
     const rows = await sql<{ id: bigint }[]>`
       UPDATE products SET stock_quantity = 1000000000
       WHERE id IN (SELECT id FROM products ORDER BY id
-                   OFFSET ${Math.floor(PRODUCT_COUNT / 2)} LIMIT ${CHECKOUT_LINES})
+                   OFFSET ${Math.floor(count / 2)} LIMIT ${CHECKOUT_LINES})
       RETURNING id`;
     if (rows.length < CHECKOUT_LINES)
       throw new Error("the bench catalogue lacks checkout products");

@@ -22,6 +22,7 @@ export function formatReport(
       "req/s ÷ floor",
       "p50 ÷ floor",
       "p99 ÷ floor",
+      "req/s ÷ peer",
       "peak RSS MB",
       "RSS under load MB",
     ],
@@ -35,6 +36,7 @@ export function formatReport(
         ratio(result.requestsPerSecond, floor?.requestsPerSecond),
         ratio(result.p50Ms, floor?.p50Ms),
         ratio(result.p99Ms, floor?.p99Ms),
+        ratio(result.requestsPerSecond, peerOf(result, results)?.requestsPerSecond),
         `${mb(peakMb.get(front))} (${front})`,
         `${mb(loadMb.get(front))} (${front})`,
       ];
@@ -76,7 +78,7 @@ export function formatReport(
   const rss = [...peakMb]
     .map(([name, peak]) => `${name} ${mb(peak)} / ${mb(loadMb.get(name))}`)
     .join(", ");
-  return `${main}\n\n${edgeCost(results)}${detail}\n\nRSS MB per process, peak since start (VmHWM) / largest under load (VmRSS): ${rss}\n`;
+  return `${main}\n\n${edgeCost(results)}${peerLines(results)}${detail}\n\nRSS MB per process, peak since start (VmHWM) / largest under load (VmRSS): ${rss}\n`;
 }
 
 /** The edge row against the same request with the edge duties off, as a line of its own. */
@@ -90,6 +92,29 @@ function edgeCost(results: readonly Measurement[]): string {
     `p50 ${fixed(on.p50Ms / off.p50Ms, 2, "×")}, p99 ${fixed(on.p99Ms / off.p99Ms, 2, "×")}, ` +
     `gateway CPU µs/req ${fixed(cpu(on) / cpu(off), 2, "×")}\n\n`
   );
+}
+
+/** The row `result` is held against besides the floor (`Target.peer`), if it ran. */
+function peerOf(result: Measurement, results: readonly Measurement[]): Measurement | undefined {
+  const key = result.target.peer;
+  return key === undefined ? undefined : results.find((other) => other.target.key === key);
+}
+
+/**
+ * Each row beside its peer: req/s, p99 and the serving process's CPU µs per request (the figure
+ * that a shared machine disturbs least), as ratios "row ÷ peer".
+ */
+function peerLines(results: readonly Measurement[]): string {
+  const cpu = (result: Measurement) => result.cpuUsPerRequest[0] ?? Number.NaN;
+  const lines = results.flatMap((result) => {
+    const peer = peerOf(result, results);
+    if (!peer) return [];
+    return [
+      `${result.target.key} ÷ ${peer.target.key}: req/s ${fixed(result.requestsPerSecond / peer.requestsPerSecond, 2, "×")}, ` +
+        `p99 ${fixed(result.p99Ms / peer.p99Ms, 2, "×")}, server CPU µs/req ${fixed(cpu(result), 0)} ÷ ${fixed(cpu(peer), 0)} = ${fixed(cpu(result) / cpu(peer), 2, "×")}\n`,
+    ];
+  });
+  return lines.length > 0 ? `${lines.join("")}\n` : "";
 }
 
 /** Megabytes, or "n/a" for a process no measured row loaded. */

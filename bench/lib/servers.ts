@@ -1,6 +1,9 @@
 import { existsSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { Health } from "#gen/health/v1/health_pb";
 import { type ServiceName, services, serviceUrlVariable } from "#services";
 import { databaseEnv } from "#shared/database";
 import { devAuthEnv } from "../../scripts/dev-auth.js";
@@ -20,6 +23,8 @@ export interface Server {
 /** The bench's servers; a service or the gateway is absent until its code exists in dist/. */
 export interface Servers {
   readonly floor: Server;
+  /** The grpc-js peer (bench/grpc-js-peer.ts): the same read on plain @grpc/grpc-js. */
+  readonly grpcJsPeer: Server;
   /** The gateway with rate limiting off: the REST rows and the checkout driver use it. */
   readonly gateway?: Server;
   /**
@@ -52,7 +57,9 @@ export interface ServerOptions {
  */
 export async function startServers(group: ProcessGroup, options: ServerOptions): Promise<Servers> {
   const { root } = options;
-  const [floorPort, gatewayPort, edgePort, ...servicePorts] = await freePorts(services.length + 3);
+  const [floorPort, peerPort, gatewayPort, edgePort, ...servicePorts] = await freePorts(
+    services.length + 4,
+  );
   const listed = services.map((entry, index) => ({ entry, port: servicePorts[index] as number }));
   const serviceUrls = Object.fromEntries(
     listed.map(({ entry, port }) => [serviceUrlVariable(entry.name), `http://127.0.0.1:${port}`]),
@@ -84,6 +91,10 @@ export async function startServers(group: ProcessGroup, options: ServerOptions):
     ...databaseEnv(options.database),
     PORT: String(floorPort),
   });
+  const grpcJsPeer = start("grpc-js-peer", "bench/grpc-js-peer.js", peerPort as number, {
+    ...databaseEnv(options.database),
+    PORT: String(peerPort),
+  });
   const started: Partial<Record<ServiceName, Server>> = {};
   for (const { entry, port } of listed) {
     if (!available(entry.name, entry.main)) continue;
@@ -111,10 +122,32 @@ export async function startServers(group: ProcessGroup, options: ServerOptions):
     : undefined;
 
   await waitReady(floor.child, `${floor.url}/health`);
+  await waitGrpcReady(grpcJsPeer.child, grpcJsPeer.url);
   for (const server of Object.values(started)) await waitReady(server.child, `${server.url}/ready`);
   if (gateway) await waitReady(gateway.child, `${gateway.url}/health`);
   if (gatewayEdge) await waitReady(gatewayEdge.child, `${gatewayEdge.url}/health`);
-  return { floor, gateway, gatewayEdge, services: started };
+  return { floor, grpcJsPeer, gateway, gatewayEdge, services: started };
+}
+
+/**
+ * Waits until a plain gRPC server (no HTTP GET /health) answers: any gRPC status, even
+ * Unimplemented for the health service it lacks, means it listens and speaks gRPC.
+ */
+async function waitGrpcReady(child: Child, url: string, timeoutMs = 20_000): Promise<void> {
+  const client = createClient(Health, createGrpcTransport({ baseUrl: url }));
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.process.exitCode !== null || child.process.signalCode !== null) {
+      throw new Error(`${child.name} exited before it was ready (see its log in the run folder)`);
+    }
+    const answered = await client.check({}).then(
+      () => true,
+      (error: unknown) => ConnectError.from(error).code !== Code.Unavailable,
+    );
+    if (answered) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${child.name} did not answer gRPC at ${url} within ${timeoutMs} ms`);
 }
 
 /** Far above what one bench client can send in a window, so every request is counted, none refused. */

@@ -2,9 +2,13 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { AddItemRequestSchema, BasketService } from "#gen/shop/basket/v1/basket_pb";
-import { GetProductRequestSchema, ProductService } from "#gen/shop/product/v1/product_pb";
+import {
+  GetProductRequestSchema,
+  ListProductsRequestSchema,
+  ProductService,
+} from "#gen/shop/product/v1/product_pb";
 import { mintDevToken } from "../../scripts/dev-auth.js";
 import type { Child } from "../../scripts/process-group.js";
 import { checkoutTargets } from "./checkout-targets.js";
@@ -26,6 +30,8 @@ export interface Target {
   readonly rpc?: { readonly server: Server; readonly service: string; readonly method: string };
   /** Called every RESET_INTERVAL_MS while the row runs (keeps the AddItem basket under its cap). */
   readonly reset?: () => Promise<void>;
+  /** The key of the row this one is held against besides the floor (its "÷ peer" column). */
+  readonly peer?: string;
 }
 
 export interface TargetOptions {
@@ -63,7 +69,6 @@ export async function prepareTargets(servers: Servers, options: TargetOptions): 
     return path;
   };
   const productService = ProductService.typeName;
-  const getProductUri = `${product.url}/${productService}/GetProduct`;
   const getProductBody = file(
     "get-product.grpc",
     grpcFrame(toBinary(GetProductRequestSchema, create(GetProductRequestSchema, { id }))),
@@ -90,36 +95,50 @@ export async function prepareTargets(servers: Servers, options: TargetOptions): 
     });
   }
   if (gatewayEdge) targets.push(await edgeGetTarget(gatewayEdge, product, options));
+  await expectGrpcProduct(servers.grpcJsPeer.url, id);
+  /** h2load's gRPC GetProduct load on `url`: 32 connections × 1 stream, or 1 × 32 (`mux`). */
+  const grpcGet = (url: string, mux: boolean) =>
+    h2load({
+      uri: `${url}/${productService}/GetProduct`,
+      h1: false,
+      clients: mux ? 1 : c,
+      streams: mux ? c : 1,
+      headers: GRPC_HEADERS,
+      bodyFile: getProductBody,
+    });
+  const peer = servers.grpcJsPeer;
   targets.push(
+    {
+      key: "grpc-js-peer",
+      label: `grpc-js peer: @grpc/grpc-js + postgres.js (${c} conns × 1 stream)`,
+      load: grpcGet(peer.url, false),
+      processes: [peer.child],
+    },
     {
       key: "grpc-get",
       label: `gRPC GetProduct direct (${c} conns × 1 stream)`,
-      load: h2load({
-        uri: getProductUri,
-        h1: false,
-        clients: c,
-        streams: 1,
-        headers: GRPC_HEADERS,
-        bodyFile: getProductBody,
-      }),
+      load: grpcGet(product.url, false),
       processes: [product.child],
       rpc: rpcGet,
+      peer: "grpc-js-peer",
+    },
+    {
+      key: "grpc-js-peer-mux",
+      label: `grpc-js peer (1 conn × ${c} streams)`,
+      load: grpcGet(peer.url, true),
+      processes: [peer.child],
     },
     {
       key: "grpc-get-mux",
       label: `gRPC GetProduct direct (1 conn × ${c} streams)`,
-      load: h2load({
-        uri: getProductUri,
-        h1: false,
-        clients: 1,
-        streams: c,
-        headers: GRPC_HEADERS,
-        bodyFile: getProductBody,
-      }),
+      load: grpcGet(product.url, true),
       processes: [product.child],
       rpc: rpcGet,
+      peer: "grpc-js-peer-mux",
     },
   );
+  targets.push(await listTarget(product, options, file));
+  targets.push(await connectJsonTarget(product, options, file));
   if (basket) targets.push(...(await addItemTargets(basket, gateway, product, options, file)));
   targets.push(
     ...(await checkoutTargets(servers, {
@@ -165,6 +184,85 @@ export async function edgeGetTarget(
       headers: auth ? [`authorization: ${auth.authorization}`] : [],
     }),
     processes: [edge.child, product.child],
+  };
+}
+
+/** The bench's filtered, sorted list: one category, a price band, cheapest first, 50 a page. */
+export const LIST_REQUEST = {
+  category: "category-7",
+  minPrice: "10.00",
+  maxPrice: "50.00",
+  sort: "price_asc",
+  pageSize: 50,
+} as const;
+
+/**
+ * `grpc-list`: ListProducts with a filter and a sort over gRPC direct (issue 11, goal 5: p99
+ * under 20 ms at 32 concurrent clients with 1 M products; run with `--products 1000000`).
+ * Verified once: the page must be full and in price order.
+ */
+async function listTarget(
+  product: Server,
+  options: TargetOptions,
+  file: (name: string, bytes: Uint8Array) => string,
+): Promise<Target> {
+  const { concurrency: c } = options;
+  const client = createClient(ProductService, createGrpcTransport({ baseUrl: product.url }));
+  const { products } = await client.listProducts(LIST_REQUEST);
+  const prices = products.map((item) => Number(item.price));
+  if (
+    products.length !== LIST_REQUEST.pageSize ||
+    prices.some((p, i) => p < (prices[i - 1] ?? 0))
+  ) {
+    throw new Error(
+      `ListProducts(${JSON.stringify(LIST_REQUEST)}) answered ${products.length} products, not a full page in price order`,
+    );
+  }
+  const body = toBinary(ListProductsRequestSchema, create(ListProductsRequestSchema, LIST_REQUEST));
+  return {
+    key: "grpc-list",
+    label: `gRPC ListProducts: category + price band, by price, 50/page (${c} conns)`,
+    load: h2load({
+      uri: `${product.url}/${ProductService.typeName}/ListProducts`,
+      h1: false,
+      clients: c,
+      streams: 1,
+      headers: GRPC_HEADERS,
+      bodyFile: file("list-products.grpc", grpcFrame(body)),
+    }),
+    processes: [product.child],
+    rpc: { server: product, service: ProductService.typeName, method: "ListProducts" },
+  };
+}
+
+/**
+ * `connect-json-h1`: GetProduct as connect-web in a browser sends it — a Connect unary POST of
+ * JSON over HTTP/1.1 straight to the product service (issue 11, goal 3: ≥ 0.5× the floor).
+ * Verified once with connect-es's Connect transport over HTTP/1.1, JSON format.
+ */
+async function connectJsonTarget(
+  product: Server,
+  options: TargetOptions,
+  file: (name: string, bytes: Uint8Array) => string,
+): Promise<Target> {
+  const { productId: id, concurrency: c } = options;
+  const transport = createConnectTransport({ baseUrl: product.url, httpVersion: "1.1" });
+  const answer = await createClient(ProductService, transport).getProduct({ id });
+  if (answer.product?.id !== id)
+    throw new Error(`Connect GetProduct(${id}) answered ${answer.product?.id}`);
+  return {
+    key: "connect-json-h1",
+    label: "Connect JSON GetProduct direct, HTTP/1.1",
+    load: h2load({
+      uri: `${product.url}/${ProductService.typeName}/GetProduct`,
+      h1: true,
+      clients: c,
+      streams: 1,
+      headers: [...JSON_HEADERS, "connect-protocol-version: 1"],
+      bodyFile: file("get-product.json", Buffer.from(JSON.stringify({ id: String(id) }))),
+    }),
+    processes: [product.child],
+    rpc: { server: product, service: ProductService.typeName, method: "GetProduct" },
   };
 }
 

@@ -56,7 +56,8 @@ export const logLevel = z
   .default("info");
 
 /**
- * `GRPC_FAST_PATH`: whether unary gRPC takes the hand-written paths in fast-grpc/ (the
+ * `GRPC_FAST_PATH`: whether unary gRPC (and, on the server, unary Connect over HTTP/1.1) takes
+ * the hand-written paths in fast-grpc/ (the
  * default) or connect-node's own handler and transport ("false", "0", "no", "off").
  */
 export const grpcFastPath = z.stringbool().default(true);

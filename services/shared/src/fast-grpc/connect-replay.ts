@@ -1,4 +1,3 @@
-import type http2 from "node:http2";
 import type { ConnectRouter } from "@connectrpc/connect";
 import {
   Code,
@@ -12,11 +11,11 @@ import {
 } from "@connectrpc/connect-node";
 import type { Logger } from "../logger.js";
 import { respellGrpcMessagesOn } from "../rpc/grpc-status.js";
-import type { NodeResponse } from "../server/one-port.js";
+import type { NodeRequest, NodeResponse } from "../server/one-port.js";
 
 /**
- * Connect's own handling of an RPC whose request body was already read (by the unary gRPC
- * path), with `body` replaying it: the same router, protocol checks, errors and logging as
+ * Connect's own handling of an RPC whose request body was already read (by the unary gRPC or
+ * Connect path), with `body` replaying it: the same router, protocol checks, errors and logging as
  * `connectNodeAdapter`, which cannot be handed a body that is already consumed. A response that
  * cannot be written is logged to `logger`, where connectNodeAdapter would use the console.
  */
@@ -27,10 +26,10 @@ export function createConnectReplay(
   const router = createConnectRouter(options);
   options.routes(router);
   const handlers = new Map(router.handlers.map((handler) => [handler.requestPath, handler]));
-  return (req: http2.Http2ServerRequest, res: NodeResponse, body: AsyncIterable<Uint8Array>) => {
-    const handler = handlers.get(req.url);
-    // A stream already closed by the client has no one left to answer.
-    if (!handler || req.stream.closed) return;
+  return (req: NodeRequest, res: NodeResponse, body: AsyncIterable<Uint8Array>) => {
+    const handler = handlers.get(req.url ?? "");
+    // A stream or connection already closed by the client has no one left to answer.
+    if (!handler || ("stream" in req ? req.stream.closed : res.destroyed)) return;
     respellGrpcMessagesOn(req, res);
     const request = { ...universalRequestFromNodeRequest(req, res, undefined, undefined), body };
     handler(request)

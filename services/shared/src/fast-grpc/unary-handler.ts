@@ -145,7 +145,8 @@ export function createGrpcUnaryHandler(options: GrpcUnaryOptions) {
 
 type CallContext = ReturnType<typeof createHandlerContext>;
 
-type Route = {
+/** A unary method and connect's serializers for it. */
+export type Route = {
   readonly spec: UnarySpec;
   readonly serialization: MethodSerializationLookup<DescMessage, DescMessage>;
 };

@@ -11,6 +11,7 @@ import { Health } from "#gen/health/v1/health_pb";
 import { authInterceptor } from "../auth/interceptor.js";
 import type { Verifier } from "../auth/verifier.js";
 import { createConnectReplay } from "../fast-grpc/connect-replay.js";
+import { createConnectUnaryHandler } from "../fast-grpc/connect-unary-handler.js";
 import { createGrpcUnaryHandler, type UnarySpec } from "../fast-grpc/unary-handler.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
@@ -60,8 +61,9 @@ export interface ServiceServerOptions {
   /** Largest request message accepted; default 4 MiB. */
   readonly readMaxBytes?: number;
   /**
-   * Serve plain unary gRPC calls on the short path in fast-grpc/ (default true); false leaves
-   * every request to connect-node's own handler. The answers are the same either way.
+   * Serve plain unary gRPC calls (HTTP/2) and plain unary Connect calls (HTTP/1.1) on the short
+   * paths in fast-grpc/ (default true); false leaves every request to connect-node's own handler.
+   * The answers are the same either way.
    */
   readonly unaryGrpcFastPath?: boolean;
 }
@@ -104,6 +106,19 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
     // connect-node's default, spelled out because the unary gRPC path must offer the same.
     acceptCompression: [compressionGzip, compressionBrotli],
   };
+  // The short paths of fast-grpc/: unary gRPC over HTTP/2, then unary Connect over HTTP/1.1;
+  // each hands what it does not serve to the next, and the last to connect-node.
+  const fastPaths = (next: typeof connect) => {
+    const shared = {
+      ...connectOptions,
+      methods: bindings.flatMap((binding) => unaryMethods(binding.spec)),
+      connectReplay: createConnectReplay(connectOptions, logger),
+    };
+    return createGrpcUnaryHandler({
+      ...shared,
+      connect: createConnectUnaryHandler({ ...shared, connect: next }),
+    });
+  };
   const connect = withGrpcMessageRespelled(
     connectNodeAdapter({
       ...connectOptions,
@@ -113,15 +128,7 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
       ),
     }),
   );
-  const handler =
-    options.unaryGrpcFastPath === false
-      ? connect
-      : createGrpcUnaryHandler({
-          ...connectOptions,
-          methods: bindings.flatMap((binding) => unaryMethods(binding.spec)),
-          connect,
-          connectReplay: createConnectReplay(connectOptions, logger),
-        });
+  const handler = options.unaryGrpcFastPath === false ? connect : fastPaths(connect);
   const server = createOnePortServer(drain.wrap(handler));
   drain.watch(server);
   await new Promise<void>((resolve, reject) => {

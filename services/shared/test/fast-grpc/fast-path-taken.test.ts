@@ -5,6 +5,7 @@
  */
 import type { Transport } from "@connectrpc/connect";
 import { createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ProductService } from "#gen/shop/product/v1/product_pb";
@@ -104,6 +105,32 @@ describe("the fast paths", () => {
     running = await start({ server: false, client: true });
     expect((await getProduct()).product?.id).toBe(7n);
     expect(reached).toEqual({ handler: 1, replay: 0, transport: 0 });
+  });
+
+  /** GetProduct as connect-web in a browser sends it: the Connect protocol over HTTP/1.1. */
+  const getOverConnect = (useBinaryFormat: boolean) =>
+    createClient(
+      ProductService,
+      createConnectTransport({
+        baseUrl: `http://127.0.0.1:${running.server.port}`,
+        httpVersion: "1.1",
+        useBinaryFormat,
+      }),
+    ).getProduct({ id: 7n });
+
+  it("serve unary Connect calls over HTTP/1.1 without connect-node's handler", async () => {
+    running = await start({ server: true, client: true });
+    for (const binary of [false, true, false]) {
+      expect((await getOverConnect(binary)).product?.id).toBe(7n);
+    }
+    expect(reached.handler).toBe(0);
+    expect(reached.replay).toBe(0);
+  });
+
+  it("leave unary Connect calls to connect-node's handler when switched off", async () => {
+    running = await start({ server: false, client: true });
+    expect((await getOverConnect(false)).product?.id).toBe(7n);
+    expect(reached.handler).toBe(1);
   });
 
   it("leave the client's calls to connect-node's transport when switched off", async () => {

@@ -1,0 +1,208 @@
+import type http from "node:http";
+import { Code, ConnectError, createHandlerContext, type Interceptor } from "@connectrpc/connect";
+import {
+  type Compression,
+  compressionNegotiate,
+  createMethodSerializationLookup,
+  invokeUnaryImplementation,
+  mergeNonProtocolHeaders,
+  validateReadWriteMaxBytes,
+} from "@connectrpc/connect/protocol";
+import {
+  codeToHttpStatus,
+  contentTypeUnaryJson,
+  contentTypeUnaryProto,
+  errorToJsonBytes,
+  parseContentType,
+  parseTimeout,
+  trailerMux,
+} from "@connectrpc/connect/protocol-connect";
+import type { NodeRequest, NodeResponse } from "../server/one-port.js";
+import { headerPairs, nodeHeaders } from "./http2-headers.js";
+import type { Route, UnarySpec } from "./unary-handler.js";
+import { readWholeBody } from "./whole-body.js";
+
+export interface ConnectUnaryOptions {
+  readonly methods: readonly UnarySpec[];
+  /** The same interceptors, limits and compressions the Connect adapter is given. */
+  readonly interceptors: readonly Interceptor[];
+  readonly readMaxBytes: number;
+  readonly acceptCompression: readonly Compression[];
+  /** Connect's handler: every request this path does not take goes there untouched. */
+  readonly connect: (req: NodeRequest, res: NodeResponse) => void;
+  /** Connect's handler for a request whose body this path has already read (`body` replays it). */
+  readonly connectReplay: (
+    req: NodeRequest,
+    res: NodeResponse,
+    body: AsyncIterable<Uint8Array>,
+  ) => void;
+}
+
+type Http1Request = http.IncomingMessage;
+type Http1Response = http.ServerResponse;
+
+/** Connect's default `maxTimeoutMs`: no limit. */
+const MAX_TIMEOUT_MS = Number.MAX_SAFE_INTEGER;
+/** connect-node's abort reason for a finished call: see unary-handler.ts. */
+const CALL_ENDED = new DOMException("This operation was aborted", "AbortError");
+
+/**
+ * A shorter road for what connect-web in a browser sends: a unary Connect POST over HTTP/1.1 with
+ * an uncompressed JSON or binary body. It mirrors the unary handler of
+ * @connectrpc/connect 2.2.0's Connect protocol (`protocol-connect/handler-factory.js`) as
+ * `connectNodeAdapter` (connect-node 2.2.0) runs it — the same handler context, interceptors,
+ * serializers (JSON and binary, with their parse errors), error JSON and HTTP status, error
+ * metadata headers, `trailer-` headers, response compression and Content-Length — without the
+ * universal request/response objects, the async-iterable body and the extra abort signals.
+ *
+ * Anything else — HTTP/2, GET, a query string, other content types, a Content-Encoding, an
+ * invalid `connect-timeout-ms`, a body above `readMaxBytes` or one cut short, streaming methods —
+ * goes to connect's own handler, so its answers stay connect's. connect-node reads neither
+ * `connect-protocol-version` (this server does not require it) nor anything else this path skips.
+ */
+export function createConnectUnaryHandler(options: ConnectUnaryOptions) {
+  // The limits connect derives from the same options (connect's defaults for the rest).
+  const limits = validateReadWriteMaxBytes(options.readMaxBytes, undefined, undefined);
+  const routes = new Map<string, Route>(
+    options.methods.map((spec) => [
+      `/${spec.method.parent.typeName}/${spec.method.name}`,
+      {
+        spec,
+        serialization: createMethodSerializationLookup(spec.method, undefined, undefined, limits),
+      },
+    ]),
+  );
+  const interceptors = options.interceptors as Interceptor[];
+  const compressions = options.acceptCompression as Compression[];
+
+  return (req: NodeRequest, res: NodeResponse): void => {
+    const route =
+      !("stream" in req) && req.method === "POST" ? routes.get(req.url ?? "") : undefined;
+    const type = route && plainConnectType(req as Http1Request, limits.readMaxBytes);
+    const timeout = type && parseTimeout(single(req, "connect-timeout-ms"), MAX_TIMEOUT_MS);
+    if (!route || !type || !timeout || timeout.error) {
+      options.connect(req, res);
+      return;
+    }
+    // Made as the headers arrive, as connect does, so a deadline counts from the same moment.
+    const context = createCallContext(req as Http1Request, res as Http1Response, route, {
+      binary: type.binary,
+      timeoutMs: timeout.timeoutMs,
+    });
+    readWholeBody(req as Http1Request, limits.readMaxBytes, (body, replay) => {
+      if (body !== undefined) {
+        // Only compressing the answer can still fail here; the client then sees the connection
+        // close, as when connect-node's write fails.
+        serve(res as Http1Response, route, context, type, body).catch(() => res.destroy());
+        return;
+      }
+      context.abort(CALL_ENDED);
+      options.connectReplay(req, res, replay);
+    });
+  };
+
+  /** Connect's unary handler from the body on: parse, interceptors and implementation, answer. */
+  async function serve(
+    res: Http1Response,
+    route: Route,
+    context: CallContext,
+    type: ContentType,
+    body: Uint8Array,
+  ) {
+    const compression = compressionNegotiate(
+      compressions,
+      null,
+      context.requestHeader.get("accept-encoding"),
+      "accept-encoding",
+    );
+    let status = 200;
+    let answer: Uint8Array;
+    try {
+      const input = route.serialization.getI(type.binary).parse(body);
+      const output = await invokeUnaryImplementation(route.spec, context, input, interceptors);
+      answer = route.serialization.getO(type.binary).serialize(output);
+    } catch (caught) {
+      context.abort(caught);
+      const error =
+        caught instanceof ConnectError
+          ? caught
+          : new ConnectError("internal error", Code.Internal, undefined, undefined, caught);
+      status = codeToHttpStatus(error.code);
+      context.responseHeader.set("content-type", contentTypeUnaryJson);
+      if (!error.isWireError) mergeNonProtocolHeaders(context.responseHeader, error.metadata);
+      answer = errorToJsonBytes(error, undefined);
+    } finally {
+      context.abort(CALL_ENDED);
+    }
+    if (compression.response && answer.byteLength >= limits.compressMinBytes) {
+      answer = await compression.response.compress(answer);
+      context.responseHeader.set("content-encoding", compression.response.name);
+    }
+    const header = trailerMux(context.responseHeader, context.responseTrailer);
+    header.set("content-length", answer.byteLength.toString(10));
+    respond(res, status, header, answer);
+  }
+}
+
+type ContentType = { readonly binary: boolean };
+type CallContext = ReturnType<typeof createHandlerContext>;
+
+/**
+ * The unary Connect content type of a request this path serves: JSON or binary, without a
+ * Content-Encoding, with a Host, and without a Content-Length above the limit (connect
+ * refuses those before reading). Undefined for anything else.
+ */
+function plainConnectType(req: Http1Request, readMaxBytes: number): ContentType | undefined {
+  const headers = req.headers;
+  const type = parseContentType(headers["content-type"] ?? null);
+  if (!type || type.stream || headers["content-encoding"] !== undefined) return undefined;
+  // Without a Host, connect-node cannot make the request URL: its own answer, then.
+  if (headers.host === undefined) return undefined;
+  const length = headers["content-length"];
+  if (length !== undefined && !(Number(length) <= readMaxBytes)) return undefined;
+  return type;
+}
+
+/** The handler context connect's Connect handler would make for this request. */
+function createCallContext(
+  req: Http1Request,
+  res: Http1Response,
+  route: Route,
+  call: { binary: boolean; timeoutMs: number | undefined },
+) {
+  const requestSignal = new AbortController();
+  // connect-node aborts the request signal when the response closes (done or the client gone).
+  res.once("close", () => requestSignal.abort(CALL_ENDED));
+  const spec = route.spec;
+  return createHandlerContext({
+    ...spec,
+    service: spec.method.parent,
+    requestMethod: "POST",
+    protocolName: "connect",
+    timeoutMs: call.timeoutMs,
+    requestSignal: requestSignal.signal,
+    requestHeader: headerPairs(req.headers),
+    url: new URL(req.url ?? "", `http://${req.headers.host}`).toString(),
+    responseHeader: {
+      "content-type": call.binary ? contentTypeUnaryProto : contentTypeUnaryJson,
+    },
+  });
+}
+
+function respond(res: Http1Response, status: number, header: Headers, body: Uint8Array): void {
+  // A client that has gone gets nothing; connect's write would fail the same way.
+  if (res.destroyed || res.writableEnded) return;
+  try {
+    res.writeHead(status, nodeHeaders(header));
+    res.end(body);
+  } catch {
+    // A header Node refuses (connect-node fails the same write): no answer can be made now.
+    res.destroy();
+  }
+}
+
+/** A request header as Headers.get() reads it: repeated values joined by ", ". */
+function single(req: NodeRequest, name: string): string | null {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(", ") : (value ?? null);
+}

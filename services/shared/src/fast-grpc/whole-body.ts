@@ -1,0 +1,45 @@
+import type http from "node:http";
+
+/**
+ * Reads an HTTP/1.1 request body and hands `onBody` all of it when it ended within
+ * `readMaxBytes`; otherwise (too large, or the request closed or failed first) `body` is
+ * undefined and `replay` yields what was read, then the rest, for connect to judge.
+ */
+export function readWholeBody(
+  req: http.IncomingMessage,
+  readMaxBytes: number,
+  onBody: (body: Uint8Array | undefined, replay: AsyncIterable<Uint8Array>) => void,
+): void {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  const done = (ended: boolean) => {
+    req.off("data", onData);
+    req.off("end", onEnd);
+    req.off("close", onClose);
+    req.off("error", onClose);
+    const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, length);
+    onBody(ended ? body : undefined, replay(chunks, ended ? undefined : req));
+  };
+  const onData = (chunk: Buffer) => {
+    chunks.push(chunk);
+    length += chunk.length;
+    if (length > readMaxBytes) {
+      req.pause();
+      done(false);
+    }
+  };
+  const onEnd = () => done(true);
+  const onClose = () => done(false);
+  req.on("data", onData);
+  req.once("end", onEnd);
+  req.once("close", onClose);
+  req.once("error", onClose);
+}
+
+async function* replay(
+  read: Buffer[],
+  rest: http.IncomingMessage | undefined,
+): AsyncIterable<Uint8Array> {
+  yield* read;
+  if (rest) yield* rest;
+}
