@@ -35,8 +35,9 @@ export interface ConsumerOptions {
    * Applies several events of one partition at once (one transaction, one round trip), in the
    * order given; resolves once every effect is durable. Optional: without it every event goes
    * through `handle`. When it rejects, for whatever reason, each of those events goes through
-   * `handle` in turn (with its retries and dead-lettering), so it may have applied some of them
-   * before failing only if that is idempotent by event id, as `handle` is.
+   * `handle` in turn (with its retries and dead-lettering); so a failing batch may leave some
+   * effects behind only where applying them again is harmless (idempotent by event id, as
+   * `handle` must be).
    */
   readonly handleBatch?: (events: readonly ReceivedEvent[]) => Promise<void>;
   /** Events at most per `handleBatch` call. Default 100. */
