@@ -23,6 +23,7 @@ import {
   prepareCheckoutProducts,
 } from "./lib/fixture.js";
 import { haveH2load } from "./lib/h2load.js";
+import { measureIdle } from "./lib/idle.js";
 import { measureAll } from "./lib/measure.js";
 import { peakRssMb } from "./lib/proc-stats.js";
 import { formatReport } from "./lib/report.js";
@@ -44,6 +45,7 @@ const { values: args } = parseArgs({
     "node-options": { type: "string", default: "" },
     token: { type: "string" },
     products: { type: "string", default: String(PRODUCT_COUNT) },
+    idle: { type: "string", default: "0" },
   },
 });
 
@@ -122,9 +124,21 @@ try {
   const targets = all.filter((target) => !only || wanted.has(target.key));
   const rssUnderLoad = new Map<string, number>();
   const stores = createStoreCpu({
-    productDatabase: database.database,
+    postgresDatabases: [
+      database.database,
+      localDatabase(service("notification"), "bench").database,
+    ],
     payment: localDatabase(service("payment"), "bench"),
   });
+  const started = [
+    servers.floor,
+    servers.grpcJsPeer,
+    ...Object.values(servers.services),
+    servers.gateway,
+    servers.gatewayEdge,
+  ];
+  const idleSeconds = Number(args.idle);
+  let idle = "";
   const results = await measureAll(targets, {
     stores,
     runDir,
@@ -133,14 +147,18 @@ try {
     warmUpSeconds: Number(args.warmup),
     durationSeconds: Number(args.duration),
     log,
-  }).finally(() => stores.close());
-  const started = [
-    servers.floor,
-    servers.grpcJsPeer,
-    ...Object.values(servers.services),
-    servers.gateway,
-    servers.gatewayEdge,
-  ];
+  })
+    .then(async (measured) => {
+      if (idleSeconds > 0) {
+        log(`idle: ${idleSeconds} s with no load (after 3 s for the last events to drain)`);
+        const processes = started.flatMap((server) =>
+          server ? [{ name: server.child.name, pid: server.child.pid }] : [],
+        );
+        idle = await measureIdle(processes, stores, { seconds: idleSeconds, settleSeconds: 3 });
+      }
+      return measured;
+    })
+    .finally(() => stores.close());
   const rss = new Map(
     started.flatMap((server) => (server ? [[server.child.name, peakRssMb(server.child.pid)]] : [])),
   );
@@ -152,8 +170,9 @@ try {
       "\n\n",
   );
   process.stdout.write(formatReport(results, rss, rssUnderLoad, stores.names));
+  process.stdout.write(idle);
   process.stdout.write(
-    "Store CPU: PostgreSQL backends of the bench product database, MariaDB threads of the bench " +
+    "Store CPU: PostgreSQL backends of the bench product and notification databases, MariaDB threads of the bench " +
       "payment database's connections; redis* and kafka* are whole processes, shared with " +
       "anything else using them. all = servers + load generator + stores.\n",
   );

@@ -34,7 +34,9 @@ export async function checkoutTargets(
   options: CheckoutTargetOptions,
 ): Promise<Target[]> {
   const { gateway } = servers;
-  const { payment, basket, product } = servers.services;
+  const { payment, basket, product, notification } = servers.services;
+  // The notification service consumes every event of a checkout: its CPU is the checkout's too.
+  const consumers = notification ? [notification.child] : [];
   if (!gateway || !payment || !basket || !product) return [];
   const { concurrency: c, userPrefix, log } = options;
   const client = createCheckoutClient({
@@ -49,13 +51,13 @@ export async function checkoutTargets(
       key: "checkout",
       label: `checkout via gateway: POST /payments + /process, ${lines}-line baskets`,
       load: checkoutLoad({ client, workers: c, userPrefix: `${userPrefix}-co`, log }),
-      processes: [gateway.child, payment.child, product.child, basket.child],
+      processes: [gateway.child, payment.child, product.child, basket.child, ...consumers],
     },
     {
       key: "event-latency",
       label: `event latency: COMPLETED → basket seen empty (polled every ${SAMPLING.pollMs} ms)`,
       load: eventLatencyLoad(client, { ...options, userPrefix: `${userPrefix}-ev` }),
-      processes: [payment.child, basket.child, gateway.child, product.child],
+      processes: [payment.child, basket.child, gateway.child, product.child, ...consumers],
     },
   ];
 }

@@ -11,8 +11,12 @@ import { localRedis, localStoreEnv } from "../../scripts/dev-stores.js";
 import { type Child, type ProcessGroup, waitReady } from "../../scripts/process-group.js";
 import type { ProductDatabaseConfig } from "../../services/product/src/db/connection.js";
 
-/** `KAFKA_GROUP_PREFIX` of the bench's services: their consumer groups are `bench-product-stock`, …. */
-export const BENCH_GROUP_PREFIX = "bench-";
+/**
+ * `KAFKA_GROUP_PREFIX` of the bench's services: their consumer groups are `bench-product-stock`,
+ * …, or `bench-<prefix>product-stock` with `KAFKA_GROUP_PREFIX` set, so that two benches on one
+ * broker do not split the partitions either.
+ */
+export const BENCH_GROUP_PREFIX = `bench-${process.env.KAFKA_GROUP_PREFIX ?? ""}`;
 
 /** A started server: its process and the base URL it answers on. */
 export interface Server {

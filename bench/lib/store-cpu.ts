@@ -8,7 +8,7 @@ export type StoreSample = ReadonlyMap<string, ReadonlyMap<number, number>>;
 
 /**
  * CPU the stores spend, sampled like the servers' processes: the PostgreSQL backends connected
- * to the bench's product database (found by their process titles), the MariaDB threads of the
+ * to the bench's product and notification databases (found by their process titles), the MariaDB threads of the
  * connections to the bench's payment database (their thread ids from PROCESSLIST), and the whole
  * `redis-server` and Kafka broker processes. The last two serve everyone on this machine, so
  * their share is an upper bound when others use them; background work of PostgreSQL (WAL
@@ -26,7 +26,8 @@ export interface StoreCpu {
 }
 
 export interface StoreCpuOptions {
-  readonly productDatabase: string;
+  /** The bench's PostgreSQL databases (product, notification): their backends are counted. */
+  readonly postgresDatabases: readonly string[];
   readonly payment: DatabaseSettings;
 }
 
@@ -54,7 +55,7 @@ export function createStoreCpu(options: StoreCpuOptions): StoreCpu {
     },
     sample() {
       const pg = new Map(
-        postgresBackends(options.productDatabase).map((pid) => [pid, cpuMs(pid)] as const),
+        postgresBackends(options.postgresDatabases).map((pid) => [pid, cpuMs(pid)] as const),
       );
       const threads = new Map(
         maria === undefined ? [] : mariaThreads.map((tid) => [tid, taskCpuMs(maria, tid)] as const),
@@ -89,11 +90,12 @@ export function createStoreCpu(options: StoreCpuOptions): StoreCpu {
   };
 }
 
-/** Pids of the PostgreSQL backends whose title names `database` ("postgres: … user db host …"). */
-function postgresBackends(database: string): number[] {
+/** Pids of the PostgreSQL backends whose title names one of `databases` ("postgres: … user db host …"). */
+function postgresBackends(databases: readonly string[]): number[] {
   const pids: number[] = [];
   for (const { pid, cmdline } of processes()) {
-    if (cmdline.startsWith("postgres: ") && cmdline.split(" ").includes(database)) pids.push(pid);
+    if (!cmdline.startsWith("postgres: ")) continue;
+    if (cmdline.split(" ").some((word) => databases.includes(word))) pids.push(pid);
   }
   return pids;
 }

@@ -17,10 +17,11 @@ import {
 import { startTestServer } from "#shared-test/service-harness";
 import type { NotificationApp } from "../src/app.js";
 import type { NotificationSql } from "../src/db/connection.js";
-import { consumeEvents } from "../src/events/events-consumer.js";
+import { consumeEvents, type EventRecorder } from "../src/events/events-consumer.js";
 import { testCaller } from "./support/caller.js";
 import { openTestDatabase, testApp } from "./support/database.js";
 import { paymentOf } from "./support/events.js";
+import { openStream } from "./support/streams.js";
 
 const kafka = testKafka();
 let sql: NotificationSql;
@@ -33,7 +34,7 @@ beforeAll(async () => {
   sql = await openTestDatabase();
   app = await testApp(sql);
   server = await startTestServer(app);
-  topics = await createTestTopics(kafka, "payment", "stock", "basket", "bad");
+  topics = await createTestTopics(kafka, "payment", "stock", "basket", "bad", "run");
 });
 afterAll(async () => {
   await Promise.all(stops.map((stop) => stop()));
@@ -44,16 +45,16 @@ afterAll(async () => {
 });
 
 const until = { timeout: 30_000, interval: 50 };
-const [paymentTopic, stockTopic, basketTopic, badTopic] = [0, 1, 2, 3].map(
+const [paymentTopic, stockTopic, basketTopic, badTopic, runTopic] = [0, 1, 2, 3, 4].map(
   (i) => () => topics.topics[i] ?? "",
-) as [() => string, () => string, () => string, () => string];
+) as [() => string, () => string, () => string, () => string, () => string];
 
 /** The service's consumer on this file's topics, with a group of its own. */
-async function consume(topicNames: string[]) {
+async function consume(topicNames: string[], store: EventRecorder = app.store) {
   const groupId = uniqueName("notification");
   const consumer = consumeEvents({
     kafka,
-    store: app.store,
+    store,
     logger: testLogger(),
     metrics: app.metrics,
     maxAttempts: 3,
@@ -205,5 +206,53 @@ describe("the notification service's consumer", () => {
     const text = await (await fetch(`${server.baseUrl}/metrics`)).text();
     expect(text).toMatch(new RegExp(`shop_kafka_consumer_lag\\{topic="${badTopic()}"`));
     expect(text).toContain("shop_notification_open_streams 0");
+  });
+
+  it("stores a fetched run of events in one transaction, duplicates and all, and announces each new notification", async () => {
+    const userId = `user-${randomUUID()}`;
+    const payment = paymentOf(userId, "7.10");
+    const [completed, failed, refunded] = [
+      payment.completed(),
+      payment.failed(),
+      payment.refunded("7.10", true),
+    ];
+    const calls = { one: 0, many: [] as number[] };
+    const store: EventRecorder = {
+      recordEvent: (...args) => {
+        calls.one++;
+        return app.store.recordEvent(...args);
+      },
+      recordEvents: (records) => {
+        calls.many.push(records.length);
+        return app.store.recordEvents(records);
+      },
+    };
+    const { processed } = await consume([runTopic()], store);
+    const transport = createConnectTransport({
+      baseUrl: server.baseUrl,
+      interceptors: [testCaller],
+      httpVersion: "1.1",
+    });
+    const stream = await openStream(transport, userId);
+
+    // One key (the payment) and one send: one partition, one fetch, one call of recordEvents.
+    await publish(kafka, runTopic(), completed, failed, completed, refunded);
+    await vi.waitFor(async () => expect(await processed()).toBe(4), until);
+    const announced = await Promise.all(
+      [completed, failed, refunded].map((event) => stream.notification(event.id)),
+    );
+    stream.close();
+    await stream.ended;
+
+    expect(calls).toEqual({ one: 0, many: [4] });
+    const logged = await sql<{ event_id: string }[]>`
+      SELECT event_id FROM event_log
+      WHERE event_id IN ${sql([completed.id, failed.id, refunded.id])} ORDER BY sequence`;
+    expect(logged.map((row) => row.event_id)).toEqual([completed.id, failed.id, refunded.id]);
+    const { notifications } = await clients().notifications.listNotifications({ userId });
+    expect(notifications.map((n) => n.eventId)).toEqual([refunded.id, failed.id, completed.id]);
+    expect(notifications.map((n) => n.id)).toEqual(
+      announced.map(({ notification }) => notification.id).reverse(),
+    );
   });
 });

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Pool } from "mysql2/promise";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { recordingLogger } from "#shared-test/kafka";
 import { paymentDb } from "../src/db/connection.js";
 import { writeOutbox } from "../src/db/outbox-writer.js";
 import { createPaymentRepository } from "../src/db/payment-repository.js";
@@ -177,6 +178,42 @@ describe("the outbox relay", () => {
       const id = await completedPayment();
       relay.wake();
       await expect.poll(() => sink.of(id).length, { timeout: 20_000 }).toBe(4);
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  it("looks at an empty outbox less and less often, and at once again after rows or a wake", async () => {
+    const sink = recorder();
+    const recording = recordingLogger("debug");
+    const relay = startOutboxRelay({
+      database,
+      publish: sink.publish,
+      logger: recording.logger,
+      pollIntervalMs: 20,
+      idlePollIntervalMs: 160,
+    });
+    /** The pauses after each empty look so far. */
+    const rests = () =>
+      recording.lines
+        .filter((line) => line.msg === "outbox empty; looking again later")
+        .map((line) => line.restMs);
+    try {
+      await expect.poll(() => rests().length, { timeout: 20_000 }).toBeGreaterThanOrEqual(5);
+      expect(rests().slice(0, 5)).toEqual([20, 40, 80, 160, 160]);
+
+      // No wake: the idle poll alone finds the row, and the pauses start short again.
+      const unannounced = await completedPayment();
+      const before = rests().length;
+      await expect.poll(() => sink.of(unannounced).length, { timeout: 20_000 }).toBe(4);
+      await expect.poll(() => rests().slice(before), { timeout: 20_000 }).toContain(20);
+
+      // Idle again (two looks at the longest pause), then a wake starts the pauses over.
+      await expect.poll(() => rests().slice(-2), { timeout: 20_000 }).toEqual([160, 160]);
+      const woken = rests().length;
+      relay.wake();
+      await expect.poll(() => rests().length, { timeout: 20_000 }).toBeGreaterThan(woken);
+      expect(rests()[woken]).toBe(20);
     } finally {
       await relay.stop();
     }

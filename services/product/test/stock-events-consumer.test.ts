@@ -32,7 +32,15 @@ let topics: Awaited<ReturnType<typeof createTestTopics>>;
 const stops: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
-  topics = await createTestTopics(kafka, "effects", "replay", "restart", "malformed", "db-down");
+  topics = await createTestTopics(
+    kafka,
+    "effects",
+    "replay",
+    "restart",
+    "malformed",
+    "db-down",
+    "run",
+  );
 });
 afterAll(async () => {
   await Promise.all(stops.map((stop) => stop()));
@@ -220,5 +228,29 @@ describe("the product service's stock-events consumer", () => {
     });
     expect(await count("shop_kafka_handler_failures_total")).toBe(3);
     expect(await line.status()).toBe("reserved");
+  });
+
+  it("applies a fetched run of a partition's events in one statement, not one by one", async () => {
+    const line = await reservedLine();
+    const calls = { one: 0, many: [] as number[] };
+    const stock: StockEventsConsumerDeps["stock"] = {
+      applyStockUpdated: (update) => {
+        calls.one++;
+        return f.stock.applyStockUpdated(update);
+      },
+      applyStockUpdates: (updates) => {
+        calls.many.push(updates.length);
+        return f.stock.applyStockUpdates(updates);
+      },
+    };
+    const { processed } = await consume(topic(5), { stock });
+
+    // One key (the product) and one send: one partition, one fetch.
+    await publish(kafka, topic(5), line.event("SOLD"), line.event("SOLD"), line.event("RESTOCKED"));
+    await vi.waitFor(async () => expect(await processed()).toBe(3), until);
+
+    expect(calls).toEqual({ one: 0, many: [3] });
+    expect(await line.status()).toBe("restocked");
+    expect(await line.stock()).toBe(10);
   });
 });

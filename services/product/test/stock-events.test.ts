@@ -29,6 +29,59 @@ async function reservedLine() {
   };
 }
 
+describe("applying several StockUpdated events in one statement", () => {
+  it("applies them in order, each seeing the ones before it, with the outcomes one by one would have", async () => {
+    const [a, b] = [await reservedLine(), await reservedLine()];
+    const update = (line: typeof a, reason: StockChange, eventId = randomUUID()) => ({
+      eventId,
+      productId: line.productId,
+      paymentId: line.paymentId,
+      quantity: 3,
+      reason,
+    });
+    const twice = randomUUID();
+    const outcomes = await f.stock.applyStockUpdates([
+      update(a, "sold"),
+      update(a, "restocked", twice),
+      update(a, "restocked", twice),
+      update(b, "restocked"),
+      update(b, "released"),
+      update(b, "sold"),
+    ]);
+
+    expect(outcomes).toEqual([
+      { result: "applied", from: "reserved", to: "committed" },
+      { result: "applied", from: "committed", to: "restocked" },
+      { result: "duplicate" },
+      expect.objectContaining({ result: "refused", status: "reserved" }),
+      { result: "applied", from: "reserved", to: "released" },
+      expect.objectContaining({ result: "refused", status: "released" }),
+    ]);
+    expect([await a.status(), await a.stock()]).toEqual(["restocked", 10]);
+    expect([await b.status(), await b.stock()]).toEqual(["released", 10]);
+  });
+
+  it("applies none of them when one cannot be applied at all", async () => {
+    const line = await reservedLine();
+    const sold = { productId: line.productId, paymentId: line.paymentId, quantity: 3 };
+    const eventId = randomUUID();
+    await expect(
+      f.stock.applyStockUpdates([
+        { ...sold, eventId, reason: "sold" },
+        // No bigint column holds it: the statement fails, and with it the SOLD before.
+        { ...sold, productId: 2n ** 64n, eventId: randomUUID(), reason: "released" },
+      ]),
+    ).rejects.toThrow();
+
+    expect(await line.status()).toBe("reserved");
+    expect(await line.stock()).toBe(7);
+    const [seen] =
+      await f.sql`SELECT count(*) AS n FROM processed_events WHERE event_id = ${eventId}`;
+    expect(seen?.n).toBe(0n);
+    expect(await f.stock.applyStockUpdates([])).toEqual([]);
+  });
+});
+
 describe("applying StockUpdated", () => {
   it("SOLD commits the line, and a CommitStock before it leaves nothing to do", async () => {
     const line = await reservedLine();

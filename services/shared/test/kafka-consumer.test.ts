@@ -22,7 +22,16 @@ let topics: Awaited<ReturnType<typeof createTestTopics>>;
 const running = new Set<RunningConsumer>();
 
 beforeAll(async () => {
-  topics = await createTestTopics(kafka, "retry", "poison", "stop", "rejected", "batch");
+  topics = await createTestTopics(
+    kafka,
+    "retry",
+    "poison",
+    "stop",
+    "rejected",
+    "batch",
+    "together",
+    "apart",
+  );
 });
 afterAll(async () => {
   await Promise.all([...running].map((consumer) => consumer.stop()));
@@ -259,5 +268,72 @@ describe("runConsumer", () => {
 
     expect(handled).toEqual(["e1", "e2", "e3"]);
     expect((await committedOffsets(kafka, groupId, target)).sort()).toEqual(["-1", "-1", "3"]);
+  });
+
+  it("hands a partition's fetched events to handleBatch at once, in order, and commits after it", async () => {
+    const target = topic(5);
+    const groupId = uniqueName("group");
+    const metrics = createMetrics();
+    const calls: string[][] = [];
+    const consumer = await start({
+      groupId,
+      topics: [target],
+      metrics,
+      handle: async (received) => {
+        throw new Error(`handle called for ${received.id}; handleBatch should have taken it`);
+      },
+      handleBatch: async (events) => {
+        calls.push(events.map(({ event, message }) => `${event.id}@${message.offset}`));
+      },
+    });
+    const ids = ["e1", "e2", "e3", "e4", "e5"];
+    // One key and one send: one partition, one fetch.
+    await publish(target, ...ids.map((id) => testEvent(id)));
+    await vi.waitFor(() => expect(calls.flat()).toHaveLength(5), { timeout: 20_000, interval: 20 });
+    await consumer.stop();
+
+    expect(calls.flat()).toEqual(ids.map((id, offset) => `${id}@${offset}`));
+    expect(calls.length).toBeLessThan(ids.length);
+    expect((await committedOffsets(kafka, groupId, target)).sort()).toEqual(["-1", "-1", "5"]);
+    const labels = { topic: target, group: groupId };
+    expect(await metricValue(metrics, "shop_kafka_messages_processed_total", labels)).toBe(5);
+  });
+
+  it("takes the events of a rejected batch one by one, dead-lettering only the poison one", async () => {
+    const target = topic(6);
+    const groupId = uniqueName("group");
+    const metrics = createMetrics();
+    const alone: string[] = [];
+    const batches: string[][] = [];
+    const consumer = await start({
+      groupId,
+      topics: [target],
+      metrics,
+      handle: async (received) => {
+        alone.push(received.id);
+        if (received.id === "poison") throw new PoisonMessageError("no such product");
+      },
+      handleBatch: async (events) => {
+        batches.push(events.map(({ event }) => event.id));
+        if (events.some(({ event }) => event.id === "poison")) throw new Error("batch refused");
+      },
+    });
+    await publish(target, testEvent("e1"), testEvent("poison"), testEvent("e3"));
+    await vi.waitFor(() => expect(alone).toContain("e3"), { timeout: 20_000, interval: 20 });
+    await publish(target, testEvent("e4"), testEvent("e5"));
+    await vi.waitFor(() => expect(batches.flat()).toContain("e5"), {
+      timeout: 20_000,
+      interval: 20,
+    });
+    await consumer.stop();
+
+    expect(batches[0]).toEqual(["e1", "poison", "e3"]);
+    expect(alone).toEqual(["e1", "poison", "e3"]);
+    expect(batches.at(-1)).toEqual(["e4", "e5"]);
+    const dead = await readMessages(kafka, dlqTopic(target), 1);
+    expect(dead[0]?.headers).toMatchObject({ ce_id: "poison", dlq_reason: "rejected" });
+    expect((await committedOffsets(kafka, groupId, target)).sort()).toEqual(["-1", "-1", "5"]);
+    const labels = { topic: target, group: groupId };
+    expect(await metricValue(metrics, "shop_kafka_messages_processed_total", labels)).toBe(4);
   });
 });

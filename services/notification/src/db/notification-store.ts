@@ -74,6 +74,49 @@ export function createNotificationStore(sql: NotificationSql) {
       });
     },
 
+    /**
+     * `recordEvent` for several events in ONE transaction of two statements (however many
+     * events): every event appended to the log and every notification stored, each at most once
+     * per event id, new notifications announced as `recordEvent` does. Resolves with the new
+     * notifications.
+     */
+    async recordEvents(records: readonly EventRecord[]): Promise<Notification[]> {
+      if (records.length === 0) return [];
+      const logRows = records.map(({ event, message }) => eventLogRow(event, message));
+      const newRows = records.flatMap(({ notification: n }) =>
+        n
+          ? [
+              {
+                user_id: n.userId,
+                kind: n.kind,
+                message: n.message,
+                payment_id: n.paymentId,
+                amount: n.amount,
+                currency: n.currency,
+                event_id: n.eventId,
+              },
+            ]
+          : [],
+      );
+      return sql.begin(async (tx) => {
+        await tx`INSERT INTO event_log ${tx(logRows)} ON CONFLICT (event_id) DO NOTHING`;
+        if (newRows.length === 0) return [];
+        const rows = await tx<NotificationRow[]>`
+          WITH inserted AS (
+            INSERT INTO notifications ${tx(newRows)}
+            ON CONFLICT (event_id) DO NOTHING
+            RETURNING *
+          )
+          SELECT ${tx.unsafe(COLUMNS)},
+            pg_notify(${NOTIFICATION_CHANNEL}, json_build_object(
+              'id', id::text, 'user_id', user_id, 'kind', kind, 'message', message,
+              'payment_id', payment_id, 'amount', amount, 'currency', currency,
+              'event_id', event_id, 'created_at', created_at, 'read_at', read_at)::text)
+          FROM inserted ORDER BY id`;
+        return rows.map(toNotification);
+      });
+    },
+
     /** One page of a user's notifications, newest first. */
     async list(query: NotificationListQuery): Promise<NotificationPage> {
       const rows = await sql<NotificationRow[]>`
@@ -118,6 +161,30 @@ export function createNotificationStore(sql: NotificationSql) {
 }
 
 export type NotificationStore = ReturnType<typeof createNotificationStore>;
+
+/** One consumed event for `recordEvents`, with the notification it makes, if any. */
+export type EventRecord = {
+  readonly event: CloudEvent;
+  readonly message: Pick<ReceivedMessage, "topic" | "partition" | "offset">;
+  readonly notification: NewNotification | undefined;
+};
+
+/** The event_log row of `event`, column by column. */
+function eventLogRow(event: CloudEvent, message: EventRecord["message"]) {
+  return {
+    event_id: event.id,
+    type: event.type,
+    source: event.source,
+    time: event.time,
+    subject: event.subject ?? null,
+    aggregate_id: event.key,
+    topic: message.topic,
+    partition: message.partition,
+    offset: message.offset,
+    payload: event.payload,
+    traceparent: event.traceparent ?? null,
+  };
+}
 
 /** A row, or the JSON of a NOTIFY payload (same column names), as a Notification. */
 export function toNotification(row: NotificationRow): Notification {

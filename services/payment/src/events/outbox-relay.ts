@@ -28,6 +28,12 @@ export type OutboxRelayOptions = {
   readonly batchSize?: number;
   /** How often the outbox is looked at when nobody wakes the relay; 100 ms unless set. */
   readonly pollIntervalMs?: number;
+  /**
+   * While the outbox stays empty the pause between looks doubles from `pollIntervalMs` up to
+   * this; rows found or a wake bring it back at once. 1000 ms unless set (never below
+   * `pollIntervalMs`).
+   */
+  readonly idlePollIntervalMs?: number;
   /** Backoff after a failed publish or a lost connection: doubles from `min` up to `max`. */
   readonly retry?: { readonly minMs: number; readonly maxMs: number };
 };
@@ -48,12 +54,18 @@ export type OutboxRelay = {
  * session lives and order per aggregate holds. If the session dies between publishing and
  * marking, the next holder publishes that batch again: delivery is at least once, and consumers
  * deduplicate by event id. While `publish` fails the batch is retried with backoff (attempts and
- * the last error are recorded on the rows); nothing is skipped.
+ * the last error are recorded on the rows); nothing is skipped. An outbox that stays empty is
+ * looked at less and less often, down to every `idlePollIntervalMs`: polling MariaDB ten times a
+ * second cost an idle payment process ~11 ms CPU per second.
  */
 export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const lockName = `payment-outbox-relay:${options.database.database}`.slice(0, 64);
   const batchSize = options.batchSize ?? 100;
   const pollMs = options.pollIntervalMs ?? 100;
+  const idlePollMs = Math.max(pollMs, options.idlePollIntervalMs ?? 1000);
+  // The next pause after an empty look. Every commit of this instance wakes the relay, so a
+  // longer pause delays only rows of other instances, and only after a quiet spell.
+  let emptyRestMs = pollMs;
   const retry = options.retry ?? { minMs: 100, maxMs: 5000 };
   let stopped = false;
   let connection: Connection | undefined;
@@ -93,7 +105,13 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     // Another instance relays; ask for the lock again soon, so a stop there is taken over fast.
     if (!db) return { restMs: Math.min(retry.maxMs, 1000), failures: 0 };
     const records = await readBatch(db, batchSize);
-    if (records.length === 0) return { restMs: pollMs, failures: 0 };
+    if (records.length === 0) {
+      const restMs = emptyRestMs;
+      emptyRestMs = Math.min(idlePollMs, emptyRestMs * 2);
+      options.logger.debug({ restMs }, "outbox empty; looking again later");
+      return { restMs, failures: 0 };
+    }
+    emptyRestMs = pollMs;
     const ids = records.map((record) => record.id.toString());
     try {
       await options.publish(records);
@@ -140,6 +158,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   return {
     wake() {
       woken = true;
+      emptyRestMs = pollMs;
       wakeUp?.();
     },
     async stop() {

@@ -69,6 +69,42 @@ export async function applyStockUpdated(
   return outcomeOf(move, update, row);
 }
 
+/**
+ * `applyStockUpdated` for several events in ONE statement (one round trip, one commit), applied
+ * in the order given — each call of the function sees what the ones before it did, so two moves
+ * of one line in one batch apply as they would one by one. Resolves with each event's outcome,
+ * in order; rejects with nothing applied when any of them throws.
+ */
+export async function applyStockUpdates(
+  client: ProductSql,
+  updates: readonly StockUpdate[],
+): Promise<StockEventOutcome[]> {
+  if (updates.length === 0) return [];
+  const moves = updates.map((update) => MOVES[MOVE_OF[update.reason]]);
+  const column = <T extends string | number | boolean>(
+    pick: (update: StockUpdate, index: number) => T,
+  ) => client.array(updates.map(pick));
+  // Rows of unnest come in array order and the lateral call runs once per row, in that order.
+  const rows = await client<ApplyColumns[]>`
+    SELECT r.* FROM unnest(
+        ${column((u) => u.eventId)}::text[], ${column((u) => u.paymentId)}::text[],
+        ${column((u) => String(u.productId))}::bigint[], ${column((u) => u.quantity)}::int[],
+        ${column((_, i) => moves[i]?.from ?? "")}::text[],
+        ${column((_, i) => moves[i]?.to ?? "")}::text[],
+        ${column((_, i) => moves[i]?.returnsStock ?? false)}::boolean[]
+      ) WITH ORDINALITY AS e(event_id, reservation_id, product_id, quantity, from_status,
+        to_status, returns_stock, n)
+      CROSS JOIN LATERAL apply_stock_updated(e.event_id, e.reservation_id, e.product_id,
+        e.quantity, e.from_status, e.to_status, e.returns_stock) AS r
+      ORDER BY e.n`;
+  if (rows.length !== updates.length) {
+    throw new Error(`apply_stock_updated answered ${rows.length} of ${updates.length} events`);
+  }
+  return updates.map((update, index) => {
+    return outcomeOf(MOVE_OF[update.reason], update, rows[index] as ApplyColumns);
+  });
+}
+
 /** What the function did, told the way `planMove` decides it; it moved only a line at `from`. */
 function outcomeOf(move: StockMove, update: StockUpdate, row: ApplyColumns): StockEventOutcome {
   if (!row.fresh) return { result: "duplicate" };

@@ -14,7 +14,7 @@ import type { ProductSql } from "./connection.js";
 import { moveReservation as moveLines } from "./move-reservation.js";
 import { type ReservedProduct, reserveStock } from "./reserve-stock.js";
 import { stockReservations } from "./schema.js";
-import { applyStockUpdated, type StockUpdate } from "./stock-events.js";
+import { applyStockUpdated, applyStockUpdates, type StockUpdate } from "./stock-events.js";
 import { applyMove, selectLines, toReservation } from "./stock-lines.js";
 
 /**
@@ -102,6 +102,9 @@ export function createStockRepository(client: ProductSql) {
 
     /** Applies one stock event exactly once in effect; see `applyStockUpdated`. */
     applyStockUpdated: (update: StockUpdate) => applyStockUpdated(client, update),
+
+    /** Applies several stock events in order, in one statement; see `applyStockUpdates`. */
+    applyStockUpdates: (updates: readonly StockUpdate[]) => applyStockUpdates(client, updates),
   };
 }
 

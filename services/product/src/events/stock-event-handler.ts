@@ -46,15 +46,41 @@ export function createStockEventHandler(deps: {
   return async (event) => {
     const update = parseStockEvent(event);
     const outcome = await deps.stock.applyStockUpdated(update);
-    const context = { eventId: event.id, paymentId: update.paymentId, productId: update.productId };
-    if (outcome.result === "refused" || outcome.result === "unknown") {
-      // Recorded as processed so the partition moves on; someone should look at it.
-      deps.logger.warn({ ...context, ...outcome }, "stock event not applied");
-    } else {
-      deps.logger.debug({ ...context, ...outcome }, "stock event processed");
-    }
+    logOutcome(deps.logger, update, outcome);
     return outcome;
   };
+}
+
+/**
+ * The handler for a run of `stock-events` records of one partition: parses them all, then
+ * applies them in order in one statement, exactly once in effect each, and resolves with their
+ * outcomes once that is durable. Throws MalformedStockEvent when any record is malformed, having
+ * applied none (the consumer then takes them one by one, dead-lettering that one).
+ */
+export function createStockBatchHandler(deps: {
+  stock: Pick<StockRepository, "applyStockUpdates">;
+  logger: Logger;
+}): (events: readonly StockCloudEvent[]) => Promise<StockEventOutcome[]> {
+  return async (events) => {
+    const updates = events.map(parseStockEvent);
+    const outcomes = await deps.stock.applyStockUpdates(updates);
+    updates.forEach((update, index) => {
+      const outcome = outcomes[index];
+      if (outcome) logOutcome(deps.logger, update, outcome);
+    });
+    return outcomes;
+  };
+}
+
+function logOutcome(logger: Logger, update: StockUpdate, outcome: StockEventOutcome): void {
+  const { eventId, paymentId, productId } = update;
+  const context = { eventId, paymentId, productId };
+  if (outcome.result === "refused" || outcome.result === "unknown") {
+    // Recorded as processed so the partition moves on; someone should look at it.
+    logger.warn({ ...context, ...outcome }, "stock event not applied");
+  } else {
+    logger.debug({ ...context, ...outcome }, "stock event processed");
+  }
 }
 
 /** The StockUpdate a CloudEvent carries; MalformedStockEvent when it carries none. */

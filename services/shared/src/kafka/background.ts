@@ -67,18 +67,21 @@ export type ServiceConsumerDeps = {
 
 /**
  * `consumeInBackground` of one topic, `defaults` unless `deps` names another topic or group; the
- * default group gets `deps.groupPrefix` in front.
+ * default group gets `deps.groupPrefix` in front. `handleBatch`, when given, takes runs of a
+ * partition's events at once (see `ConsumerOptions.handleBatch`).
  */
 export function consumeTopicInBackground(
   deps: ServiceConsumerDeps,
   defaults: { readonly topic: string; readonly groupId: string },
   handle: ConsumerOptions["handle"],
+  handleBatch?: ConsumerOptions["handleBatch"],
 ): BackgroundConsumer {
   const { kafka, logger, metrics, maxAttempts, backoff, retryMs } = deps;
   return consumeInBackground(kafka, {
     groupId: deps.groupId ?? `${deps.groupPrefix ?? ""}${defaults.groupId}`,
     topics: [deps.topic ?? defaults.topic],
     handle,
+    handleBatch,
     logger,
     metrics,
     maxAttempts,

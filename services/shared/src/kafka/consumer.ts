@@ -31,6 +31,17 @@ export interface ConsumerOptions {
    * retry can help: it is dead-lettered at once.
    */
   readonly handle: (event: CloudEvent, message: ReceivedMessage) => Promise<void>;
+  /**
+   * Applies several events of one partition at once (one transaction, one round trip), in the
+   * order given; resolves once every effect is durable. Optional: without it every event goes
+   * through `handle`. When it rejects, for whatever reason, each of those events goes through
+   * `handle` in turn (with its retries and dead-lettering); so a failing batch may leave some
+   * effects behind only where applying them again is harmless (idempotent by event id, as
+   * `handle` must be).
+   */
+  readonly handleBatch?: (events: readonly ReceivedEvent[]) => Promise<void>;
+  /** Events at most per `handleBatch` call. Default 100. */
+  readonly maxBatch?: number;
   readonly logger: Logger;
   readonly metrics: Metrics;
   /**
@@ -42,8 +53,26 @@ export interface ConsumerOptions {
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
   /** Where a group without committed offsets starts. Default true: no event is skipped. */
   readonly fromBeginning?: boolean;
+  /**
+   * How long the broker holds a fetch while no message is there. It answers as soon as one
+   * arrives, so this does not delay events; it sets how often an idle consumer asks, and how
+   * long `stop()` waits out the fetch in flight. Default DEFAULT_FETCH_WAIT_MS.
+   */
+  readonly fetchWaitMs?: number;
   /** Partitions handled at the same time (each still in order). Default 3. */
   readonly concurrency?: number;
+}
+
+/**
+ * 500 ms: an idle consumer fetches twice a second instead of ten times (at 100 ms): its own CPU
+ * went from ~15 to ~7 ms per second here, the broker's too, and stopping it takes up to ~0.5 s.
+ */
+export const DEFAULT_FETCH_WAIT_MS = 500;
+
+/** An event with the message that carried it, as `handleBatch` gets them. */
+export interface ReceivedEvent {
+  readonly event: CloudEvent;
+  readonly message: ReceivedMessage;
 }
 
 /** A consumer started by `runConsumer`. */
@@ -55,7 +84,8 @@ export interface RunningConsumer {
 type Outcome = "processed" | "dead-lettered" | "abandoned";
 
 /**
- * Joins `groupId` and consumes `topics`, one message at a time per partition, in order. The
+ * Joins `groupId` and consumes `topics`, one message at a time per partition, in order, or with
+ * `handleBatch` up to `maxBatch` of a partition's fetched messages at a time. The
  * offset is committed only after `handle` resolved (once per fetched batch, after its last
  * handled message), so a crash redelivers rather than loses. A
  * failing handler is retried with backoff `maxAttempts` times; then the message goes to
@@ -69,10 +99,14 @@ export async function runConsumer(
   options: ConsumerOptions,
 ): Promise<RunningConsumer> {
   const deadLetters = createIdempotentProducer(kafka);
-  // A short fetch wait keeps `disconnect()` quick (it waits out the fetch in flight).
-  const consumer = kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 100 });
+  const consumer = kafka.consumer({
+    groupId: options.groupId,
+    maxWaitTimeInMs: options.fetchWaitMs ?? DEFAULT_FETCH_WAIT_MS,
+  });
   const stopping = new AbortController();
   const processOne = createMessageProcessor(options, deadLetters, stopping.signal);
+  const processTogether = createBatchProcessor(options);
+  const maxBatch = options.handleBatch ? Math.max(1, options.maxBatch ?? 100) : 1;
   const { lag, processed } = kafkaMetrics(options.metrics.registry);
   const group = options.groupId;
 
@@ -87,13 +121,23 @@ export async function runConsumer(
     let last: string | undefined;
     let handled = 0;
     try {
-      for (const message of batch.messages) {
+      for (let start = 0; start < batch.messages.length; start += maxBatch) {
         if (!isRunning() || isStale()) return;
-        const outcome = await processOne(batch, message, payload.heartbeat);
-        if (outcome === "abandoned") return;
-        last = message.offset;
-        if (outcome === "processed") handled++;
-        await payload.heartbeat();
+        const chunk = batch.messages.slice(start, start + maxBatch);
+        if (await processTogether(batch, chunk)) {
+          last = chunk.at(-1)?.offset;
+          handled += chunk.length;
+          await payload.heartbeat();
+          continue;
+        }
+        for (const message of chunk) {
+          if (!isRunning() || isStale()) return;
+          const outcome = await processOne(batch, message, payload.heartbeat);
+          if (outcome === "abandoned") return;
+          last = message.offset;
+          if (outcome === "processed") handled++;
+          await payload.heartbeat();
+        }
       }
     } finally {
       if (last !== undefined) {
@@ -131,6 +175,37 @@ export async function runConsumer(
       await consumer.disconnect();
       await deadLetters.disconnect();
     },
+  };
+}
+
+/**
+ * Hands `messages` (two or more, all CloudEvents) to `handleBatch` at once; true once it
+ * resolved. False, having done nothing else, when there is no `handleBatch`, when a message is
+ * no CloudEvent, or when `handleBatch` rejected: the caller then takes them one by one.
+ */
+function createBatchProcessor(options: ConsumerOptions) {
+  const { handleBatch, logger, groupId: group } = options;
+  return async (batch: Batch, messages: readonly KafkaMessage[]): Promise<boolean> => {
+    if (!handleBatch || messages.length < 2) return false;
+    const events: ReceivedEvent[] = [];
+    for (const message of messages) {
+      let event: CloudEvent;
+      try {
+        event = decodeCloudEvent(message);
+      } catch {
+        return false;
+      }
+      events.push({ event, message: toReceivedMessage(batch, message) });
+    }
+    try {
+      await handleBatch(events);
+      return true;
+    } catch (error) {
+      const { topic, partition } = batch;
+      const size = events.length;
+      logger.debug({ err: error, topic, partition, group, size }, "kafka batch failed; one by one");
+      return false;
+    }
   };
 }
 
