@@ -2,6 +2,7 @@ import type { PaymentEvent } from "../domain/events.js";
 import { toOutboxMessage } from "../events/outbox-messages.js";
 import type { PaymentDb } from "./connection.js";
 import { outbox } from "./schema.js";
+import { insertRows, type Statement } from "./statements.js";
 
 /** A drizzle transaction of the payment database. */
 export type PaymentTx = Parameters<Parameters<PaymentDb["transaction"]>[0]>[0];
@@ -20,4 +21,16 @@ export async function writeOutbox(
   await tx
     .insert(outbox)
     .values(events.map((event) => ({ ...toOutboxMessage(event), createdAt: now })));
+}
+
+/**
+ * The INSERT of `events` into the outbox (one statement, in the given order), for a batched
+ * transaction (`inBatchedTransaction`); undefined for no events. Same rows as `writeOutbox`.
+ */
+export function outboxRows(events: readonly PaymentEvent[], now: Date): Statement | undefined {
+  if (events.length === 0) return undefined;
+  return insertRows(
+    outbox,
+    events.map((event) => ({ ...toOutboxMessage(event), createdAt: now })),
+  );
 }

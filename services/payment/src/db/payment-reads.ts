@@ -1,10 +1,9 @@
-import { and, desc, eq, getTableColumns, inArray, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, lt, or, type SQL, sql } from "drizzle-orm";
 import type { Pool } from "mysql2/promise";
 import { NotFound } from "#shared/errors";
 import { encodePageToken, type ListPaymentsQuery } from "../domain/list-query.js";
 import type { Payment } from "../domain/payment.js";
 import { type PaymentDb, paymentDb } from "./connection.js";
-import type { PaymentTx } from "./outbox-writer.js";
 import { toPayment } from "./payment-rows.js";
 import { type PaymentItemRow, type PaymentRow, payments, type RefundRow } from "./schema.js";
 
@@ -17,7 +16,7 @@ export function createPaymentQueries(pool: Pool) {
   return {
     /** The payment with its items and refunds; NotFound when there is none. */
     async get(id: string): Promise<Payment> {
-      const [payment] = await loadPayments(db, { id });
+      const payment = await loadPayment(db, id);
       if (!payment) throw new NotFound("payment", id);
       return payment;
     },
@@ -57,23 +56,6 @@ export function createPaymentQueries(pool: Pool) {
   };
 }
 
-/** The query side's shape, for callers that want to name it. */
-export type PaymentQueries = ReturnType<typeof createPaymentQueries>;
-
-/**
- * Payments by id with their items and refunds, in ONE statement; `lock` takes their rows FOR
- * UPDATE (inside the caller's transaction). Missing ids are left out.
- */
-export async function loadPayments(
-  db: PaymentDb | PaymentTx,
-  where: { id: string; lock?: boolean } | { ids: string[] },
-): Promise<Payment[]> {
-  const ids = "ids" in where ? where.ids : [where.id];
-  const select = db.select(withLines).from(payments).where(inArray(payments.id, ids));
-  const rows = "lock" in where && where.lock ? await select.for("update") : await select;
-  return rows.map(toPaymentWithLines);
-}
-
 /**
  * A payment row with its items and refunds as JSON arrays from scalar subqueries: one round trip
  * instead of three. Under FOR UPDATE only the payment rows are locked: InnoDB takes no locks for
@@ -83,25 +65,41 @@ export async function loadPayments(
  * Exact values travel as text: BIGINT and DECIMAL would lose precision as JSON numbers. The
  * outer table is named in full: drizzle leaves columns unqualified when a select has no join.
  */
-const withLines = {
-  ...getTableColumns(payments),
-  items: sql<unknown>`(SELECT JSON_ARRAYAGG(JSON_OBJECT(
+export const ITEMS_JSON = `(SELECT JSON_ARRAYAGG(JSON_OBJECT(
       'id', i.id, 'productId', CAST(i.product_id AS CHAR), 'name', i.name,
       'quantity', i.quantity, 'price', CAST(i.price AS CHAR),
       'subtotal', CAST(i.subtotal AS CHAR), 'category', i.category)
       ORDER BY i.product_id, i.id)
-    FROM payment_items i WHERE i.payment_id = payments.id)`.as("items"),
-  refunds: sql<unknown>`(SELECT JSON_ARRAYAGG(JSON_OBJECT(
+    FROM payment_items i WHERE i.payment_id = payments.id)`;
+
+/** The refunds of the outer `payments` row as a JSON array (see `ITEMS_JSON`). */
+export const REFUNDS_JSON = `(SELECT JSON_ARRAYAGG(JSON_OBJECT(
       'id', r.id, 'amount', CAST(r.amount AS CHAR), 'reason', r.reason,
       'providerId', r.provider_id,
       'createdAt', DATE_FORMAT(r.created_at, '%Y-%m-%dT%H:%i:%s.%fZ'))
       ORDER BY r.created_at, r.id)
-    FROM refunds r WHERE r.payment_id = payments.id)`.as("refunds"),
+    FROM refunds r WHERE r.payment_id = payments.id)`;
+
+/** The query side's shape, for callers that want to name it. */
+export type PaymentQueries = ReturnType<typeof createPaymentQueries>;
+
+/** The payment with its items and refunds, in ONE statement; undefined when there is none. */
+async function loadPayment(db: PaymentDb, id: string): Promise<Payment | undefined> {
+  const rows = await db.select(withLines).from(payments).where(eq(payments.id, id));
+  return rows.map(toPaymentWithLines)[0];
+}
+
+/** `payments` with `ITEMS_JSON` and `REFUNDS_JSON`: one round trip per page or payment. */
+const withLines = {
+  ...getTableColumns(payments),
+  items: sql.raw(ITEMS_JSON).as("items"),
+  refunds: sql.raw(REFUNDS_JSON).as("refunds"),
 };
 
-type RowWithLines = PaymentRow & { items: unknown; refunds: unknown };
+/** A `payments` row with the JSON of `ITEMS_JSON` and `REFUNDS_JSON`. */
+export type RowWithLines = PaymentRow & { items: unknown; refunds: unknown };
 
-function toPaymentWithLines({ items, refunds: refundJson, ...row }: RowWithLines): Payment {
+export function toPaymentWithLines({ items, refunds: refundJson, ...row }: RowWithLines): Payment {
   const itemRows = jsonArray(items).map(
     (item): PaymentItemRow => ({
       id: String(item.id),

@@ -1,5 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import {
+  type CryptoKey,
   createRemoteJWKSet,
   decodeJwt,
   errors,
@@ -59,11 +60,12 @@ const CACHE_ENTRIES = 10_000;
  * so a call that crosses the gateway and a service pays for one signature check per minute.
  */
 export function createVerifier(settings: AuthSettings): Verifier {
-  const { userKey, serviceSecret } = settings;
-  const userKeys: Uint8Array | JWTVerifyGetKey =
+  const { userKey } = settings;
+  const userKeys: Promise<CryptoKey> | JWTVerifyGetKey =
     userKey.kind === "secret"
-      ? userKey.secret
+      ? hmacKey(userKey.secret)
       : createRemoteJWKSet(userKey.url, { timeoutDuration: 3000, cooldownDuration: 30_000 });
+  const serviceSecret = settings.serviceSecret && hmacKey(settings.serviceSecret);
   const userOptions = {
     issuer: settings.issuer,
     audience: settings.audience,
@@ -86,13 +88,13 @@ export function createVerifier(settings: AuthSettings): Verifier {
     if (issuer === SERVICE_ISSUER) {
       if (!serviceSecret)
         throw new AuthError("service tokens are not accepted here", "invalid_token");
-      const { payload } = await jwtVerify(token, serviceSecret, serviceOptions);
+      const { payload } = await jwtVerify(token, await serviceSecret, serviceOptions);
       return serviceCaller(payload);
     }
     const { payload } =
       typeof userKeys === "function"
         ? await jwtVerify(token, userKeys, userOptions)
-        : await jwtVerify(token, userKeys, userOptions);
+        : await jwtVerify(token, await userKeys, userOptions);
     return userCaller(payload);
   }
 
@@ -114,6 +116,16 @@ export function createVerifier(settings: AuthSettings): Verifier {
       return caller;
     },
   };
+}
+
+/**
+ * An HS256 secret as the CryptoKey jose verifies with, imported once: given the raw bytes, jose
+ * imports them again for every token (about 40 % of a verification's CPU).
+ */
+function hmacKey(secret: Uint8Array): Promise<CryptoKey> {
+  return crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, [
+    "verify",
+  ]);
 }
 
 /** The token of `Bearer <token>` (RFC 6750 §2.1); anything else is an invalid request. */

@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   authSettings,
   SERVICE_AUDIENCE,
@@ -159,6 +159,26 @@ describe("the verifier with an HS256 user secret", () => {
     const { serviceSecret: _, ...userOnly } = testAuthSettings;
     const gatewayVerifier = createVerifier(userOnly);
     expect((await refusal(gatewayVerifier.verify(token))).message).toMatch(/not accepted here/);
+  });
+});
+
+describe("the verifier's HS256 keys", () => {
+  it("are imported once, when the verifier is made, not again for every new token", async () => {
+    const tokens = await Promise.all(["ann", "bob", "cy"].map((user) => userToken(user)));
+    const service = await mintServiceToken("payment", serviceSecret);
+    const imports = vi.spyOn(crypto.subtle, "importKey");
+    try {
+      const verifier = createVerifier(testAuthSettings);
+      for (const token of [...tokens, service]) await verifier.verify(`Bearer ${token}`);
+      // The user secret and the service secret, once each.
+      expect(imports).toHaveBeenCalledTimes(2);
+      const forged = await userToken("ann", { secret: enc("x".repeat(40)) });
+      expect((await refusal(verifier.verify(`Bearer ${forged}`))).message).toMatch(
+        /invalid signature/,
+      );
+    } finally {
+      imports.mockRestore();
+    }
   });
 });
 
