@@ -12,7 +12,7 @@ import { type Admission, type AdmissionRequest, admitAll, pathParamsOf } from ".
 import { createGatewayAuth, type GatewayAuth } from "./auth.js";
 import { readJsonBody } from "./body.js";
 import { type AllowedOrigins, applyEdgeHeaders } from "./edge-headers.js";
-import { HttpError, quote } from "./errors.js";
+import { HttpError, httpStatusOf, httpStatusOfCode, quote } from "./errors.js";
 import { createResponder, type Exchange, type Responder } from "./exchange.js";
 import { hangUpSignal } from "./hang-up.js";
 import { buildOpenApi } from "./openapi.js";
@@ -167,7 +167,7 @@ async function handle(
     await admit(gateway, exchange, req, { kind: "rpc", rpc, pathParams: {} });
     if (target.kind === "unknown") {
       writeUnknownProcedure(exchange.res, target.form, target.error);
-      return gateway.responder.record(exchange, String(target.error.code));
+      return gateway.responder.record(exchange, httpStatusOfCode(target.error.code));
     }
     return gateway.proxy.serve({
       req,
@@ -175,7 +175,7 @@ async function handle(
       procedure: target.procedure,
       form: target.form,
       requestId: exchange.requestId,
-      onEnd: ({ code, error }) => gateway.responder.record(exchange, code, error),
+      onEnd: ({ code, error }) => gateway.responder.record(exchange, httpStatusOfCode(code), error),
     });
   }
   const builtin = gateway.builtins.get(path);
@@ -262,7 +262,7 @@ function fail(gateway: Compiled, exchange: Exchange, thrown: unknown): void {
   if (exchange.res.headersSent) throw thrown;
   const headers = thrown instanceof HttpError ? thrown.headers : undefined;
   writeWireError(exchange.res, form, thrown, { headers });
-  gateway.responder.record(exchange, String(thrown.code), thrown);
+  gateway.responder.record(exchange, httpStatusOf(thrown), thrown);
 }
 
 /** A CORS preflight: 204 with the CORS headers, or 403 for an origin not on the list. */
@@ -275,7 +275,7 @@ function answerPreflight(
   if (edge === "preflight") {
     exchange.res.writeHead(204);
     exchange.res.end();
-    return gateway.responder.record(exchange, "204");
+    return gateway.responder.record(exchange, 204);
   }
   const error = new HttpError(403, Code.PermissionDenied, "this origin may not call the API");
   gateway.responder.fail(exchange, error);
