@@ -6,7 +6,12 @@ import { ANONYMOUS } from "#shared/auth/caller";
 import type { Verifier } from "#shared/auth/verifier";
 import type { Logger } from "#shared/logger";
 import type { Metrics } from "#shared/metrics";
-import { type RpcWireForm, writeUnknownProcedure, writeWireError } from "#shared/rpc/wire-errors";
+import {
+  type RpcWireForm,
+  rpcWireFormOf,
+  writeUnknownProcedure,
+  writeWireError,
+} from "#shared/rpc/wire-errors";
 import type { NodeHandler, NodeRequest } from "#shared/server/one-port";
 import { type Admission, type AdmissionRequest, admitAll, pathParamsOf } from "./admission.js";
 import { createGatewayAuth, type GatewayAuth } from "./auth.js";
@@ -20,6 +25,7 @@ import { firstInstance, type InstancePicker } from "./proxy/instances.js";
 import { createProxy, type RpcProxy } from "./proxy/proxy.js";
 import type { RateLimiter } from "./rate-limit.js";
 import { rateLimitAdmission } from "./rate-limit-admission.js";
+import { createGatewayReflection, type GatewayReflection } from "./reflection.js";
 import { createRouter, type Router } from "./router.js";
 import { deriveRoutes, type ServiceBinding } from "./routes.js";
 import { serviceBindings, type UpstreamName } from "./services.js";
@@ -91,6 +97,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const transcoders = deriveRoutes(serviceBindings).map(compileTranscoder);
   checkUpstreams(transcoders, deps.upstreams);
   const limits = deps.rateLimiter ? "on" : "off";
+  const proxied = deps.proxied ?? serviceBindings;
   const openapi = JSON.stringify(buildOpenApi(transcoders, options.apiVersion, { limits }));
   const gateway: Compiled = {
     router: createRouter(transcoders),
@@ -102,8 +109,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
     admission:
       deps.admission ??
       (deps.rateLimiter ? rateLimitAdmission(deps.rateLimiter, options.trustedProxies) : admitAll),
+    reflection: createGatewayReflection(proxied.map(({ service }) => service)),
     proxy: createProxy({
-      bindings: deps.proxied ?? serviceBindings,
+      bindings: proxied,
       instances: deps.instances ?? firstInstance(deps.instanceUrls ?? {}),
       maxBodyBytes: options.maxBodyBytes,
       unaryTimeoutMs: options.proxyTimeoutMs,
@@ -146,6 +154,7 @@ interface Compiled {
   readonly maxBodyBytes: number;
   readonly admission: Admission;
   readonly proxy: RpcProxy;
+  readonly reflection: GatewayReflection;
 }
 
 /**
@@ -159,6 +168,7 @@ async function handle(
   path: string,
   query: string,
 ): Promise<void> {
+  if (gateway.reflection.handles(path)) return reflect(gateway, exchange, req, path);
   const target = gateway.proxy.resolve(req, path);
   if (target) {
     exchange.form = target.form;
@@ -214,6 +224,24 @@ async function handle(
     .call(route.rpc, input, exchange.requestId, credential, signal)
     .catch(gateway.auth.answer);
   gateway.responder.send(exchange, route.successStatus, transcoder.encode(output));
+}
+
+/**
+ * Answers server reflection from the gateway's own descriptors: public and, like the other
+ * built-ins, not counted against rate limits. Logged and counted once the call has ended.
+ */
+async function reflect(gateway: Compiled, exchange: Exchange, req: NodeRequest, path: string) {
+  exchange.label = path;
+  exchange.form = rpcWireFormOf(req);
+  await admit(gateway, exchange, req, { kind: "builtin", pathParams: {} });
+  const { res } = exchange;
+  res.once("close", () => {
+    gateway.responder.record(
+      exchange,
+      res.writableFinished ? 200 : httpStatusOfCode(Code.Canceled),
+    );
+  });
+  gateway.reflection.serve(req, res);
 }
 
 /**
