@@ -71,10 +71,14 @@ export interface GatewayDeps {
 
 /**
  * A node:http and node:http2 request handler serving every annotated REST path, the gRPC,
- * gRPC-Web and Connect paths of every service, and the gateway's own; `close()` closes the
- * proxy's upstream connections.
+ * gRPC-Web and Connect paths of every service, and the gateway's own. `drain()` (at shutdown)
+ * ends every stream under way — NDJSON watches with a last `{"error":…}` line, proxied server
+ * streams with Unavailable in their protocol — cleanly, and resolves once they have ended;
+ * `close()` closes the proxy's upstream connections.
  */
-export type Gateway = NodeHandler & { close(): void };
+export type Gateway = NodeHandler & { drain(): Promise<void>; close(): void };
+
+const SHUTTING_DOWN = "the gateway is shutting down; call again to reach another";
 
 const defaults: GatewayOptions = {
   maxBodyBytes: 1024 * 1024,
@@ -109,6 +113,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     admission:
       deps.admission ??
       (deps.rateLimiter ? rateLimitAdmission(deps.rateLimiter, options.trustedProxies) : admitAll),
+    shutdown: new AbortController(),
+    streams: new Set(),
     reflection: createGatewayReflection(proxied.map(({ service }) => service)),
     proxy: createProxy({
       bindings: proxied,
@@ -141,7 +147,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
         res.destroy();
       });
   };
-  return Object.assign(handler, { close: () => gateway.proxy.close() });
+  const drain = async () => {
+    gateway.shutdown.abort(new ConnectError(SHUTTING_DOWN, Code.Unavailable));
+    await Promise.all([gateway.proxy.drain(), ...gateway.streams]);
+  };
+  return Object.assign(handler, { drain, close: () => gateway.proxy.close() });
 }
 
 /** Everything a request needs, built once at start-up. */
@@ -155,6 +165,10 @@ interface Compiled {
   readonly admission: Admission;
   readonly proxy: RpcProxy;
   readonly reflection: GatewayReflection;
+  /** Aborted by `drain()`: NDJSON streams end on it. */
+  readonly shutdown: AbortController;
+  /** The NDJSON streams under way, each until it has ended. */
+  readonly streams: Set<Promise<void>>;
 }
 
 /**
@@ -217,8 +231,17 @@ async function handle(
   const upstream = gateway.upstreams[route.upstream] as Upstream;
   const signal = hangUpSignal(exchange.res);
   if (route.rpc.methodKind === "server_streaming") {
-    const messages = upstream.stream(route.rpc, input, exchange.requestId, credential, signal);
-    return gateway.responder.stream(exchange, ndjson(messages, transcoder));
+    const { shutdown, streams } = gateway;
+    if (shutdown.signal.aborted) throw shutdown.signal.reason;
+    const both = AbortSignal.any([signal, shutdown.signal]);
+    const messages = upstream.stream(route.rpc, input, exchange.requestId, credential, both);
+    const streamed = gateway.responder.stream(
+      exchange,
+      ndjson(messages, transcoder, shutdown.signal),
+    );
+    const ended = streamed.catch(() => {});
+    streams.add(ended);
+    return streamed.finally(() => streams.delete(ended));
   }
   const output = await upstream
     .call(route.rpc, input, exchange.requestId, credential, signal)
@@ -309,9 +332,20 @@ function answerPreflight(
   gateway.responder.fail(exchange, error);
 }
 
-/** Each message as one line of newline-delimited JSON, `{"result":…}`, as grpc-gateway writes. */
-async function* ndjson(messages: AsyncIterable<Message>, transcoder: Transcoder) {
-  for await (const message of messages) yield `{"result":${transcoder.encode(message)}}\n`;
+/**
+ * Each message as one line of newline-delimited JSON, `{"result":…}`, as grpc-gateway does. At
+ * shutdown the stream ends with Unavailable (the last line says so), not with the cancellation.
+ */
+async function* ndjson(
+  messages: AsyncIterable<Message>,
+  transcoder: Transcoder,
+  shutdown: AbortSignal,
+) {
+  try {
+    for await (const message of messages) yield `{"result":${transcoder.encode(message)}}\n`;
+  } catch (error) {
+    throw shutdown.aborted ? shutdown.reason : error;
+  }
 }
 
 function requestIdOf(header: string | string[] | undefined): string {

@@ -1,32 +1,14 @@
-import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
-import {
-  createConnectTransport,
-  createGrpcTransport,
-  createGrpcWebTransport,
-} from "@connectrpc/connect-node";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { afterEach, describe, expect, it } from "vitest";
 import { NotificationService } from "#gen/shop/notification/v1/notification_pb";
 import { ProductService } from "#gen/shop/product/v1/product_pb";
-import { asUser } from "#shared-test/auth";
+import { protocols } from "./support/protocols.js";
 import { type GetProduct, startResilientGateway, type Watch } from "./support/resilient-gateway.js";
 
 const closers: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
-
-type Protocol = (baseUrl: string) => Transport;
-const interceptors = [asUser("alice")];
-const protocols: [string, Protocol][] = [
-  ["gRPC", (baseUrl) => createGrpcTransport({ baseUrl, interceptors })],
-  ["gRPC-Web", (baseUrl) => createGrpcWebTransport({ baseUrl, httpVersion: "1.1", interceptors })],
-  ["Connect", (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "1.1", interceptors })],
-  [
-    "Connect binary over HTTP/2",
-    (baseUrl) =>
-      createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: true, interceptors }),
-  ],
-];
 
 async function start(getProduct: GetProduct, watch?: Watch) {
   const clock = { now: 0 };
