@@ -1,5 +1,5 @@
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import { pino } from "pino";
+import { type Logger, pino } from "pino";
 import { NotificationService } from "#gen/shop/notification/v1/notification_pb";
 import { ProductService } from "#gen/shop/product/v1/product_pb";
 import { createMetrics, type Metrics } from "#shared/metrics";
@@ -31,6 +31,8 @@ export async function startResilientGateway(setup: {
   getProduct: GetProduct;
   watch?: Watch;
   clock?: () => number;
+  /** The gateway's logger; silent (or GATEWAY_TEST_LOG's level) unless given. */
+  logger?: Logger;
 }) {
   const closers: (() => Promise<unknown>)[] = [];
   const product = await startTestServer({
@@ -87,7 +89,7 @@ export async function startResilientGateway(setup: {
   const level = process.env.GATEWAY_TEST_LOG ?? "silent";
   const gateway = createGateway({
     upstreams,
-    logger: pino({ level }),
+    logger: setup.logger ?? pino({ level }),
     metrics,
     verifier: testGatewayVerifier,
     instances: balancedInstances(upstreams),
