@@ -39,8 +39,9 @@ export async function listenGateway(
     port: typeof address === "object" && address ? address.port : port,
     async close(graceMs) {
       // Streams never end by themselves: the gateway ends them cleanly as it stops accepting.
+      // (A stream stuck mid-message is cut with the rest when the grace period ends.)
       const closed = drain.close(graceMs);
-      await gateway.drain();
+      await Promise.race([gateway.drain(), closed]);
       await closed;
     },
   };
