@@ -6,13 +6,18 @@ import { ANONYMOUS } from "#shared/auth/caller";
 import type { Verifier } from "#shared/auth/verifier";
 import type { Logger } from "#shared/logger";
 import type { Metrics } from "#shared/metrics";
-import { type RpcWireForm, writeUnknownProcedure, writeWireError } from "#shared/rpc/wire-errors";
+import {
+  type RpcWireForm,
+  rpcWireFormOf,
+  writeUnknownProcedure,
+  writeWireError,
+} from "#shared/rpc/wire-errors";
 import type { NodeHandler, NodeRequest } from "#shared/server/one-port";
 import { type Admission, type AdmissionRequest, admitAll, pathParamsOf } from "./admission.js";
 import { createGatewayAuth, type GatewayAuth } from "./auth.js";
 import { readJsonBody } from "./body.js";
 import { type AllowedOrigins, applyEdgeHeaders } from "./edge-headers.js";
-import { HttpError, quote } from "./errors.js";
+import { HttpError, httpStatusOf, httpStatusOfCode, quote } from "./errors.js";
 import { createResponder, type Exchange, type Responder } from "./exchange.js";
 import { hangUpSignal } from "./hang-up.js";
 import { buildOpenApi } from "./openapi.js";
@@ -20,6 +25,7 @@ import { firstInstance, type InstancePicker } from "./proxy/instances.js";
 import { createProxy, type RpcProxy } from "./proxy/proxy.js";
 import type { RateLimiter } from "./rate-limit.js";
 import { rateLimitAdmission } from "./rate-limit-admission.js";
+import { createGatewayReflection, type GatewayReflection } from "./reflection.js";
 import { createRouter, type Router } from "./router.js";
 import { deriveRoutes, type ServiceBinding } from "./routes.js";
 import { serviceBindings, type UpstreamName } from "./services.js";
@@ -65,10 +71,14 @@ export interface GatewayDeps {
 
 /**
  * A node:http and node:http2 request handler serving every annotated REST path, the gRPC,
- * gRPC-Web and Connect paths of every service, and the gateway's own; `close()` closes the
- * proxy's upstream connections.
+ * gRPC-Web and Connect paths of every service, and the gateway's own. `drain()` (at shutdown)
+ * ends every stream under way — NDJSON watches with a last `{"error":…}` line, proxied server
+ * streams with Unavailable in their protocol — cleanly, and resolves once they have ended;
+ * `close()` closes the proxy's upstream connections.
  */
-export type Gateway = NodeHandler & { close(): void };
+export type Gateway = NodeHandler & { drain(): Promise<void>; close(): void };
+
+const SHUTTING_DOWN = "the gateway is shutting down; call again to reach another";
 
 const defaults: GatewayOptions = {
   maxBodyBytes: 1024 * 1024,
@@ -91,6 +101,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const transcoders = deriveRoutes(serviceBindings).map(compileTranscoder);
   checkUpstreams(transcoders, deps.upstreams);
   const limits = deps.rateLimiter ? "on" : "off";
+  const proxied = deps.proxied ?? serviceBindings;
   const openapi = JSON.stringify(buildOpenApi(transcoders, options.apiVersion, { limits }));
   const gateway: Compiled = {
     router: createRouter(transcoders),
@@ -102,8 +113,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
     admission:
       deps.admission ??
       (deps.rateLimiter ? rateLimitAdmission(deps.rateLimiter, options.trustedProxies) : admitAll),
+    shutdown: new AbortController(),
+    streams: new Set(),
+    reflection: createGatewayReflection(proxied.map(({ service }) => service)),
     proxy: createProxy({
-      bindings: deps.proxied ?? serviceBindings,
+      bindings: proxied,
       instances: deps.instances ?? firstInstance(deps.instanceUrls ?? {}),
       maxBodyBytes: options.maxBodyBytes,
       unaryTimeoutMs: options.proxyTimeoutMs,
@@ -133,7 +147,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
         res.destroy();
       });
   };
-  return Object.assign(handler, { close: () => gateway.proxy.close() });
+  const drain = async () => {
+    gateway.shutdown.abort(new ConnectError(SHUTTING_DOWN, Code.Unavailable));
+    await Promise.all([gateway.proxy.drain(), ...gateway.streams]);
+  };
+  return Object.assign(handler, { drain, close: () => gateway.proxy.close() });
 }
 
 /** Everything a request needs, built once at start-up. */
@@ -146,6 +164,11 @@ interface Compiled {
   readonly maxBodyBytes: number;
   readonly admission: Admission;
   readonly proxy: RpcProxy;
+  readonly reflection: GatewayReflection;
+  /** Aborted by `drain()`: NDJSON streams end on it. */
+  readonly shutdown: AbortController;
+  /** The NDJSON streams under way, each until it has ended. */
+  readonly streams: Set<Promise<void>>;
 }
 
 /**
@@ -159,6 +182,7 @@ async function handle(
   path: string,
   query: string,
 ): Promise<void> {
+  if (gateway.reflection.handles(path)) return reflect(gateway, exchange, req, path);
   const target = gateway.proxy.resolve(req, path);
   if (target) {
     exchange.form = target.form;
@@ -167,7 +191,7 @@ async function handle(
     await admit(gateway, exchange, req, { kind: "rpc", rpc, pathParams: {} });
     if (target.kind === "unknown") {
       writeUnknownProcedure(exchange.res, target.form, target.error);
-      return gateway.responder.record(exchange, String(target.error.code));
+      return gateway.responder.record(exchange, httpStatusOfCode(target.error.code));
     }
     return gateway.proxy.serve({
       req,
@@ -175,7 +199,7 @@ async function handle(
       procedure: target.procedure,
       form: target.form,
       requestId: exchange.requestId,
-      onEnd: ({ code, error }) => gateway.responder.record(exchange, code, error),
+      onEnd: ({ code, error }) => gateway.responder.record(exchange, httpStatusOfCode(code), error),
     });
   }
   const builtin = gateway.builtins.get(path);
@@ -207,13 +231,40 @@ async function handle(
   const upstream = gateway.upstreams[route.upstream] as Upstream;
   const signal = hangUpSignal(exchange.res);
   if (route.rpc.methodKind === "server_streaming") {
-    const messages = upstream.stream(route.rpc, input, exchange.requestId, credential, signal);
-    return gateway.responder.stream(exchange, ndjson(messages, transcoder));
+    const { shutdown, streams } = gateway;
+    if (shutdown.signal.aborted) throw shutdown.signal.reason;
+    const both = AbortSignal.any([signal, shutdown.signal]);
+    const messages = upstream.stream(route.rpc, input, exchange.requestId, credential, both);
+    const streamed = gateway.responder.stream(
+      exchange,
+      ndjson(messages, transcoder, shutdown.signal),
+    );
+    const ended = streamed.catch(() => {});
+    streams.add(ended);
+    return streamed.finally(() => streams.delete(ended));
   }
   const output = await upstream
     .call(route.rpc, input, exchange.requestId, credential, signal)
     .catch(gateway.auth.answer);
   gateway.responder.send(exchange, route.successStatus, transcoder.encode(output));
+}
+
+/**
+ * Answers server reflection from the gateway's own descriptors: public and, like the other
+ * built-ins, not counted against rate limits. Logged and counted once the call has ended.
+ */
+async function reflect(gateway: Compiled, exchange: Exchange, req: NodeRequest, path: string) {
+  exchange.label = path;
+  exchange.form = rpcWireFormOf(req);
+  await admit(gateway, exchange, req, { kind: "builtin", pathParams: {} });
+  const { res } = exchange;
+  res.once("close", () => {
+    gateway.responder.record(
+      exchange,
+      res.writableFinished ? 200 : httpStatusOfCode(Code.Canceled),
+    );
+  });
+  gateway.reflection.serve(req, res);
 }
 
 /**
@@ -262,7 +313,7 @@ function fail(gateway: Compiled, exchange: Exchange, thrown: unknown): void {
   if (exchange.res.headersSent) throw thrown;
   const headers = thrown instanceof HttpError ? thrown.headers : undefined;
   writeWireError(exchange.res, form, thrown, { headers });
-  gateway.responder.record(exchange, String(thrown.code), thrown);
+  gateway.responder.record(exchange, httpStatusOf(thrown), thrown);
 }
 
 /** A CORS preflight: 204 with the CORS headers, or 403 for an origin not on the list. */
@@ -275,15 +326,26 @@ function answerPreflight(
   if (edge === "preflight") {
     exchange.res.writeHead(204);
     exchange.res.end();
-    return gateway.responder.record(exchange, "204");
+    return gateway.responder.record(exchange, 204);
   }
   const error = new HttpError(403, Code.PermissionDenied, "this origin may not call the API");
   gateway.responder.fail(exchange, error);
 }
 
-/** Each message as one line of newline-delimited JSON, `{"result":…}`, as grpc-gateway writes. */
-async function* ndjson(messages: AsyncIterable<Message>, transcoder: Transcoder) {
-  for await (const message of messages) yield `{"result":${transcoder.encode(message)}}\n`;
+/**
+ * Each message as one line of newline-delimited JSON, `{"result":…}`, as grpc-gateway does. At
+ * shutdown the stream ends with Unavailable (the last line says so), not with the cancellation.
+ */
+async function* ndjson(
+  messages: AsyncIterable<Message>,
+  transcoder: Transcoder,
+  shutdown: AbortSignal,
+) {
+  try {
+    for await (const message of messages) yield `{"result":${transcoder.encode(message)}}\n`;
+  } catch (error) {
+    throw shutdown.aborted ? shutdown.reason : error;
+  }
 }
 
 function requestIdOf(header: string | string[] | undefined): string {

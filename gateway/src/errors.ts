@@ -60,6 +60,14 @@ export function httpStatusOf(error: ConnectError): number {
   return codeTable[error.code]?.[1] ?? 500;
 }
 
+/**
+ * The HTTP status of a call that ended with `code` (0: OK → 200), from the table above: the
+ * one vocabulary of the gateway's `code` metric label, for REST and proxied calls alike.
+ */
+export function httpStatusOfCode(code: Code | 0): number {
+  return code === 0 ? 200 : (codeTable[code]?.[1] ?? 500);
+}
+
 /** Serialises an error to the Connect error JSON shape, `details` always an array. */
 export function errorJson(error: ConnectError): string {
   const name = codeTable[error.code]?.[0] ?? "unknown";

@@ -33,10 +33,11 @@ export interface Responder {
    */
   fail(exchange: Exchange, thrown: unknown): void;
   /**
-   * Logs and counts an answer written elsewhere (the proxy, a preflight) under `code`: the
-   * gRPC or Connect code number, or an HTTP status.
+   * Logs and counts an answer written elsewhere (the proxy, a preflight) under `status`: the
+   * HTTP status a REST call ending the same way would get (`httpStatusOfCode` for an RPC's code),
+   * so every row of the metric speaks one vocabulary, whatever the protocol.
    */
-  record(exchange: Exchange, code: string, error?: ConnectError): void;
+  record(exchange: Exchange, status: number, error?: ConnectError): void;
   /**
    * Answers with a stream of newline-delimited JSON `lines` (each ending in "\n"). Status and
    * headers go out with the first line, so a failure before it rejects and the caller answers it
@@ -58,7 +59,7 @@ type Children = {
 export function createResponder(logger: Logger, metrics: Metrics): Responder {
   // prom-client hashes the label set on every call; a child per route and status skips that.
   const children = new Map<string, Children>();
-  const childrenOf = (label: string, status: number | string): Children => {
+  const childrenOf = (label: string, status: number): Children => {
     const key = `${status} ${label}`;
     let found = children.get(key);
     if (!found) {
@@ -71,7 +72,7 @@ export function createResponder(logger: Logger, metrics: Metrics): Responder {
     }
     return found;
   };
-  const observe = (exchange: Exchange, status: number | string, error: string | undefined) => {
+  const observe = (exchange: Exchange, status: number, error: string | undefined) => {
     const ms = performance.now() - exchange.started;
     const { total, seconds } = childrenOf(exchange.label, status);
     total.inc();
@@ -118,9 +119,9 @@ export function createResponder(logger: Logger, metrics: Metrics): Responder {
       );
       observe(exchange, status, status >= 500 ? describe(error) : undefined);
     },
-    record(exchange, code, error) {
+    record(exchange, status, error) {
       const serverSide = error !== undefined && serverCodes.has(error.code);
-      observe(exchange, code, serverSide ? describe(error) : undefined);
+      observe(exchange, status, serverSide ? describe(error) : undefined);
     },
     async stream(exchange, lines) {
       const iterator = lines[Symbol.asyncIterator]();

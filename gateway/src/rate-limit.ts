@@ -126,11 +126,15 @@ export function admissionError(admission: Admission): HttpError | undefined {
 
 /**
  * ioredis settings for the limiter's client: no offline queue and a short command timeout, so a
- * Redis that is down or stalled costs a request at most `timeoutMs`, never a hang.
+ * Redis that is down or stalled costs a request at most `timeoutMs`, never a hang. Auto-pipelining
+ * sends the counts of all requests that arrive in one event-loop turn as one write (and Redis
+ * answers them in one read): under load that saves most of a write and a read system call per
+ * request on both ends, while each count stays its own atomic script.
  */
 export function rateLimitRedisOptions(timeoutMs: number) {
   return {
     connectionName: "gateway-rate-limit",
+    enableAutoPipelining: true,
     enableOfflineQueue: false,
     commandTimeout: timeoutMs,
     maxRetriesPerRequest: 0,

@@ -6,7 +6,10 @@ import { answerClientError } from "./client-error.js";
 /** A gateway port: HTTP/1.1 and h2c on one plaintext listener. */
 export interface GatewayServer {
   readonly port: number;
-  /** Stops accepting, lets requests in flight finish up to `graceMs`, then cuts the rest. */
+  /**
+   * Stops accepting, ends the streams under way cleanly (Gateway.drain), lets requests in
+   * flight finish up to `graceMs`, then cuts the rest.
+   */
   close(graceMs: number): Promise<void>;
 }
 
@@ -34,6 +37,12 @@ export async function listenGateway(
   const address = server.listener.address();
   return {
     port: typeof address === "object" && address ? address.port : port,
-    close: (graceMs) => drain.close(graceMs),
+    async close(graceMs) {
+      // Streams never end by themselves: the gateway ends them cleanly as it stops accepting.
+      // (A stream stuck mid-message is cut with the rest when the grace period ends.)
+      const closed = drain.close(graceMs);
+      await Promise.race([gateway.drain(), closed]);
+      await closed;
+    },
   };
 }

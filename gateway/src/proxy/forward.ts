@@ -1,9 +1,11 @@
 import http2 from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { errorFromClosedStream } from "#shared/fast-grpc/http2-errors";
+import { failureOfClosedStream } from "#shared/fast-grpc/http2-errors";
 import { setGrpcStatus } from "#shared/rpc/grpc-status";
-import { type RpcWireForm, writeWireError } from "#shared/rpc/wire-errors";
+import { type Outcome, outcomeOf } from "#shared/rpc/outcome";
+import { endOfBody, type RpcWireForm, writeWireError } from "#shared/rpc/wire-errors";
 import type { NodeRequest, NodeResponse } from "#shared/server/one-port";
+import { type CallCode, CallStatus } from "./call-status.js";
 import type { Deadline } from "./deadline.js";
 import type { PickedInstance, ProxyConnections } from "./instances.js";
 
@@ -20,8 +22,19 @@ export interface ForwardCall {
   readonly upstreamHeaders: Readonly<Record<string, string>>;
   /** How the gateway names the upstream to clients, e.g. "product service". */
   readonly upstreamName: string;
-  /** Hears once how the call ended: a gRPC code (0 = OK), an HTTP status, or the error. */
-  readonly onEnd: (outcome: { code: string; error?: ConnectError }) => void;
+  /** Hears once how the call ended: its code (0 = OK) as the client heard it, and the error. */
+  readonly onEnd: (outcome: { code: CallCode; error?: ConnectError }) => void;
+}
+
+/** A call under way, as the proxy's drain sees it. */
+export interface ForwardedCall {
+  /**
+   * Ends the call on the gateway's side (shutdown): the upstream stream is cancelled after the
+   * message in passage, and the client hears `error` in its protocol's own form.
+   */
+  stop(error: ConnectError): void;
+  /** Resolves once the call has ended, however. */
+  readonly ended: Promise<void>;
 }
 
 /** Request and response headers that belong to one connection, never forwarded (RFC 9110 §7.6.1). */
@@ -42,51 +55,67 @@ const { NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM, NGHTTP2_INTERNAL_ERROR } = http
  * Forwards one call to `call.instance` over HTTP/2 and streams both bodies through as they come
  * (no buffering beyond the sockets' flow control): headers minus hop-by-hop ones, the body, the
  * response headers, body and HTTP/2 trailers as the upstream sent them — a trailers-only gRPC
- * answer stays trailers-only. A client that goes away resets the upstream stream (CANCEL); an
- * upstream that fails before answering becomes the gateway's own error in the client's protocol
- * (Unavailable), after answering a gRPC status trailer or a cut stream. The deadline and the
- * size limit end the call the same way (DeadlineExceeded, ResourceExhausted).
+ * answer stays trailers-only. How the call ended is read from the answer in its protocol's form
+ * (call-status.ts) and reported to the instance (balancer and breaker). A client that goes away
+ * resets the upstream stream (CANCEL); an upstream that fails before answering becomes the
+ * gateway's own error in the client's protocol (Unavailable), after answering the protocol's
+ * end of body when the failure falls between two messages, else a cut stream. The deadline and
+ * the size limit end the call the same way (DeadlineExceeded, ResourceExhausted).
  */
-export function forward(call: ForwardCall, connections: ProxyConnections): void {
+export function forward(call: ForwardCall, connections: ProxyConnections): ForwardedCall {
   const { req, res, instance } = call;
+  const status = new CallStatus(call.form);
+  const ended = Promise.withResolvers<void>();
   let settled = false;
   let upstream: http2.ClientHttp2Stream | undefined;
   let timer: NodeJS.Timeout | undefined;
-  let grpcStatus: string | undefined;
   let answered = false;
+  let stopping: ConnectError | undefined;
 
-  const settle = (outcome: "success" | "failure", code: string, error?: ConnectError) => {
+  const settle = (outcome: Outcome, code: CallCode, error?: ConnectError) => {
     if (settled) return false;
     settled = true;
     clearTimeout(timer);
     instance.report(outcome);
     call.onEnd({ code, error });
+    ended.resolve();
     return true;
   };
-  const fail = (error: ConnectError, outcome: "success" | "failure") => {
-    if (!settle(outcome, String(error.code), error)) return;
+  const fail = (error: ConnectError, outcome: Outcome, atBoundary = status.atBoundary) => {
+    if (!settle(outcome, error.code, error)) return;
     if (upstream && !upstream.closed) upstream.close(NGHTTP2_CANCEL);
-    answerFailure(call, error);
+    answerFailure(call, error, atBoundary);
+  };
+  const handle: ForwardedCall = {
+    stop(error) {
+      if (settled) return;
+      // Between two messages (or before any): end now; else after the message in passage.
+      if (!answered || status.atBoundary) fail(error, "canceled");
+      else stopping = error;
+    },
+    ended: ended.promise,
   };
 
   const declared = Number(req.headers["content-length"] ?? 0);
   if (declared > call.limitBytes) {
-    fail(tooLarge(call.limitBytes), "success");
-    return;
+    fail(tooLarge(call.limitBytes), "canceled");
+    return handle;
   }
   try {
     upstream = connections.request(instance.baseUrl, upstreamHeaders(call));
   } catch (error) {
     const failure = ConnectError.from(error, Code.Unavailable);
-    fail(named(call.upstreamName, failure), "failure");
-    return;
+    fail(named(call.upstreamName, failure), "unsent");
+    return handle;
   }
   const stream = upstream;
   if (call.deadline.timeoutMs !== undefined) {
     const message = `${call.upstreamName} did not answer within the deadline`;
+    // Past the deadline without an answer the upstream is slow; after its answer began (a
+    // stream the client gave a deadline) that says nothing about it.
     timer = setTimeout(
       () =>
-        fail(new ConnectError(message, Code.DeadlineExceeded), answered ? "success" : "failure"),
+        fail(new ConnectError(message, Code.DeadlineExceeded), answered ? "canceled" : "timeout"),
       call.deadline.timeoutMs,
     );
   }
@@ -96,7 +125,8 @@ export function forward(call: ForwardCall, connections: ProxyConnections): void 
   req.on("data", (chunk: Buffer) => {
     if (settled) return;
     received += chunk.length;
-    if (received > call.limitBytes) return fail(tooLarge(call.limitBytes), "success");
+    // The client's fault, not the service's: says nothing about the upstream.
+    if (received > call.limitBytes) return fail(tooLarge(call.limitBytes), "canceled");
     if (!stream.write(chunk)) {
       req.pause();
       stream.once("drain", () => req.resume());
@@ -109,39 +139,46 @@ export function forward(call: ForwardCall, connections: ProxyConnections): void 
   res.once("close", () => {
     // (Over HTTP/2 a reset also emits "finish" first: only our own settling says it ended well.)
     if (settled) return;
-    settle("success", String(Code.Canceled));
+    settle("canceled", Code.Canceled);
     if (!stream.closed) stream.close(NGHTTP2_CANCEL);
   });
 
   stream.once("response", (headers, flags) => {
     if (settled) return;
     answered = true;
-    const status = Number(headers[":status"]);
+    const httpStatus = Number(headers[":status"]);
+    status.headers(httpStatus, headers);
     const out = responseHeaders(headers);
-    grpcStatus = headerValue(headers["grpc-status"]);
-    if ((flags & NGHTTP2_FLAG_END_STREAM) !== 0) return void endWithHeaders(res, status, out);
-    (res as { writeHead(status: number, headers: object): void }).writeHead(status, out);
+    if ((flags & NGHTTP2_FLAG_END_STREAM) !== 0) return void endWithHeaders(res, httpStatus, out);
+    (res as { writeHead(status: number, headers: object): void }).writeHead(httpStatus, out);
     // Stream the headers at once: a server stream's first message may be long in coming.
     (res as { flushHeaders?: () => void }).flushHeaders?.();
   });
   stream.on("data", (chunk: Buffer) => {
     if (settled) return;
-    if (!(res as { write(chunk: Buffer): boolean }).write(chunk)) {
+    const boundary = status.data(chunk);
+    const pass = stopping && boundary > 0 ? chunk.subarray(0, boundary) : chunk;
+    if (!(res as { write(chunk: Buffer): boolean }).write(pass)) {
       stream.pause();
       res.once("drain", () => stream.resume());
     }
+    if (stopping && boundary > 0) fail(stopping, "canceled", true);
+    else if (stopping && !status.framed) fail(stopping, "canceled", false);
   });
   stream.once("trailers", (trailers) => {
     if (settled) return;
-    grpcStatus = headerValue(trailers["grpc-status"]) ?? grpcStatus;
+    status.trailers(trailers);
     (res as { addTrailers(headers: object): void }).addTrailers(responseHeaders(trailers));
   });
   stream.once("end", () => {
     if (settled) return;
     if (!res.writableEnded) res.end();
-    const status = res.statusCode;
-    const failed = status >= 500 || grpcStatus === String(Code.Unavailable);
-    settle(failed ? "failure" : "success", grpcStatus ?? String(status));
+    const code = status.code();
+    if (code === undefined) {
+      const error = new ConnectError(`${call.upstreamName} ended without a status`, Code.Internal);
+      return void settle("connection", Code.Internal, error);
+    }
+    settle(outcomeOfCode(code), code);
   });
   let streamError: unknown;
   stream.on("error", (error) => {
@@ -150,9 +187,15 @@ export function forward(call: ForwardCall, connections: ProxyConnections): void 
   stream.once("close", () => {
     if (settled) return;
     const session = stream.session as http2.ClientHttp2Session | undefined;
-    const reason = errorFromClosedStream(stream, session, streamError);
-    fail(named(call.upstreamName, reason), "failure");
+    const reason = failureOfClosedStream(stream, session, streamError, answered);
+    fail(named(call.upstreamName, reason), outcomeOf(reason));
   });
+  return handle;
+}
+
+/** What a code the upstream answered says about it (see #shared/rpc/outcome). */
+function outcomeOfCode(code: CallCode): Outcome {
+  return code === 0 ? "ok" : outcomeOf(new ConnectError("", code));
 }
 
 /** The client's request headers for the upstream, with the deadline and x-request-id. */
@@ -197,10 +240,11 @@ function endWithHeaders(res: NodeResponse, status: number, headers: Record<strin
 
 /**
  * Tells the client of a failure: in its protocol's own form when nothing was sent yet; as the
- * gRPC status trailer when a gRPC answer is under way; otherwise (a gRPC-Web or Connect body
+ * gRPC status trailer when a gRPC answer is under way; as the trailer frame or end-of-stream
+ * message when a gRPC-Web or Connect body stopped between two messages; otherwise (a message
  * half sent) by cutting the stream, the only signal left that cannot be mistaken for success.
  */
-function answerFailure(call: ForwardCall, error: ConnectError): void {
+function answerFailure(call: ForwardCall, error: ConnectError, atBoundary: boolean): void {
   const { req, res, form } = call;
   if (!res.headersSent) {
     // A body cut short is not read to its end: HTTP/1.1 closes the connection after the answer.
@@ -210,10 +254,14 @@ function answerFailure(call: ForwardCall, error: ConnectError): void {
     return;
   }
   if (res.writableEnded) return;
-  if (form.protocol === "grpc") {
+  if (form.protocol === "grpc" && atBoundary) {
     const trailers = Object.fromEntries(setGrpcStatus(new Headers(), error));
     (res as { addTrailers(headers: object): void }).addTrailers(trailers);
     res.end();
+    return;
+  }
+  if (atBoundary && (form.protocol === "grpc-web" || form.protocol === "connect-stream")) {
+    res.end(endOfBody(form, error));
     return;
   }
   const stream = (res as Partial<http2.Http2ServerResponse>).stream;
@@ -234,8 +282,4 @@ function named(name: string, failure: ConnectError): ConnectError {
     failure.code === Code.Unavailable ? `${name} is unavailable` : `${name} broke off the call`;
   const code = failure.code === Code.Canceled ? Code.Unavailable : failure.code;
   return new ConnectError(message, code, undefined, undefined, failure);
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }

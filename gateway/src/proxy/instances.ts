@@ -1,14 +1,20 @@
 import type http2 from "node:http2";
+import type { Transport } from "@connectrpc/connect";
 import { createHttp2Connection, type Http2Connection } from "#shared/fast-grpc/http2-connection";
+import type { Instance } from "#shared/rpc/balancer";
+import type { Outcome } from "#shared/rpc/outcome";
 import type { GrpcUpstream } from "../upstream.js";
 
 /**
  * The seam between the proxy and instance balancing: which instance of an upstream takes the
- * next call, and how that call went. The balancer in upstream.ts (ejection, breakers) plugs in
- * here; until then {@link firstInstance} sends every call to the first configured URL.
+ * next call, and how that call went. The balancer and breaker of upstream.ts plug in here
+ * ({@link balancedInstances}); {@link firstInstance} sends every call to the first URL.
  */
 export interface InstancePicker {
-  /** An instance of `upstream` for one call, or undefined when none may be tried (all ejected). */
+  /**
+   * An instance of `upstream` for one call, or undefined when there is no such upstream. Throws
+   * the fail-fast Unavailable ConnectError when the upstream's circuit breaker is open.
+   */
   pick(upstream: string): PickedInstance | undefined;
 }
 
@@ -17,10 +23,11 @@ export interface PickedInstance {
   /** `http://host:port`. */
   readonly baseUrl: string;
   /**
-   * "failure": the connection failed, the stream was reset, or the upstream answered
-   * Unavailable or HTTP 5xx; "success": anything else, including the service's own refusals.
+   * How the call went, read from the answer in its protocol's form: "ok", "refused" (the
+   * service's own errors: NotFound…), "unavailable", "timeout", "failed" (Internal…),
+   * "connection"/"unsent" (the stream broke or never opened), "canceled" (the client left).
    */
-  report(outcome: "success" | "failure"): void;
+  report(outcome: Outcome): void;
 }
 
 /** Every call to the first URL of each upstream; reports are ignored. */
@@ -34,22 +41,25 @@ export function firstInstance(urls: Readonly<Record<string, readonly string[]>>)
 }
 
 /**
- * Picks through each upstream's balancer (upstream.ts), so proxied calls and REST calls share
- * one view of which instances are ejected. The proxy knows only success or failure: a failure
- * counts as Unavailable, which ejects an instance after a few in a row.
+ * Picks through each upstream's balancer and breaker (upstream.ts), so proxied calls and REST
+ * calls share one view of which instances are ejected and whether the service is failing: a
+ * proxied call is counted by the same breaker, and refused by it when open.
  */
 export function balancedInstances(
-  upstreams: Readonly<Record<string, Pick<GrpcUpstream, "balancer">>>,
+  upstreams: Readonly<Record<string, Pick<GrpcUpstream, "balancer" | "breaker">>>,
 ): InstancePicker {
   return {
     pick(name) {
-      const balancer = upstreams[name]?.balancer;
-      const instance = balancer?.pick();
-      if (!balancer || !instance) return undefined;
+      const upstream = upstreams[name];
+      if (!upstream) return undefined;
+      const end = upstream.breaker.enter();
+      const instance = upstream.balancer.pick() as Instance<Transport>;
       return {
         baseUrl: instance.url,
-        report: (outcome) =>
-          balancer.report(instance, outcome === "success" ? "ok" : "unavailable"),
+        report(outcome) {
+          upstream.balancer.report(instance, outcome);
+          end(outcome);
+        },
       };
     },
   };

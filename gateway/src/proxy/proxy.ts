@@ -8,9 +8,10 @@ import {
 } from "#shared/rpc/wire-errors";
 import type { NodeRequest, NodeResponse } from "#shared/server/one-port";
 import type { ServiceBinding } from "../routes.js";
+import type { CallCode } from "./call-status.js";
 import { deadlineOf } from "./deadline.js";
-import { forward } from "./forward.js";
-import { createProxyConnections, type InstancePicker } from "./instances.js";
+import { type ForwardedCall, forward } from "./forward.js";
+import { createProxyConnections, type InstancePicker, type PickedInstance } from "./instances.js";
 import { type Procedure, procedureTable } from "./procedures.js";
 
 /** What a request to the gateway is, as far as the proxy is concerned. */
@@ -37,7 +38,7 @@ export interface ProxyCall {
   readonly procedure: Procedure;
   readonly form: RpcWireForm;
   readonly requestId: string;
-  readonly onEnd: (outcome: { code: string; error?: ConnectError }) => void;
+  readonly onEnd: (outcome: { code: CallCode; error?: ConnectError }) => void;
 }
 
 export interface RpcProxy {
@@ -46,11 +47,22 @@ export interface RpcProxy {
    * GET) to an unknown procedure path, or undefined for everything else (REST, /health…).
    */
   resolve(req: NodeRequest, path: string): ProxyTarget | undefined;
-  /** Forwards a call to an instance of its upstream, streaming both ways. */
+  /**
+   * Forwards a call to an instance of its upstream, streaming both ways; answers Unavailable
+   * in the call's protocol when the upstream's breaker is open or it has no instance.
+   */
   serve(call: ProxyCall): void;
+  /**
+   * Ends every server stream under way (shutdown): each client hears Unavailable in its
+   * protocol's own form after the message in passage, and the upstream stream is cancelled.
+   * Resolves once they have ended. Unary calls are left to finish.
+   */
+  drain(): Promise<void>;
   /** Closes the upstream connections. */
   close(): void;
 }
+
+const SHUTTING_DOWN = "the gateway is shutting down; call again to reach another";
 
 /**
  * The gateway's gRPC, gRPC-Web and Connect proxy: the procedures of every service in the
@@ -59,6 +71,7 @@ export interface RpcProxy {
 export function createProxy(options: ProxyOptions): RpcProxy {
   const table = procedureTable(options.bindings);
   const connections = createProxyConnections();
+  const streams = new Set<ForwardedCall>();
   return {
     resolve(req, path) {
       const procedure = table.byPath.get(path);
@@ -71,16 +84,29 @@ export function createProxy(options: ProxyOptions): RpcProxy {
     },
     serve(call) {
       const { procedure, form, req, res } = call;
-      const instance = options.instances.pick(procedure.upstream);
       const upstreamName = `${procedure.upstream} service`;
+      let instance: PickedInstance | undefined;
+      let refusal: ConnectError | undefined;
+      try {
+        instance = options.instances.pick(procedure.upstream);
+      } catch (error) {
+        // The breaker is open: the same answer a REST call gets, with the breaker's as cause.
+        refusal = new ConnectError(
+          `${upstreamName} is unavailable`,
+          Code.Unavailable,
+          undefined,
+          undefined,
+          error,
+        );
+      }
       if (!instance) {
-        const error = unavailable(upstreamName);
+        const error = refusal ?? unavailable(upstreamName);
         writeWireError(res, form, error);
-        call.onEnd({ code: String(error.code), error });
+        call.onEnd({ code: error.code, error });
         return;
       }
       const streaming = procedure.method.methodKind === "server_streaming";
-      forward(
+      const forwarded = forward(
         {
           req,
           res,
@@ -94,6 +120,14 @@ export function createProxy(options: ProxyOptions): RpcProxy {
         },
         connections,
       );
+      if (!streaming) return;
+      streams.add(forwarded);
+      void forwarded.ended.then(() => streams.delete(forwarded));
+    },
+    async drain() {
+      const error = new ConnectError(SHUTTING_DOWN, Code.Unavailable);
+      for (const stream of streams) stream.stop(error);
+      await Promise.all([...streams].map((stream) => stream.ended));
     },
     close: () => connections.close(),
   };

@@ -105,6 +105,7 @@ describe("buf curl through server reflection", () => {
     expect(stdout.split("\n").filter(Boolean).sort()).toEqual([
       "grpc.health.v1.Health",
       "grpc.reflection.v1.ServerReflection",
+      "grpc.reflection.v1alpha.ServerReflection",
       "shop.product.v1.ProductService",
       "shop.product.v1.StockService",
     ]);

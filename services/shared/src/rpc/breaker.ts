@@ -60,7 +60,7 @@ export class CircuitBreaker {
 
   /** Runs `call` unless the breaker is open; counts how it ended. */
   async run<T>(call: () => Promise<T>): Promise<T> {
-    const probe = this.admit();
+    const end = this.enter();
     let outcome: Outcome = "ok";
     try {
       return await call();
@@ -68,8 +68,23 @@ export class CircuitBreaker {
       outcome = outcomeOf(error);
       throw error;
     } finally {
-      this.record(outcome, probe);
+      end(outcome);
     }
+  }
+
+  /**
+   * Admits one call whose end is not a promise (the gateway's proxy passes bytes through):
+   * throws the fail-fast Unavailable when open, else returns what to call once, with how the
+   * call ended; later calls of it are ignored.
+   */
+  enter(): (outcome: Outcome) => void {
+    const probe = this.admit();
+    let ended = false;
+    return (outcome) => {
+      if (ended) return;
+      ended = true;
+      this.record(outcome, probe);
+    };
   }
 
   /** Throws the fail-fast error when open; true when this call is the half-open probe. */

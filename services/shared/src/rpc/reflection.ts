@@ -1,4 +1,4 @@
-import { create, type DescFile, type DescService, toBinary } from "@bufbuild/protobuf";
+import { create, type DescFile, type DescService, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { nestedTypes } from "@bufbuild/protobuf/reflect";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
@@ -8,8 +8,15 @@ import {
   ListServiceResponseSchema,
   type ServerReflection,
   type ServerReflectionRequest,
+  ServerReflectionRequestSchema,
   type ServerReflectionResponse,
+  ServerReflectionResponseSchema,
 } from "#gen/grpc/reflection/v1/reflection_pb";
+import {
+  ServerReflectionRequestSchema as AlphaRequestSchema,
+  ServerReflectionResponseSchema as AlphaResponseSchema,
+  type ServerReflection as ServerReflectionV1alpha,
+} from "#gen/grpc/reflection/v1alpha/reflection_pb";
 
 type Answer = ServerReflectionResponse["messageResponse"];
 
@@ -28,6 +35,30 @@ export function createReflectionService(
     async *serverReflectionInfo(requests) {
       for await (const req of requests) {
         yield { validHost: req.host, originalRequest: req, messageResponse: answer(index, req) };
+      }
+    },
+  };
+}
+
+/**
+ * The same reflection as grpc.reflection.v1alpha, which older clients (grpcurl before 1.9, grpc
+ * libraries of 2022 and before) ask for. v1 is v1alpha renamed, field for field, so each message
+ * crosses over by its bytes.
+ */
+export function createReflectionV1alphaService(
+  services: readonly DescService[],
+): ServiceImpl<typeof ServerReflectionV1alpha> {
+  const index = indexFiles(services);
+  return {
+    async *serverReflectionInfo(requests) {
+      for await (const alpha of requests) {
+        const req = fromBinary(ServerReflectionRequestSchema, toBinary(AlphaRequestSchema, alpha));
+        const res = create(ServerReflectionResponseSchema, {
+          validHost: req.host,
+          originalRequest: req,
+          messageResponse: answer(index, req),
+        });
+        yield fromBinary(AlphaResponseSchema, toBinary(ServerReflectionResponseSchema, res));
       }
     },
   };

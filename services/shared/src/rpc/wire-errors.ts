@@ -116,9 +116,7 @@ export function writeWireError(
       return;
     }
     case "grpc-web": {
-      const trailer = trailerSerialize(setGrpcStatus(new Headers(), error));
-      const frame = Buffer.from(encodeEnvelope(trailerFlag, trailer));
-      const body = form.text ? Buffer.from(frame.toString("base64")) : frame;
+      const body = endOfBody(form, error);
       complete(res, 200, { ...extra, "content-type": form.contentType }, body);
       return;
     }
@@ -129,11 +127,26 @@ export function writeWireError(
       return;
     }
     case "connect-stream": {
-      const json = JSON.stringify(endStreamToJson(new Headers(), error, undefined));
-      const frame = Buffer.from(encodeEnvelope(endStreamFlag, Buffer.from(json)));
-      complete(res, 200, { ...extra, "content-type": form.contentType }, frame);
+      complete(res, 200, { ...extra, "content-type": form.contentType }, endOfBody(form, error));
     }
   }
+}
+
+/**
+ * The last frame of a gRPC-Web or Connect streaming body that ends with `error`: the trailer
+ * frame (flag 0x80, base64 for grpc-web-text) or the end-of-stream message (flag 0x02).
+ */
+export function endOfBody(
+  form: Extract<RpcWireForm, { protocol: "grpc-web" | "connect-stream" }>,
+  error: ConnectError,
+): Buffer {
+  if (form.protocol === "connect-stream") {
+    const json = JSON.stringify(endStreamToJson(new Headers(), error, undefined));
+    return Buffer.from(encodeEnvelope(endStreamFlag, Buffer.from(json)));
+  }
+  const trailer = trailerSerialize(setGrpcStatus(new Headers(), error));
+  const frame = Buffer.from(encodeEnvelope(trailerFlag, trailer));
+  return form.text ? Buffer.from(frame.toString("base64")) : frame;
 }
 
 /**

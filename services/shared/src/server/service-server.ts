@@ -7,6 +7,7 @@ import {
 } from "@connectrpc/connect";
 import { compressionBrotli, compressionGzip, connectNodeAdapter } from "@connectrpc/connect-node";
 import { ServerReflection } from "#gen/grpc/reflection/v1/reflection_pb";
+import { ServerReflection as ServerReflectionV1alpha } from "#gen/grpc/reflection/v1alpha/reflection_pb";
 import { Health } from "#gen/health/v1/health_pb";
 import { authInterceptor } from "../auth/interceptor.js";
 import type { Verifier } from "../auth/verifier.js";
@@ -19,7 +20,7 @@ import { errorInterceptor } from "../rpc/errors.js";
 import { withGrpcMessageRespelled } from "../rpc/grpc-status.js";
 import { createHealthService } from "../rpc/health.js";
 import { observeInterceptor } from "../rpc/observe.js";
-import { createReflectionService } from "../rpc/reflection.js";
+import { createReflectionService, createReflectionV1alphaService } from "../rpc/reflection.js";
 import { createDrain } from "./drain.js";
 import { createOnePortServer } from "./one-port.js";
 import { createProbes } from "./probes.js";
@@ -84,10 +85,12 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
   const { logger, metrics, isReady } = options;
   const descs = options.services.map((binding) => binding.desc);
   const names = descs.map((desc) => desc.typeName);
+  const reflected = [...descs, Health, ServerReflection, ServerReflectionV1alpha];
   const bindings = [
     ...options.services,
     bindService(Health, createHealthService(names, isReady)),
-    bindService(ServerReflection, createReflectionService([...descs, Health, ServerReflection])),
+    bindService(ServerReflection, createReflectionService(reflected)),
+    bindService(ServerReflectionV1alpha, createReflectionV1alphaService(reflected)),
   ];
   const drain = createDrain();
   // fast-grpc/unary-handler.ts honours exactly these options; one added here must be handled
@@ -100,7 +103,7 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
       observeInterceptor(logger, metrics),
       errorInterceptor(logger),
       // Health and reflection show no data, only what /health and the protos already do.
-      authInterceptor(options.verifier, descs, [Health, ServerReflection]),
+      authInterceptor(options.verifier, descs, [Health, ServerReflection, ServerReflectionV1alpha]),
     ],
     readMaxBytes: options.readMaxBytes ?? 4 * 1024 * 1024,
     // connect-node's default, spelled out because the unary gRPC path must offer the same.
