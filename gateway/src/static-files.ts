@@ -1,0 +1,108 @@
+import { createHash } from "node:crypto";
+import { readdir, readFile } from "node:fs/promises";
+import { extname, join, relative, sep } from "node:path";
+import type { NodeResponse } from "#shared/server/one-port";
+
+/** One file of the storefront build, read once at start-up. */
+export interface StaticFile {
+  readonly body: Buffer;
+  readonly type: string;
+  /** A strong validator: a hash of the body. */
+  readonly etag: string;
+  readonly cacheControl: string;
+}
+
+/** The storefront's files by URL path (`/`, `/assets/app-3F2A.js`, …). */
+export type StaticFiles = ReadonlyMap<string, StaticFile>;
+
+const contentTypes: Readonly<Record<string, string>> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".map": "application/json; charset=utf-8",
+  ".json": "application/json; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".ico": "image/x-icon",
+  ".txt": "text/plain; charset=utf-8",
+  ".woff2": "font/woff2",
+};
+
+/** Assets carry a content hash in their names (the build puts them under /assets/). */
+const IMMUTABLE = "public, max-age=31536000, immutable";
+/** Everything else, index.html above all, is checked with the server on every use. */
+const REVALIDATE = "no-cache";
+
+/**
+ * The page's own policy: scripts, styles and API calls from this origin only (the RPC paths are
+ * on it), product images from anywhere over https.
+ */
+const PAGE_POLICY = [
+  "default-src 'self'",
+  "img-src 'self' https: data:",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+/**
+ * Reads every file under `root` into memory, keyed by its URL path, with `/` standing for
+ * `index.html`. Only these paths are ever served, so no request path reaches the file system:
+ * `..`, encoded slashes and symbolic tricks cannot name anything else. A file with an extension
+ * the table does not know is left out.
+ */
+export async function loadStaticFiles(root: string): Promise<StaticFiles> {
+  const files = new Map<string, StaticFile>();
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  for (const entry of entries) {
+    if (!entry.isFile()) continue;
+    const full = join(entry.parentPath, entry.name);
+    const type = contentTypes[extname(entry.name).toLowerCase()];
+    if (!type) continue;
+    const path = `/${relative(root, full).split(sep).join("/")}`;
+    const body = await readFile(full);
+    const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 22)}"`;
+    const cacheControl = path.startsWith("/assets/") ? IMMUTABLE : REVALIDATE;
+    files.set(path, { body, type, etag, cacheControl });
+  }
+  const index = files.get("/index.html");
+  if (index) files.set("/", index);
+  return files;
+}
+
+/**
+ * Answers GET or HEAD of a static file: 304 when `If-None-Match` names its current validator,
+ * else 200 with the body (none for HEAD). Returns the status written.
+ */
+export function writeStaticFile(
+  res: NodeResponse,
+  file: StaticFile,
+  method: string,
+  ifNoneMatch: string | undefined,
+): number {
+  const headers: Record<string, string | number> = {
+    etag: file.etag,
+    "cache-control": file.cacheControl,
+  };
+  if (file.type.startsWith("text/html")) headers["content-security-policy"] = PAGE_POLICY;
+  // Both node:http and node:http2 responses take a status with a header object.
+  const out = res as { writeHead(status: number, headers: object): void; end(body?: Buffer): void };
+  if (ifNoneMatch !== undefined && matches(ifNoneMatch, file.etag)) {
+    out.writeHead(304, headers);
+    out.end();
+    return 304;
+  }
+  out.writeHead(200, {
+    ...headers,
+    "content-type": file.type,
+    "content-length": file.body.length,
+  });
+  out.end(method === "HEAD" ? undefined : file.body);
+  return 200;
+}
+
+function matches(header: string, etag: string): boolean {
+  if (header.trim() === "*") return true;
+  return header.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag);
+}
