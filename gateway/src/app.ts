@@ -283,7 +283,7 @@ async function serveFile(
   req: NodeRequest,
   file: StaticFile,
 ) {
-  exchange.label = file.cacheControl.includes("immutable") ? "GET (asset)" : "GET (page)";
+  exchange.label = file.immutable ? "GET (asset)" : "GET (page)";
   if (exchange.method !== "GET" && exchange.method !== "HEAD") {
     throw new HttpError(
       405,

@@ -9,7 +9,8 @@ export interface StaticFile {
   readonly type: string;
   /** A strong validator: a hash of the body. */
   readonly etag: string;
-  readonly cacheControl: string;
+  /** A hashed asset (under /assets/): cached for a year; anything else is revalidated. */
+  readonly immutable: boolean;
 }
 
 /** The storefront's files by URL path (`/`, `/assets/app-3F2A.js`, …). */
@@ -63,8 +64,7 @@ export async function loadStaticFiles(root: string): Promise<StaticFiles> {
     const path = `/${relative(root, full).split(sep).join("/")}`;
     const body = await readFile(full);
     const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 22)}"`;
-    const cacheControl = path.startsWith("/assets/") ? IMMUTABLE : REVALIDATE;
-    files.set(path, { body, type, etag, cacheControl });
+    files.set(path, { body, type, etag, immutable: path.startsWith("/assets/") });
   }
   const index = files.get("/index.html");
   if (index) files.set("/", index);
@@ -83,7 +83,7 @@ export function writeStaticFile(
 ): number {
   const headers: Record<string, string | number> = {
     etag: file.etag,
-    "cache-control": file.cacheControl,
+    "cache-control": file.immutable ? IMMUTABLE : REVALIDATE,
   };
   if (file.type.startsWith("text/html")) headers["content-security-policy"] = PAGE_POLICY;
   // Both node:http and node:http2 responses take a status with a header object.
