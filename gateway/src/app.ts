@@ -293,8 +293,11 @@ async function serveFile(
     );
   }
   await admit(gateway, exchange, req, { kind: "builtin", pathParams: {} });
-  const ifNoneMatch = req.headers["if-none-match"];
-  const status = writeStaticFile(exchange.res, file, exchange.method, ifNoneMatch);
+  const status = writeStaticFile(exchange.res, file, {
+    method: exchange.method,
+    ifNoneMatch: req.headers["if-none-match"],
+    acceptEncoding: req.headers["accept-encoding"],
+  });
   gateway.responder.record(exchange, String(status));
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { extname, join, relative, sep } from "node:path";
+import { constants, gzipSync } from "node:zlib";
 import type { NodeResponse } from "#shared/server/one-port";
 
 /** One file of the storefront build, read once at start-up. */
@@ -11,6 +12,8 @@ export interface StaticFile {
   readonly etag: string;
   /** A hashed asset (under /assets/): cached for a year; anything else is revalidated. */
   readonly immutable: boolean;
+  /** The body gzipped once at start-up, for text worth compressing. */
+  readonly gzip?: { readonly body: Buffer; readonly etag: string };
 }
 
 /** The storefront's files by URL path (`/`, `/assets/app-3F2A.js`, …). */
@@ -64,45 +67,71 @@ export async function loadStaticFiles(root: string): Promise<StaticFiles> {
     const path = `/${relative(root, full).split(sep).join("/")}`;
     const body = await readFile(full);
     const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 22)}"`;
-    files.set(path, { body, type, etag, immutable: path.startsWith("/assets/") });
+    const immutable = path.startsWith("/assets/");
+    files.set(path, { body, type, etag, immutable, gzip: gzipped(body, type, etag) });
   }
   const index = files.get("/index.html");
   if (index) files.set("/", index);
   return files;
 }
 
+/** The request headers a static answer depends on. */
+export interface StaticRequest {
+  readonly method: string;
+  readonly ifNoneMatch?: string | undefined;
+  readonly acceptEncoding?: string | undefined;
+}
+
 /**
- * Answers GET or HEAD of a static file: 304 when `If-None-Match` names its current validator,
+ * Answers GET or HEAD of a static file, gzipped when the file has a gzipped form and the client
+ * accepts it (each form with its own ETag): 304 when `If-None-Match` names the current validator,
  * else 200 with the body (none for HEAD). Returns the status written.
  */
 export function writeStaticFile(
   res: NodeResponse,
   file: StaticFile,
-  method: string,
-  ifNoneMatch: string | undefined,
+  request: StaticRequest,
 ): number {
+  const zipped = file.gzip && acceptsGzip(request.acceptEncoding) ? file.gzip : undefined;
+  const { body, etag } = zipped ?? file;
   const headers: Record<string, string | number> = {
-    etag: file.etag,
+    etag,
     "cache-control": file.immutable ? IMMUTABLE : REVALIDATE,
   };
+  if (file.gzip) headers.vary = "Origin, Accept-Encoding";
+  if (zipped) headers["content-encoding"] = "gzip";
   if (file.type.startsWith("text/html")) headers["content-security-policy"] = PAGE_POLICY;
   // Both node:http and node:http2 responses take a status with a header object.
   const out = res as { writeHead(status: number, headers: object): void; end(body?: Buffer): void };
-  if (ifNoneMatch !== undefined && matches(ifNoneMatch, file.etag)) {
+  if (request.ifNoneMatch !== undefined && matches(request.ifNoneMatch, etag)) {
     out.writeHead(304, headers);
     out.end();
     return 304;
   }
-  out.writeHead(200, {
-    ...headers,
-    "content-type": file.type,
-    "content-length": file.body.length,
-  });
-  out.end(method === "HEAD" ? undefined : file.body);
+  out.writeHead(200, { ...headers, "content-type": file.type, "content-length": body.length });
+  out.end(request.method === "HEAD" ? undefined : body);
   return 200;
 }
 
 function matches(header: string, etag: string): boolean {
   if (header.trim() === "*") return true;
   return header.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag);
+}
+
+/** Text that shrinks by a tenth or more is kept gzipped as well (level 9: it is done once). */
+function gzipped(body: Buffer, type: string, etag: string): StaticFile["gzip"] {
+  if (!/^(text\/|application\/json|image\/svg)/.test(type)) return undefined;
+  const zipped = gzipSync(body, { level: constants.Z_BEST_COMPRESSION });
+  if (zipped.length > body.length * 0.9) return undefined;
+  return { body: zipped, etag: `${etag.slice(0, -1)}-gz"` };
+}
+
+/** Whether `Accept-Encoding` admits gzip (`gzip` or `*`, not with `q=0`). */
+function acceptsGzip(header: string | undefined): boolean {
+  if (!header) return false;
+  return header.split(",").some((part) => {
+    const [coding = "", ...params] = part.split(";").map((text) => text.trim().toLowerCase());
+    const refused = params.some((param) => /^q=0(\.0*)?$/.test(param));
+    return (coding === "gzip" || coding === "*") && !refused;
+  });
 }

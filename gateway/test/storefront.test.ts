@@ -14,6 +14,7 @@ import { ANONYMOUS, send, startGateway, type TestGateway } from "./support/harne
 // and the development sign-in. The page itself is tested in a browser (web/test).
 const PAGE = "<!doctype html><title>shop</title>";
 const SCRIPT = "console.log('shop');";
+const BUNDLE = Array.from({ length: 400 }, (_, i) => `export const line${i} = "${i}";`).join("\n");
 let root: string;
 let files: StaticFiles;
 let gateway: TestGateway;
@@ -26,6 +27,7 @@ beforeAll(async () => {
   await writeFile(join(root, "assets/main-AB12CD.js"), SCRIPT);
   await writeFile(join(root, "assets/styles-EF34GH.css"), "body{margin:0}");
   await writeFile(join(root, "assets/logo.png"), Buffer.from([0x89, 0x50, 0x4e, 0x47]));
+  await writeFile(join(root, "assets/bundle-IJ56KL.js"), BUNDLE);
   await writeFile(join(root, "notes.env"), "SECRET=1");
   files = await loadStaticFiles(root);
   const secret = new TextEncoder().encode("test-only-user-token-secret-0123456789abcdef");
@@ -86,6 +88,36 @@ describe("static files at /", () => {
     expect(again.text).toBe("");
     expect((await get("/", { "if-none-match": `"other", W/${etag}` })).status).toBe(304);
     expect((await get("/", { "if-none-match": '"other"' })).status).toBe(200);
+  });
+
+  it("sends text gzipped to clients that accept it, with its own ETag", async () => {
+    const url = `http://127.0.0.1:${gateway.port}/assets/bundle-IJ56KL.js`;
+    const zipped = await fetch(url, { headers: { "accept-encoding": "gzip" } });
+    expect(zipped.headers.get("content-encoding")).toBe("gzip");
+    expect(zipped.headers.get("vary")).toBe("Origin, Accept-Encoding");
+    expect(Number(zipped.headers.get("content-length"))).toBeLessThan(BUNDLE.length / 4);
+    expect(await zipped.text()).toBe(BUNDLE);
+    const etag = zipped.headers.get("etag") as string;
+    expect(etag).toMatch(/-gz"$/);
+    const again = await get("/assets/bundle-IJ56KL.js", {
+      "accept-encoding": "br, gzip",
+      "if-none-match": etag,
+    });
+    expect(again.status).toBe(304);
+
+    for (const accepted of [undefined, "br", "gzip;q=0", "identity"]) {
+      const plain = await get(
+        "/assets/bundle-IJ56KL.js",
+        accepted ? { "accept-encoding": accepted } : {},
+      );
+      expect(plain.headers["content-encoding"], accepted).toBeUndefined();
+      expect(plain.text, accepted).toBe(BUNDLE);
+      expect(plain.headers.etag, accepted).not.toBe(etag);
+    }
+    // Too small to gain from it: always as it is.
+    const page = await get("/", { "accept-encoding": "gzip" });
+    expect(page.headers["content-encoding"]).toBeUndefined();
+    expect(page.text).toBe(PAGE);
   });
 
   it("refuses other methods on a file with 405", async () => {
