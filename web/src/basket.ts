@@ -27,11 +27,14 @@ export function createBasketView(deps: BasketDeps) {
   const pay = byId<HTMLButtonElement>("pay");
   const card = byId<HTMLSelectElement>("card");
   const result = byId("payment-result");
+  const link = byId("to-basket");
   let shown: Basket | undefined;
 
   function render(basket: Basket | undefined) {
     shown = basket;
     const items = basket?.items ?? [];
+    const count = items.reduce((sum, item) => sum + item.quantity, 0);
+    link.textContent = count === 0 ? "Basket" : `Basket (${count})`;
     checkout.hidden = items.length === 0;
     if (items.length === 0) {
       lines.replaceChildren();

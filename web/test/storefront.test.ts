@@ -206,6 +206,19 @@ describe("the storefront in headless Chromium", { timeout: 120_000 }, () => {
     await search(page, word, 1);
     await card(page, "Teapot").getByRole("button", { name: /Add/ }).click();
     await textIs(page.locator("#basket-total"), "24.00");
+    // On a phone the basket is below the products; the header links to it, with the count.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByRole("link", { name: "Basket (1)" }).click();
+    await vi.waitFor(async () => expect(await page.locator("#basket").isVisible()).toBe(true));
+    await vi.waitFor(async () =>
+      expect(await page.evaluate<string>("document.activeElement.id")).toBe("basket"),
+    );
+    // Nothing sticks out sideways at phone width.
+    expect(
+      await page.evaluate<boolean>("document.documentElement.scrollWidth <= window.innerWidth"),
+    ).toBe(true);
+    await screenshot(page, "phone");
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     await page.getByLabel("Card (test token)").selectOption("tok_chargeDeclined");
     await page.getByRole("button", { name: "Pay 24.00" }).click();
