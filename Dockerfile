@@ -11,6 +11,7 @@ COPY services ./services
 COPY gateway ./gateway
 COPY scripts ./scripts
 COPY bench ./bench
+COPY web ./web
 RUN npm run build
 # Every service's versioned SQL, whatever services there are, in the same layout as the sources.
 RUN mkdir /migrations && cp -r --parents services/*/migrations /migrations/

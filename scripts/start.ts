@@ -45,7 +45,8 @@ const processes = [
     name: "gateway",
     main: "gateway/src/main.js",
     ready: `http://127.0.0.1:${GATEWAY_PORT}/health`,
-    env: { PORT: String(GATEWAY_PORT), ...userAuth },
+    // The storefront's sign-in by user name: development only, never in compose.yaml.
+    env: { PORT: String(GATEWAY_PORT), ...userAuth, DEV_SIGN_IN: "true" },
   },
 ];
 
@@ -97,6 +98,7 @@ const rows = services.map(({ name, port }) => {
 });
 console.log(`
 connect-shop is running. Ctrl-C stops it.
+  storefront     http://localhost:${GATEWAY_PORT}/   sign in with any user name; cards tok_visa, tok_chargeDeclined, tok_insufficientFunds
   REST gateway   http://localhost:${GATEWAY_PORT}   (also :8081, :8082)   try: curl localhost:${GATEWAY_PORT}/products
   tokens         TOKEN=$(npm run --silent token -- --user alice [--admin])   then: curl -H "Authorization: Bearer $TOKEN" …
   OpenAPI        http://localhost:${GATEWAY_PORT}/openapi.json

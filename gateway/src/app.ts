@@ -16,6 +16,7 @@ import type { NodeHandler, NodeRequest } from "#shared/server/one-port";
 import { type Admission, type AdmissionRequest, admitAll, pathParamsOf } from "./admission.js";
 import { createGatewayAuth, type GatewayAuth } from "./auth.js";
 import { readJsonBody } from "./body.js";
+import { DEV_SIGN_IN_PATH, type DevSignIn, signInMethodError } from "./dev-sign-in.js";
 import { type AllowedOrigins, applyEdgeHeaders } from "./edge-headers.js";
 import { HttpError, httpStatusOf, httpStatusOfCode, quote } from "./errors.js";
 import { createResponder, type Exchange, type Responder } from "./exchange.js";
@@ -29,6 +30,7 @@ import { createGatewayReflection, type GatewayReflection } from "./reflection.js
 import { createRouter, type Router } from "./router.js";
 import { deriveRoutes, type ServiceBinding } from "./routes.js";
 import { serviceBindings, type UpstreamName } from "./services.js";
+import { type StaticFile, type StaticFiles, writeStaticFile } from "./static-files.js";
 import { compileTranscoder, type Transcoder } from "./transcode.js";
 import type { Upstream } from "./upstream.js";
 
@@ -67,6 +69,10 @@ export interface GatewayDeps {
   readonly admission?: Admission;
   /** The services the gRPC/gRPC-Web/Connect proxy serves; the registry's by default. */
   readonly proxied?: readonly ServiceBinding[];
+  /** The storefront's files, served at `/` (see static-files.ts); none by default. */
+  readonly web?: StaticFiles;
+  /** Development sign-in at POST /dev/token; absent (404, as any unknown path) unless set. */
+  readonly devSignIn?: DevSignIn;
 }
 
 /**
@@ -103,9 +109,15 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const limits = deps.rateLimiter ? "on" : "off";
   const proxied = deps.proxied ?? serviceBindings;
   const openapi = JSON.stringify(buildOpenApi(transcoders, options.apiVersion, { limits }));
+  const router = createRouter(transcoders);
+  const builtins = builtinEndpoints(deps.metrics, openapi);
+  const web = deps.web ?? new Map<string, StaticFile>();
+  checkNoShadowing(web, router, builtins, deps.devSignIn !== undefined);
   const gateway: Compiled = {
-    router: createRouter(transcoders),
-    builtins: builtinEndpoints(deps.metrics, openapi),
+    router,
+    builtins,
+    web,
+    devSignIn: deps.devSignIn,
     upstreams: deps.upstreams,
     auth: createGatewayAuth(deps.verifier),
     responder: createResponder(deps.logger, deps.metrics),
@@ -158,6 +170,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
 interface Compiled {
   readonly router: Router<Transcoder>;
   readonly builtins: ReadonlyMap<string, Builtin>;
+  readonly web: StaticFiles;
+  readonly devSignIn: DevSignIn | undefined;
   readonly upstreams: Readonly<Record<string, Upstream>>;
   readonly auth: GatewayAuth;
   readonly responder: Responder;
@@ -209,6 +223,16 @@ async function handle(
     await admit(gateway, exchange, req, { kind: "builtin", pathParams: {} });
     const [type, text, headers] = await builtin();
     return gateway.responder.send(exchange, 200, text, type, headers);
+  }
+  const file = gateway.web.get(path);
+  if (file) return serveFile(gateway, exchange, req, file);
+  if (path === DEV_SIGN_IN_PATH && gateway.devSignIn) {
+    exchange.label = `POST ${DEV_SIGN_IN_PATH}`;
+    if (exchange.method !== "POST") throw signInMethodError(exchange.method);
+    await admit(gateway, exchange, req, { kind: "builtin", pathParams: {} });
+    const body = await readJsonBody(req as IncomingMessage, gateway.maxBodyBytes);
+    const signedIn = await gateway.devSignIn(body);
+    return gateway.responder.send(exchange, 200, JSON.stringify(signedIn));
   }
   const match = gateway.router(exchange.method, path);
   if (match.kind === "none") {
@@ -301,6 +325,50 @@ async function admit(
   for (const [name, value] of Object.entries(added ?? {})) exchange.res.setHeader(name, value);
   if (refused) throw refused;
   return credential;
+}
+
+/** A file of the storefront: GET and HEAD only, labelled by kind so metrics stay bounded. */
+async function serveFile(
+  gateway: Compiled,
+  exchange: Exchange,
+  req: NodeRequest,
+  file: StaticFile,
+) {
+  exchange.label = file.immutable ? "GET (asset)" : "GET (page)";
+  if (exchange.method !== "GET" && exchange.method !== "HEAD") {
+    throw new HttpError(
+      405,
+      Code.Unimplemented,
+      `method ${quote(exchange.method)} is not allowed on a page; allowed: GET, HEAD`,
+      { allow: "GET, HEAD" },
+    );
+  }
+  await admit(gateway, exchange, req, { kind: "builtin", pathParams: {} });
+  const status = writeStaticFile(exchange.res, file, {
+    method: exchange.method,
+    ifNoneMatch: req.headers["if-none-match"],
+    acceptEncoding: req.headers["accept-encoding"],
+  });
+  gateway.responder.record(exchange, String(status));
+}
+
+/**
+ * Start-up check that the storefront takes no path of the API: a file may not sit where a REST
+ * route, a builtin or the sign-in endpoint is (the proxied RPC paths are matched before files).
+ */
+function checkNoShadowing(
+  web: StaticFiles,
+  router: Router<Transcoder>,
+  builtins: ReadonlyMap<string, Builtin>,
+  devSignIn: boolean,
+) {
+  for (const path of web.keys()) {
+    const taken =
+      router("GET", path).kind !== "none" ||
+      builtins.has(path) ||
+      (devSignIn && path === DEV_SIGN_IN_PATH);
+    if (taken) throw new Error(`the storefront file ${path} would hide an API path`);
+  }
 }
 
 /** An error answer: in the RPC protocol's own form for an RPC request, else the Connect JSON. */

@@ -126,4 +126,15 @@ export const gatewayConfig = {
   REDIS_DB: z.coerce.number().int().min(0).max(15).default(0),
   /** User tokens only: the gateway holds no service secret, so it accepts no service token. */
   ...userAuthConfigShape,
+  /**
+   * The storefront build to serve at `/`: a directory, or "none". Unset: `dist/web` beside the
+   * gateway's own build, served when it exists.
+   */
+  WEB_ROOT: z.string().min(1).optional(),
+  /**
+   * Development sign-in (POST /dev/token hands out a token for any user name, signed with
+   * AUTH_JWT_SECRET). Off unless set; `npm start` turns it on. Refused with NODE_ENV=production.
+   */
+  DEV_SIGN_IN: z.stringbool().default(false),
+  NODE_ENV: z.string().optional(),
 };

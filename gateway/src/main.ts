@@ -11,11 +11,18 @@ import { gatewayConfig } from "./config.js";
 import { balancedInstances } from "./proxy/instances.js";
 import { createRateLimiter, rateLimitRedisOptions } from "./rate-limit.js";
 import { type GatewayServer, listenGateway } from "./server.js";
+import { loadStaticFiles } from "./static-files.js";
+import { devSignInOf, storefrontRoot } from "./storefront.js";
 import { createGrpcUpstream, type GrpcUpstream } from "./upstream.js";
 
 const config = loadConfig(gatewayConfig);
-const verifier = createVerifier(exitOnConfigError(() => authSettings(config)));
+const auth = exitOnConfigError(() => authSettings(config));
+const verifier = createVerifier(auth);
 const logger = createLogger("gateway", config.LOG_LEVEL);
+const devSignIn = exitOnConfigError(() => devSignInOf(config, auth));
+if (devSignIn) logger.warn("DEV_SIGN_IN is on: POST /dev/token signs in anyone as any user");
+const webRoot = exitOnConfigError(() => storefrontRoot(config.WEB_ROOT, logger));
+const web = webRoot === undefined ? undefined : await loadStaticFiles(webRoot);
 const metrics = createMetrics();
 const resilience = resilienceSettings(config);
 const timeoutMs = config.UPSTREAM_TIMEOUT_MS;
@@ -73,6 +80,8 @@ const gateway = createGateway({
   rateLimiter,
   verifier,
   instances: balancedInstances(upstreams),
+  web,
+  devSignIn,
   options: {
     maxBodyBytes: config.MAX_BODY_BYTES,
     trustedProxies: config.TRUSTED_PROXIES,

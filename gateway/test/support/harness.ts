@@ -9,8 +9,10 @@ import { createMetrics } from "#shared/metrics";
 import { testGatewayVerifier, userToken } from "#shared-test/auth";
 import { createGateway, type GatewayOptions } from "../../src/app.js";
 import { answerClientError } from "../../src/client-error.js";
+import type { DevSignIn } from "../../src/dev-sign-in.js";
 import type { RateLimiter } from "../../src/rate-limit.js";
 import type { UpstreamName } from "../../src/services.js";
+import type { StaticFiles } from "../../src/static-files.js";
 import { createTransportUpstream, type Upstream } from "../../src/upstream.js";
 import { type Call, fakeBasketService, fakeProductService } from "./fakes.js";
 
@@ -39,6 +41,8 @@ export async function startGateway(
     upstreams?: Partial<Record<UpstreamName, Upstream>>;
     options?: Partial<GatewayOptions>;
     rateLimiter?: RateLimiter;
+    web?: StaticFiles;
+    devSignIn?: DevSignIn;
   } = {},
 ): Promise<TestGateway> {
   const calls: Call[] = [];
@@ -60,6 +64,8 @@ export async function startGateway(
     rateLimiter: setup.rateLimiter,
     verifier: testGatewayVerifier,
     options: setup.options,
+    web: setup.web,
+    devSignIn: setup.devSignIn,
   });
   const server = createServer(gateway);
   server.on("clientError", answerClientError);

@@ -8,7 +8,7 @@ import { ensureTopics, TOPICS } from "#shared/kafka/topics";
 import { createMetrics } from "#shared/metrics";
 import { createServiceTransport } from "#shared/rpc/client";
 import { guardStore } from "#shared/store-errors";
-import { asService, bearer, testGatewayVerifier } from "#shared-test/auth";
+import { asService, bearer, testAuthSettings, testGatewayVerifier } from "#shared-test/auth";
 import { testLogger, uniqueName } from "#shared-test/kafka";
 import { startTestServer } from "#shared-test/service-harness";
 import { createBasketApp } from "../../../services/basket/src/app.js";
@@ -35,6 +35,8 @@ import { consumeStockEvents } from "../../../services/product/src/events/stock-e
 import { openTestDatabase as openProductDatabase } from "../../../services/product/test/support/database.js";
 import { createGateway } from "../../src/app.js";
 import { answerClientError } from "../../src/client-error.js";
+import { loadStaticFiles } from "../../src/static-files.js";
+import { devSignInOf } from "../../src/storefront.js";
 import { createGrpcUpstream } from "../../src/upstream.js";
 
 type Rest = (
@@ -88,6 +90,11 @@ export type SystemOptions = {
    * shared broker; "project": the project's own topic names (for a broker of the test's own).
    */
   readonly topics?: "private" | "project";
+  /**
+   * The storefront: the gateway serves the build in `root` at `/` and offers the development
+   * sign-in (with the test user secret), and lets `allowedOrigins` call it from other origins.
+   */
+  readonly web?: { readonly root: string; readonly allowedOrigins?: readonly string[] };
 };
 
 /**
@@ -211,8 +218,27 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     notification: upstream(notification, "notification"),
   };
   closers.push(() => Promise.all(Object.values(upstreams).map((u) => u.close())));
+  // The proxy (gRPC, gRPC-Web, Connect) reaches the same instances as the REST routes.
+  const instanceUrls = {
+    product: [product.baseUrl],
+    basket: [basket.baseUrl],
+    payment: [payment.baseUrl],
+    notification: [notification.baseUrl],
+  };
+  const web = options.web && {
+    web: await loadStaticFiles(options.web.root),
+    devSignIn: devSignInOf({ DEV_SIGN_IN: true }, testAuthSettings),
+    options: { allowedOrigins: new Set(options.web.allowedOrigins ?? []) },
+  };
   const gateway = await listen(
-    createGateway({ upstreams, logger, metrics, verifier: testGatewayVerifier }),
+    createGateway({
+      upstreams,
+      logger,
+      metrics,
+      verifier: testGatewayVerifier,
+      instanceUrls,
+      ...web,
+    }),
   );
   closers.push(() => closeServer(gateway));
   const base = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
