@@ -349,7 +349,7 @@ async function serveFile(
     ifNoneMatch: req.headers["if-none-match"],
     acceptEncoding: req.headers["accept-encoding"],
   });
-  gateway.responder.record(exchange, String(status));
+  gateway.responder.record(exchange, status);
 }
 
 /**
