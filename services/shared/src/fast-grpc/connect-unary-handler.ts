@@ -3,7 +3,6 @@ import { Code, ConnectError, createHandlerContext, type Interceptor } from "@con
 import {
   type Compression,
   compressionNegotiate,
-  createMethodSerializationLookup,
   invokeUnaryImplementation,
   mergeNonProtocolHeaders,
   validateReadWriteMaxBytes,
@@ -19,7 +18,13 @@ import {
 } from "@connectrpc/connect/protocol-connect";
 import type { NodeRequest, NodeResponse } from "../server/one-port.js";
 import { headerPairs, nodeHeaders } from "./http2-headers.js";
-import type { Route, UnarySpec } from "./unary-handler.js";
+import {
+  CALL_ENDED,
+  MAX_TIMEOUT_MS,
+  type Route,
+  routesOf,
+  type UnarySpec,
+} from "./unary-handler.js";
 import { readWholeBody } from "./whole-body.js";
 
 export interface ConnectUnaryOptions {
@@ -41,11 +46,6 @@ export interface ConnectUnaryOptions {
 type Http1Request = http.IncomingMessage;
 type Http1Response = http.ServerResponse;
 
-/** Connect's default `maxTimeoutMs`: no limit. */
-const MAX_TIMEOUT_MS = Number.MAX_SAFE_INTEGER;
-/** connect-node's abort reason for a finished call: see unary-handler.ts. */
-const CALL_ENDED = new DOMException("This operation was aborted", "AbortError");
-
 /**
  * A shorter road for what connect-web in a browser sends: a unary Connect POST over HTTP/1.1 with
  * an uncompressed JSON or binary body. It mirrors the unary handler of
@@ -63,15 +63,7 @@ const CALL_ENDED = new DOMException("This operation was aborted", "AbortError");
 export function createConnectUnaryHandler(options: ConnectUnaryOptions) {
   // The limits connect derives from the same options (connect's defaults for the rest).
   const limits = validateReadWriteMaxBytes(options.readMaxBytes, undefined, undefined);
-  const routes = new Map<string, Route>(
-    options.methods.map((spec) => [
-      `/${spec.method.parent.typeName}/${spec.method.name}`,
-      {
-        spec,
-        serialization: createMethodSerializationLookup(spec.method, undefined, undefined, limits),
-      },
-    ]),
-  );
+  const routes = routesOf(options.methods, limits);
   const interceptors = options.interceptors as Interceptor[];
   const compressions = options.acceptCompression as Compression[];
 

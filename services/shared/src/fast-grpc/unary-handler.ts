@@ -49,13 +49,13 @@ type Http2Response = http2.Http2ServerResponse;
 
 const CONTENT_TYPE_PROTO = "application/grpc+proto";
 /** Connect's default `maxTimeoutMs`: no limit. */
-const MAX_TIMEOUT_MS = Number.MAX_SAFE_INTEGER;
+export const MAX_TIMEOUT_MS = Number.MAX_SAFE_INTEGER;
 /**
  * What connect-node aborts a finished call's signals with: an AbortError DOMException. Connect
  * makes a new one (and captures a stack) several times per call; one shared instance says the
  * same thing.
  */
-const CALL_ENDED = new DOMException("This operation was aborted", "AbortError");
+export const CALL_ENDED = new DOMException("This operation was aborted", "AbortError");
 
 /**
  * A shorter road for the calls that dominate service-to-service traffic: unary gRPC over HTTP/2
@@ -73,15 +73,7 @@ export function createGrpcUnaryHandler(options: GrpcUnaryOptions) {
   // The limits connect derives from the same options (write limit and compression threshold
   // are connect's defaults, as the adapter is not given others).
   const limits = validateReadWriteMaxBytes(options.readMaxBytes, undefined, undefined);
-  const routes = new Map<string, Route>(
-    options.methods.map((spec) => [
-      `/${spec.method.parent.typeName}/${spec.method.name}`,
-      {
-        spec,
-        serialization: createMethodSerializationLookup(spec.method, undefined, undefined, limits),
-      },
-    ]),
-  );
+  const routes = routesOf(options.methods, limits);
   const interceptors = options.interceptors as Interceptor[];
   const compressions = options.acceptCompression as Compression[];
 
@@ -146,6 +138,22 @@ export function createGrpcUnaryHandler(options: GrpcUnaryOptions) {
 type CallContext = ReturnType<typeof createHandlerContext>;
 
 /** A unary method and connect's serializers for it. */
+/** The short path's routes by request path (`/package.Service/Method`), with connect's serializers. */
+export function routesOf(
+  methods: readonly UnarySpec[],
+  limits: ReturnType<typeof validateReadWriteMaxBytes>,
+): Map<string, Route> {
+  return new Map(
+    methods.map((spec) => [
+      `/${spec.method.parent.typeName}/${spec.method.name}`,
+      {
+        spec,
+        serialization: createMethodSerializationLookup(spec.method, undefined, undefined, limits),
+      },
+    ]),
+  );
+}
+
 export type Route = {
   readonly spec: UnarySpec;
   readonly serialization: MethodSerializationLookup<DescMessage, DescMessage>;
