@@ -7,20 +7,10 @@
  * Env: PORT, DB_HOST, DB_PORT, DB_USER, DB_PASSWORD, DB_NAME, DB_POOL_MAX (10).
  */
 import http from "node:http";
-import postgres from "postgres";
-import { SELECT_BY_ID } from "./lib/select-by-id.js";
+import { connectBenchProducts, SELECT_BY_ID } from "./lib/select-by-id.js";
 
 const env = process.env;
-const sql = postgres({
-  host: env.DB_HOST ?? "127.0.0.1",
-  port: Number(env.DB_PORT ?? 5432),
-  user: env.DB_USER ?? "shop",
-  password: env.DB_PASSWORD ?? "",
-  database: env.DB_NAME ?? "product_service_bench",
-  max: Number(env.DB_POOL_MAX ?? 10),
-  prepare: true,
-  onnotice: () => {},
-});
+const sql = connectBenchProducts(env);
 
 const PATH = /^\/products\/(\d{1,19})$/;
 

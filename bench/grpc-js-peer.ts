@@ -10,22 +10,12 @@
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import postgres from "postgres";
-import { SELECT_BY_ID } from "./lib/select-by-id.js";
+import { connectBenchProducts, SELECT_BY_ID } from "./lib/select-by-id.js";
 
 const env = process.env;
 const root = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 
-const sql = postgres({
-  host: env.DB_HOST ?? "127.0.0.1",
-  port: Number(env.DB_PORT ?? 5432),
-  user: env.DB_USER ?? "shop",
-  password: env.DB_PASSWORD ?? "",
-  database: env.DB_NAME ?? "product_service_bench",
-  max: Number(env.DB_POOL_MAX ?? 10),
-  prepare: true,
-  onnotice: () => {},
-});
+const sql = connectBenchProducts(env);
 
 const definition = protoLoader.loadSync(root("proto/shop/product/v1/product.proto"), {
   includeDirs: [root("proto"), root("node_modules/google-proto-files")],

@@ -34,7 +34,7 @@ const COLUMNS = `id::text AS id, user_id, kind, message, payment_id, amount, cur
 
 /** The notification tables behind plain functions, over the service's postgres.js pool. */
 export function createNotificationStore(sql: NotificationSql) {
-  return {
+  const store = {
     /**
      * Appends `event` to the event log and stores `notification` (if any), in ONE transaction,
      * each at most once per event id however often the event is delivered. A notification that
@@ -46,32 +46,8 @@ export function createNotificationStore(sql: NotificationSql) {
       message: Pick<ReceivedMessage, "topic" | "partition" | "offset">,
       notification: NewNotification | undefined,
     ): Promise<Notification | undefined> {
-      return sql.begin(async (tx) => {
-        await tx`
-          INSERT INTO event_log (event_id, type, source, time, subject, aggregate_id, topic,
-            partition, "offset", payload, traceparent)
-          VALUES (${event.id}, ${event.type}, ${event.source}, ${event.time}, ${event.subject ?? null},
-            ${event.key}, ${message.topic}, ${message.partition}, ${message.offset},
-            ${event.payload}, ${event.traceparent ?? null})
-          ON CONFLICT (event_id) DO NOTHING`;
-        if (!notification) return undefined;
-        const n = notification;
-        const [row] = await tx<NotificationRow[]>`
-          WITH inserted AS (
-            INSERT INTO notifications (user_id, kind, message, payment_id, amount, currency, event_id)
-            VALUES (${n.userId}, ${n.kind}, ${n.message}, ${n.paymentId}, ${n.amount},
-              ${n.currency}, ${n.eventId})
-            ON CONFLICT (event_id) DO NOTHING
-            RETURNING *
-          )
-          SELECT ${tx.unsafe(COLUMNS)},
-            pg_notify(${NOTIFICATION_CHANNEL}, json_build_object(
-              'id', id::text, 'user_id', user_id, 'kind', kind, 'message', message,
-              'payment_id', payment_id, 'amount', amount, 'currency', currency,
-              'event_id', event_id, 'created_at', created_at, 'read_at', read_at)::text)
-          FROM inserted`;
-        return row && toNotification(row);
-      });
+      const [stored] = await store.recordEvents([{ event, message, notification }]);
+      return stored;
     },
 
     /**
@@ -158,6 +134,7 @@ export function createNotificationStore(sql: NotificationSql) {
       return rows.map(toNotification);
     },
   };
+  return store;
 }
 
 export type NotificationStore = ReturnType<typeof createNotificationStore>;
