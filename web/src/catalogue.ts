@@ -39,6 +39,10 @@ export function createCatalogue(deps: CatalogueDeps) {
     const controller = new AbortController();
     inFlight = controller;
     list.setAttribute("aria-busy", "true");
+    // The cursor of the list on screen does not fit the filters being loaded: no paging until
+    // this load answers.
+    previous.disabled = true;
+    next.disabled = true;
     setStatus(status, "Loading products…");
     try {
       const response = await deps
@@ -57,8 +61,11 @@ export function createCatalogue(deps: CatalogueDeps) {
       nextToken = "";
       setStatus(status, `Could not load products: ${describeError(error)}`, "error");
     } finally {
-      if (inFlight === controller) list.removeAttribute("aria-busy");
-      pager();
+      // A load that a newer one aborted leaves the pager to it.
+      if (inFlight === controller) {
+        list.removeAttribute("aria-busy");
+        pager();
+      }
     }
   }
 

@@ -282,6 +282,9 @@ describe("the storefront in headless Chromium", { timeout: 120_000 }, () => {
     await page.getByLabel("Category").selectOption(category);
     await page.getByLabel("Sort").selectOption("price_desc");
     await page.getByRole("button", { name: "Show" }).click();
+    // The filtered page answered, not just the unfiltered one the page opened with (both can
+    // show the same twelve products; only their cursors differ).
+    await page.locator("#products:not([aria-busy])").waitFor();
     await vi.waitFor(
       async () => expect(await page.locator("#products li").count()).toBe(12),
       settled,
