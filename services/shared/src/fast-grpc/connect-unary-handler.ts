@@ -23,25 +23,9 @@ import {
   MAX_TIMEOUT_MS,
   type Route,
   routesOf,
-  type UnarySpec,
+  type UnaryPathOptions,
 } from "./unary-handler.js";
 import { readWholeBody } from "./whole-body.js";
-
-export interface ConnectUnaryOptions {
-  readonly methods: readonly UnarySpec[];
-  /** The same interceptors, limits and compressions the Connect adapter is given. */
-  readonly interceptors: readonly Interceptor[];
-  readonly readMaxBytes: number;
-  readonly acceptCompression: readonly Compression[];
-  /** Connect's handler: every request this path does not take goes there untouched. */
-  readonly connect: (req: NodeRequest, res: NodeResponse) => void;
-  /** Connect's handler for a request whose body this path has already read (`body` replays it). */
-  readonly connectReplay: (
-    req: NodeRequest,
-    res: NodeResponse,
-    body: AsyncIterable<Uint8Array>,
-  ) => void;
-}
 
 type Http1Request = http.IncomingMessage;
 type Http1Response = http.ServerResponse;
@@ -60,7 +44,7 @@ type Http1Response = http.ServerResponse;
  * goes to connect's own handler, so its answers stay connect's. connect-node reads neither
  * `connect-protocol-version` (this server does not require it) nor anything else this path skips.
  */
-export function createConnectUnaryHandler(options: ConnectUnaryOptions) {
+export function createConnectUnaryHandler(options: UnaryPathOptions) {
   // The limits connect derives from the same options (connect's defaults for the rest).
   const limits = validateReadWriteMaxBytes(options.readMaxBytes, undefined, undefined);
   const routes = routesOf(options.methods, limits);

@@ -28,7 +28,8 @@ import { readEnvelope } from "./request-body.js";
 /** A unary method's implementation, as connect's router holds it. */
 export type UnarySpec = Extract<MethodImplSpec, { kind: "unary" }>;
 
-export interface GrpcUnaryOptions {
+/** What a short path is given: the Connect adapter's settings, and connect-node to fall back on. */
+export interface UnaryPathOptions {
   readonly methods: readonly UnarySpec[];
   /** The same interceptors, limits and compressions the Connect adapter is given. */
   readonly interceptors: readonly Interceptor[];
@@ -38,7 +39,7 @@ export interface GrpcUnaryOptions {
   readonly connect: (req: NodeRequest, res: NodeResponse) => void;
   /** Connect's handler for a request whose body this path has already read (`body` replays it). */
   readonly connectReplay: (
-    req: Http2Request,
+    req: NodeRequest,
     res: NodeResponse,
     body: AsyncIterable<Uint8Array>,
   ) => void;
@@ -69,7 +70,7 @@ export const CALL_ENDED = new DOMException("This operation was aborted", "AbortE
  * invalid timeouts, streaming methods, and any request body that is not exactly one
  * well-formed message envelope — goes to connect's own handler, so its answers stay connect's.
  */
-export function createGrpcUnaryHandler(options: GrpcUnaryOptions) {
+export function createGrpcUnaryHandler(options: UnaryPathOptions) {
   // The limits connect derives from the same options (write limit and compression threshold
   // are connect's defaults, as the adapter is not given others).
   const limits = validateReadWriteMaxBytes(options.readMaxBytes, undefined, undefined);
@@ -89,7 +90,7 @@ export function createGrpcUnaryHandler(options: GrpcUnaryOptions) {
     readEnvelope(req as Http2Request, limits.readMaxBytes, (payload, replay) => {
       if (payload !== undefined) return void serve(res as Http2Response, route, context, payload);
       context.abort(CALL_ENDED);
-      options.connectReplay(req as Http2Request, res, replay);
+      options.connectReplay(req, res, replay);
     });
   };
 
