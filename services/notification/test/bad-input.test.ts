@@ -1,34 +1,21 @@
 import { randomUUID } from "node:crypto";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { EventStoreService } from "#gen/shop/notification/v1/event_store_pb";
 import { NotificationService } from "#gen/shop/notification/v1/notification_pb";
-import { startTestServer } from "#shared-test/service-harness";
-import type { NotificationApp } from "../src/app.js";
-import type { NotificationSql } from "../src/db/connection.js";
 import { notificationOf } from "../src/domain/notification.js";
 import { testCaller } from "./support/caller.js";
-import { openTestDatabase, testApp } from "./support/database.js";
+import { openTestDatabase, serveTestApp } from "./support/database.js";
 import { paymentOf } from "./support/events.js";
 
-let sql: NotificationSql;
-let app: NotificationApp;
-let server: Awaited<ReturnType<typeof startTestServer>>;
-
-beforeAll(async () => {
-  sql = await openTestDatabase();
-  app = await testApp(sql);
-  server = await startTestServer(app);
-});
-afterAll(async () => {
-  await app?.hub.close();
-  await server?.close(100);
-  await sql?.end({ timeout: 1 });
-});
+const service = serveTestApp(openTestDatabase);
 
 const clients = () => {
-  const transport = createGrpcTransport({ baseUrl: server.baseUrl, interceptors: [testCaller] });
+  const transport = createGrpcTransport({
+    baseUrl: service.server.baseUrl,
+    interceptors: [testCaller],
+  });
   return {
     notifications: createClient(NotificationService, transport),
     events: createClient(EventStoreService, transport),
@@ -40,7 +27,7 @@ async function notify(userId: string, count: number) {
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
     const event = paymentOf(userId, `${i + 1}.00`).completed();
-    const stored = await app.store.recordEvent(
+    const stored = await service.app.store.recordEvent(
       event,
       { topic: "payment-events", partition: 0, offset: "0" },
       notificationOf(event.id, {

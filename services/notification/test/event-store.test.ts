@@ -2,29 +2,13 @@ import { randomUUID } from "node:crypto";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { EventStoreService } from "#gen/shop/notification/v1/event_store_pb";
 import type { CloudEvent } from "#shared/kafka/cloudevents";
-import { startTestServer } from "#shared-test/service-harness";
-import type { NotificationApp } from "../src/app.js";
-import type { NotificationSql } from "../src/db/connection.js";
 import { testCaller } from "./support/caller.js";
-import { openTestDatabase, testApp } from "./support/database.js";
+import { openTestDatabase, serveTestApp } from "./support/database.js";
 
-let sql: NotificationSql;
-let app: NotificationApp;
-let server: Awaited<ReturnType<typeof startTestServer>>;
-
-beforeAll(async () => {
-  sql = await openTestDatabase();
-  app = await testApp(sql);
-  server = await startTestServer(app);
-});
-afterAll(async () => {
-  await app?.hub.close();
-  await server?.close(100);
-  await sql?.end({ timeout: 1 });
-});
+const service = serveTestApp(openTestDatabase);
 
 /** An event of `aggregateId` that happened at `time`. */
 function event(aggregateId: string, time: Date, type = "shop.events.v1.StockUpdated"): CloudEvent {
@@ -40,7 +24,7 @@ function event(aggregateId: string, time: Date, type = "shop.events.v1.StockUpda
 }
 
 const record = (e: CloudEvent, offset = 0) =>
-  app.store.recordEvent(
+  service.app.store.recordEvent(
     e,
     { topic: "stock-events", partition: 1, offset: String(offset) },
     undefined,
@@ -61,7 +45,7 @@ describe("the event store", () => {
     for (const e of events.slice(0, 4)) await record(e, 99); // redelivered: stored once
     const client = createClient(
       EventStoreService,
-      createGrpcTransport({ baseUrl: server.baseUrl, interceptors: [testCaller] }),
+      createGrpcTransport({ baseUrl: service.server.baseUrl, interceptors: [testCaller] }),
     );
 
     const ids: string[] = [];
@@ -94,13 +78,13 @@ describe("the event store", () => {
   it("is append-only: the database refuses to change or delete a stored event", async () => {
     const e = event(`agg-${randomUUID()}`, new Date());
     await record(e);
-    await expect(sql`UPDATE event_log SET type = 'x' WHERE event_id = ${e.id}`).rejects.toThrow(
+    await expect(
+      service.sql`UPDATE event_log SET type = 'x' WHERE event_id = ${e.id}`,
+    ).rejects.toThrow(/append-only/);
+    await expect(service.sql`DELETE FROM event_log WHERE event_id = ${e.id}`).rejects.toThrow(
       /append-only/,
     );
-    await expect(sql`DELETE FROM event_log WHERE event_id = ${e.id}`).rejects.toThrow(
-      /append-only/,
-    );
-    const [row] = await sql<
+    const [row] = await service.sql<
       { type: string }[]
     >`SELECT type FROM event_log WHERE event_id = ${e.id}`;
     expect(row?.type).toBe(e.type);

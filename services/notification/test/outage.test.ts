@@ -6,39 +6,32 @@ import { EventStoreService } from "#gen/shop/notification/v1/event_store_pb";
 import { NotificationService } from "#gen/shop/notification/v1/notification_pb";
 import { codeOf } from "#shared-test/code-of";
 import { type PrivateDatabase, startPrivatePostgres } from "#shared-test/private-servers";
-import { startTestServer } from "#shared-test/service-harness";
-import type { NotificationApp } from "../src/app.js";
-import { connectNotificationDatabase, type NotificationSql } from "../src/db/connection.js";
+import { connectNotificationDatabase } from "../src/db/connection.js";
 import { migrateNotificationDatabase } from "../src/db/migrate.js";
 import { notificationOf } from "../src/domain/notification.js";
 import { testCaller } from "./support/caller.js";
-import { testApp } from "./support/database.js";
+import { serveTestApp } from "./support/database.js";
 import { paymentOf } from "./support/events.js";
 import { openStream } from "./support/streams.js";
 
 // The service on a PostgreSQL of this file's own, which the tests stop and start.
 let database: PrivateDatabase;
-let sql: NotificationSql;
-let app: NotificationApp;
-let server: Awaited<ReturnType<typeof startTestServer>>;
 
 beforeAll(async () => {
   database = await startPrivatePostgres();
-  await migrateNotificationDatabase(database.settings("notification_service"));
-  sql = connectNotificationDatabase(database.settings("notification_service"));
-  app = await testApp(sql);
-  server = await startTestServer(app);
 });
+// Registered first, so it runs after the service's own clean-up has closed its pool.
 afterAll(async () => {
-  await app?.hub.close();
-  await server?.close(100);
-  await sql?.end({ timeout: 1 });
   await database?.close();
+});
+const service = serveTestApp(async () => {
+  await migrateNotificationDatabase(database.settings("notification_service"));
+  return connectNotificationDatabase(database.settings("notification_service"));
 });
 
 const within = { timeoutMs: 15_000 };
 const readyStatus = async () =>
-  (await fetch(`${server.baseUrl}/ready`, { signal: AbortSignal.timeout(15_000) })).status;
+  (await fetch(`${service.server.baseUrl}/ready`, { signal: AbortSignal.timeout(15_000) })).status;
 
 /** Stores a completed payment's notification for `userId`, as the consumer does. */
 async function notify(userId: string) {
@@ -53,14 +46,17 @@ async function notify(userId: string) {
     full: false,
   };
   const where = { topic: "payment-events", partition: 0, offset: "0" };
-  return app.store
+  return service.app.store
     .recordEvent(event, where, notificationOf(event.id, payment))
     .then(() => event.id);
 }
 
 describe("the notification service while PostgreSQL is down", () => {
   it("answers Unavailable and is not ready, then recovers by itself; open streams get notifications again", async () => {
-    const transport = createGrpcTransport({ baseUrl: server.baseUrl, interceptors: [testCaller] });
+    const transport = createGrpcTransport({
+      baseUrl: service.server.baseUrl,
+      interceptors: [testCaller],
+    });
     const notifications = createClient(NotificationService, transport);
     const events = createClient(EventStoreService, transport);
     const userId = `user-${randomUUID()}`;
