@@ -1,15 +1,11 @@
 import { request } from "node:http";
-import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, describe, expect, it } from "vitest";
-import { ProductService } from "#gen/shop/product/v1/product_pb";
 import { createMetrics, type Metrics } from "#shared/metrics";
 import { defaultResilience } from "#shared/rpc/resilience-config";
-import { bindService } from "#shared/server/service-server";
-import { startTestServer } from "#shared-test/service-harness";
 import { createGrpcUpstream } from "../src/upstream.js";
 import { listenGateway, metricValue } from "./support/load.js";
-
-type GetProduct = (id: bigint, ctx: HandlerContext) => Promise<{ product: { id: bigint } }>;
+import { type GetProduct, startFakeProduct } from "./support/resilient-gateway.js";
 
 const closers: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -21,22 +17,7 @@ async function start(
   getProduct: GetProduct,
   options: { timeoutMs?: number; unaryGrpcFastPath?: boolean; clock?: () => number } = {},
 ) {
-  const unused = () => {
-    throw new ConnectError("not used here", Code.Unimplemented);
-  };
-  const server = await startTestServer({
-    services: [
-      bindService(ProductService, {
-        getProduct: (req, ctx) => getProduct(req.id, ctx),
-        createProduct: unused,
-        listProducts: unused,
-        updateProduct: unused,
-        deleteProduct: unused,
-        listCategories: unused,
-      }),
-    ],
-    isReady: async () => true,
-  });
+  const server = await startFakeProduct(getProduct);
   closers.push(() => server.close(100));
   const metrics: Metrics = createMetrics();
   const upstream = createGrpcUpstream([server.baseUrl], {

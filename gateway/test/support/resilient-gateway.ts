@@ -20,6 +20,23 @@ const unused = () => {
   throw new ConnectError("not used here", Code.Unimplemented);
 };
 
+/** A real product server whose GetProduct is `getProduct`; its other methods are Unimplemented. */
+export function startFakeProduct(getProduct: GetProduct) {
+  return startTestServer({
+    services: [
+      bindService(ProductService, {
+        getProduct: (req, ctx) => getProduct(req.id, ctx),
+        createProduct: unused,
+        listProducts: unused,
+        updateProduct: unused,
+        deleteProduct: unused,
+        listCategories: unused,
+      }),
+    ],
+    isReady: async () => true,
+  });
+}
+
 /**
  * Real product and notification servers whose GetProduct and WatchNotifications are the test's,
  * behind a real gateway port (HTTP/1.1 and h2c) wired as main.ts wires it: REST and proxied
@@ -35,19 +52,7 @@ export async function startResilientGateway(setup: {
   logger?: Logger;
 }) {
   const closers: (() => Promise<unknown>)[] = [];
-  const product = await startTestServer({
-    services: [
-      bindService(ProductService, {
-        getProduct: (req, ctx) => setup.getProduct(req.id, ctx),
-        createProduct: unused,
-        listProducts: unused,
-        updateProduct: unused,
-        deleteProduct: unused,
-        listCategories: unused,
-      }),
-    ],
-    isReady: async () => true,
-  });
+  const product = await startFakeProduct(setup.getProduct);
   closers.push(() => product.close(100));
   const notification = await startTestServer({
     services: [
