@@ -16,7 +16,7 @@ import type { NodeHandler, NodeRequest } from "#shared/server/one-port";
 import { type Admission, type AdmissionRequest, admitAll, pathParamsOf } from "./admission.js";
 import { createGatewayAuth, type GatewayAuth } from "./auth.js";
 import { readJsonBody } from "./body.js";
-import { DEV_SIGN_IN_PATH, type DevSignIn, signInMethodError } from "./dev-sign-in.js";
+import { DEV_SIGN_IN_PATH, type DevSignIn } from "./dev-sign-in.js";
 import { type AllowedOrigins, applyEdgeHeaders } from "./edge-headers.js";
 import { HttpError, httpStatusOf, httpStatusOfCode, quote } from "./errors.js";
 import { createResponder, type Exchange, type Responder } from "./exchange.js";
@@ -225,10 +225,10 @@ async function handle(
     return gateway.responder.send(exchange, 200, text, type, headers);
   }
   const file = gateway.web.get(path);
-  if (file) return serveFile(gateway, exchange, req, file);
+  if (file) return serveFile(gateway, exchange, req, path, file);
   if (path === DEV_SIGN_IN_PATH && gateway.devSignIn) {
     exchange.label = `POST ${DEV_SIGN_IN_PATH}`;
-    if (exchange.method !== "POST") throw signInMethodError(exchange.method);
+    if (exchange.method !== "POST") throw notAllowed(exchange.method, path, "POST");
     await admit(gateway, exchange, req, { kind: "builtin", pathParams: {} });
     const body = await readJsonBody(req as IncomingMessage, gateway.maxBodyBytes);
     const signedIn = await gateway.devSignIn(body);
@@ -332,16 +332,12 @@ async function serveFile(
   gateway: Compiled,
   exchange: Exchange,
   req: NodeRequest,
+  path: string,
   file: StaticFile,
 ) {
   exchange.label = file.immutable ? "GET (asset)" : "GET (page)";
   if (exchange.method !== "GET" && exchange.method !== "HEAD") {
-    throw new HttpError(
-      405,
-      Code.Unimplemented,
-      `method ${quote(exchange.method)} is not allowed on a page; allowed: GET, HEAD`,
-      { allow: "GET, HEAD" },
-    );
+    throw notAllowed(exchange.method, path, "GET, HEAD");
   }
   await admit(gateway, exchange, req, { kind: "builtin", pathParams: {} });
   const status = writeStaticFile(exchange.res, file, {

@@ -1,6 +1,5 @@
-import { Code } from "@connectrpc/connect";
 import { decodeJwt, SignJWT } from "jose";
-import { HttpError, invalidArgument } from "./errors.js";
+import { invalidArgument } from "./errors.js";
 
 /** Where the storefront asks for a development token (only when DEV_SIGN_IN is on). */
 export const DEV_SIGN_IN_PATH = "/dev/token";
@@ -51,16 +50,4 @@ export function createDevSignIn(settings: DevSignInSettings): DevSignIn {
     const expires = new Date((decodeJwt(token).exp ?? 0) * 1000);
     return { user, token, expiresAt: expires.toISOString() };
   };
-}
-
-/** 405 for anything but POST on the sign-in path. */
-export function signInMethodError(method: string): HttpError {
-  return new HttpError(
-    405,
-    Code.Unimplemented,
-    `method "${method}" is not allowed on ${DEV_SIGN_IN_PATH}; allowed: POST`,
-    {
-      allow: "POST",
-    },
-  );
 }
