@@ -322,7 +322,7 @@ async function admit(
     subject: caller.kind === "user" ? caller.subject : undefined,
     requestId: exchange.requestId,
   });
-  for (const [name, value] of Object.entries(added ?? {})) exchange.res.setHeader(name, value);
+  if (added) for (const name in added) exchange.res.setHeader(name, added[name] as string);
   if (refused) throw refused;
   return credential;
 }

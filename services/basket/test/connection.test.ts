@@ -20,6 +20,19 @@ describe("the Redis connection", () => {
     await expect(runScript(fx.redis, script, ["k1", "k2"], [])).resolves.toBe("sent in full");
   });
 
+  it("sends the scripts of one event-loop turn to Redis together, each answered on its own", async () => {
+    const [first, second] = [fx.newUser(), fx.newUser()];
+    const both = [fx.repo.get(first), fx.repo.create(second)];
+    // queued for one write instead of one write each
+    expect(fx.redis.autoPipelineQueueSize).toBe(2);
+    const [missing, created] = await Promise.allSettled(both);
+    expect(missing).toMatchObject({
+      status: "rejected",
+      reason: { code: "not_found", kind: "basket" },
+    });
+    expect(created).toMatchObject({ status: "fulfilled", value: { userId: second, items: [] } });
+  });
+
   it("fails fast with DependencyUnavailable when Redis cannot be reached", async () => {
     // port 1 on loopback refuses connections at once
     const down = connectRedis({ host: "127.0.0.1", port: 1, db: 15 });
