@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvalidArgument, NotFound } from "#shared/errors";
 import { formatMoney } from "#shared/money";
 import { connectProductDatabase, type ProductSql } from "../src/db/connection.js";
+import { listProducts } from "../src/db/list-products.js";
 import { findMigrationsFolder, migrateProductDatabase } from "../src/db/migrate.js";
 import {
   checkDatabase,
@@ -263,6 +264,30 @@ describe("listing products", () => {
       expect(seen.filter((id) => before.has(id)).sort(compare)).toEqual([...before].sort(compare));
     },
   );
+});
+
+describe("listing products on a pool drizzle never touched", () => {
+  it("pages by newest through rows of one microsecond, none skipped or repeated", async () => {
+    // drizzle rewires a pool's timestamp serializers; a list must not lean on that.
+    const plain = connectProductDatabase(config);
+    try {
+      const category = newCategory();
+      const made = await Promise.all([add(category), add(category), add(category)]);
+      await sql`UPDATE products SET created_at = '2026-05-06 07:08:09.123456+00'
+        WHERE category = ${category}`;
+      const ids: bigint[] = [];
+      let pageToken = "";
+      do {
+        const query = parseListProductsQuery({ category, pageSize: 1, pageToken });
+        const page = await listProducts(plain, query);
+        ids.push(...page.products.map((product) => product.id));
+        pageToken = page.nextPageToken;
+      } while (pageToken !== "");
+      expect(ids).toEqual(made.map((p) => p.id).sort((a, b) => compare(b, a)));
+    } finally {
+      await plain.end();
+    }
+  });
 });
 
 describe("categories", () => {

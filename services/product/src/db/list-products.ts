@@ -88,6 +88,12 @@ function order(column: Order["column"], direction: Order["direction"]): Order {
   return { column, direction, key, orderBy: `${column} ${direction}, id ${direction}` };
 }
 
+const KEY_TYPES: Record<Order["column"], string> = {
+  created_at: "timestamptz",
+  name: "varchar",
+  price: "numeric",
+};
+
 // Each order is served by a keyset index (column, id), also behind category; see schema.ts.
 const ORDERS: Record<ProductSort, Order> = {
   newest: order("created_at", "desc"),
@@ -100,9 +106,12 @@ function afterCursor(sql: ProductSql, query: ListProductsQuery): PendingQuery<Ro
   if (!query.after) return undefined;
   const { column, direction } = ORDERS[query.sort];
   const { key, id } = query.after;
-  // A row comparison is one index condition on (column, id), unlike the expanded OR form.
+  // A row comparison is one index condition on (column, id), unlike the expanded OR form. The key
+  // goes as text and PostgreSQL casts it: sent as a timestamptz parameter, postgres.js would
+  // pass it through a JS Date (unless drizzle rewired the pool) and lose its microseconds.
   const comparison = direction === "asc" ? ">" : "<";
-  return sql`(${sql(column)}, id) ${sql.unsafe(comparison)} (${key}, ${id})`;
+  const type = KEY_TYPES[column];
+  return sql`(${sql(column)}, id) ${sql.unsafe(comparison)} (${key}::text::${sql.unsafe(type)}, ${id})`;
 }
 
 function filterConditions(sql: ProductSql, filters: ProductFilters) {
