@@ -216,6 +216,27 @@ describe("listing products", () => {
     expect(await listAllIds({ category, sort, pageSize: 2 })).toEqual(expected);
   });
 
+  it.each<[string, (a: Product, b: Product) => number]>([
+    ["name", (a, b) => compare(a.name, b.name) || compare(a.id, b.id)],
+    ["price_desc", (a, b) => compare(b.price, a.price) || compare(b.id, a.id)],
+    ["newest", (a, b) => compare(b.createdAt, a.createdAt) || compare(b.id, a.id)],
+  ])("pages a low-stock list sorted by %s, each low-stock row once", async (sort, order) => {
+    const category = newCategory();
+    const made: Product[] = [];
+    for (const [name, price, stockQuantity] of [
+      ["b", "2", 0],
+      ["a", "2", 3],
+      ["c", "1", 50],
+      ["a", "3", 1],
+      ["b", "1", 2],
+    ] as const) {
+      made.push(await add(category, { name, price, stockQuantity }));
+    }
+    const expected = made.filter((p) => p.stockQuantity <= 3).sort(order);
+    const ids = await listAllIds({ category, sort, maxStock: 3, pageSize: 2 });
+    expect(ids).toEqual(expected.map((p) => p.id));
+  });
+
   it("pages by 50 when page_size is 0 and ends with an empty token", async () => {
     const category = newCategory();
     await Promise.all(Array.from({ length: 51 }, (_, i) => add(category, { name: `p${i}` })));
