@@ -65,16 +65,7 @@ export function selectPage(sql: ProductSql, query: ListProductsQuery): PendingQu
     floor(extract(epoch FROM updated_at) * 1000)::float8 AS "updatedAtMs",
     ${sql.unsafe(order.key)} AS "sortKey"`;
   const page = sql`ORDER BY ${sql.unsafe(order.orderBy)} LIMIT ${query.pageSize + 1}`;
-  if (query.filters.maxStock === undefined) {
-    return sql<PageRow[]>`SELECT ${columns} FROM products WHERE ${filters} AND ${cursor} ${page}`;
-  }
-  // A low-stock list finds all its rows first (stock index, with category's in a BitmapAnd), then
-  // sorts them: the subquery with OFFSET 0 is planned on its own, so the planner cannot instead
-  // walk a sort index (or the cursor's) hoping to meet low stock soon. That walk assumes stock
-  // and the sort key are unrelated; at 1 M products, cheapest-last low stock went 100 000 rows.
-  return sql<PageRow[]>`
-    SELECT ${columns} FROM (SELECT * FROM products WHERE ${filters} OFFSET 0) AS low_stock
-    WHERE ${cursor} ${page}`;
+  return sql<PageRow[]>`SELECT ${columns} FROM products WHERE ${filters} AND ${cursor} ${page}`;
 }
 
 function allOf(sql: ProductSql, conditions: (PendingQuery<Row[]> | undefined)[]) {
