@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvalidArgument, NotFound } from "#shared/errors";
 import { formatMoney } from "#shared/money";
 import { connectProductDatabase, type ProductSql } from "../src/db/connection.js";
+import { listProducts } from "../src/db/list-products.js";
 import { findMigrationsFolder, migrateProductDatabase } from "../src/db/migrate.js";
 import {
   checkDatabase,
@@ -184,7 +185,7 @@ describe("listing products", () => {
     const prices = ["0.99", "1.00", "5.50", "10.00", "10.01"];
     for (const price of prices) await add(category, { price });
     const found = await list({ category, minPrice: "1", maxPrice: "10", sort: "price_asc" });
-    expect(found.products.map((p) => formatMoney(p.price))).toEqual(["1.00", "5.50", "10.00"]);
+    expect(found.products.map((p) => p.price)).toEqual(["1.00", "5.50", "10.00"]);
   });
 
   it("lists low stock with max_stock", async () => {
@@ -213,6 +214,27 @@ describe("listing products", () => {
     }
     const expected = [...made].sort(order).map((p) => p.id);
     expect(await listAllIds({ category, sort, pageSize: 2 })).toEqual(expected);
+  });
+
+  it.each<[string, (a: Product, b: Product) => number]>([
+    ["name", (a, b) => compare(a.name, b.name) || compare(a.id, b.id)],
+    ["price_desc", (a, b) => compare(b.price, a.price) || compare(b.id, a.id)],
+    ["newest", (a, b) => compare(b.createdAt, a.createdAt) || compare(b.id, a.id)],
+  ])("pages a low-stock list sorted by %s, each low-stock row once", async (sort, order) => {
+    const category = newCategory();
+    const made: Product[] = [];
+    for (const [name, price, stockQuantity] of [
+      ["b", "2", 0],
+      ["a", "2", 3],
+      ["c", "1", 50],
+      ["a", "3", 1],
+      ["b", "1", 2],
+    ] as const) {
+      made.push(await add(category, { name, price, stockQuantity }));
+    }
+    const expected = made.filter((p) => p.stockQuantity <= 3).sort(order);
+    const ids = await listAllIds({ category, sort, maxStock: 3, pageSize: 2 });
+    expect(ids).toEqual(expected.map((p) => p.id));
   });
 
   it("pages by 50 when page_size is 0 and ends with an empty token", async () => {
@@ -263,6 +285,30 @@ describe("listing products", () => {
       expect(seen.filter((id) => before.has(id)).sort(compare)).toEqual([...before].sort(compare));
     },
   );
+});
+
+describe("listing products on a pool drizzle never touched", () => {
+  it("pages by newest through rows of one microsecond, none skipped or repeated", async () => {
+    // drizzle rewires a pool's timestamp serializers; a list must not lean on that.
+    const plain = connectProductDatabase(config);
+    try {
+      const category = newCategory();
+      const made = await Promise.all([add(category), add(category), add(category)]);
+      await sql`UPDATE products SET created_at = '2026-05-06 07:08:09.123456+00'
+        WHERE category = ${category}`;
+      const ids: bigint[] = [];
+      let pageToken = "";
+      do {
+        const query = parseListProductsQuery({ category, pageSize: 1, pageToken });
+        const page = await listProducts(plain, query);
+        ids.push(...page.products.map((product) => product.id));
+        pageToken = page.nextPageToken;
+      } while (pageToken !== "");
+      expect(ids).toEqual(made.map((p) => p.id).sort((a, b) => compare(b, a)));
+    } finally {
+      await plain.end();
+    }
+  });
 });
 
 describe("categories", () => {

@@ -85,6 +85,24 @@ describe.each(Object.entries(transports))("ProductService over %s", (_name, tran
     expect(await codeOf(client.getProduct({ id }))).toBe(Code.NotFound);
   });
 
+  it("lists a product exactly as GetProduct answers it, microseconds cut alike", async () => {
+    const category = `cat-${randomUUID()}`;
+    const { product } = await client.createProduct({
+      name: "Milk jug",
+      description: "steel",
+      price: "1234567.8",
+      stockQuantity: 2,
+      category,
+      imageUrl: "https://images.example.com/jug.png",
+    });
+    const id = product?.id ?? 0n;
+    await sql`UPDATE products SET created_at = '2026-03-04 05:06:07.999999+00',
+      updated_at = '2026-03-04 05:06:08.123999+00' WHERE id = ${id}`;
+    const alone = (await client.getProduct({ id })).product;
+    expect(alone?.createdAt).toMatchObject({ seconds: 1772600767n, nanos: 999_000_000 });
+    expect((await client.listProducts({ category })).products).toEqual([alone]);
+  });
+
   it("answers NotFound for an unknown id and InvalidArgument for bad input", async () => {
     expect(await codeOf(client.getProduct({ id: 9_000_000_000_000n }))).toBe(Code.NotFound);
     expect(await codeOf(client.deleteProduct({ id: 9_000_000_000_000n }))).toBe(Code.NotFound);

@@ -1,20 +1,13 @@
-import { and, asc, desc, eq, gte, ilike, lte, ne, or, type SQL, sql } from "drizzle-orm";
+import { eq, ne, sql } from "drizzle-orm";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import { NotFound } from "#shared/errors";
 import { formatMoney, parseMoney } from "#shared/money";
-import {
-  encodePageToken,
-  type ListProductsQuery,
-  type ProductFilters,
-  type ProductSort,
-} from "../domain/list-query.js";
+import type { ListProductsQuery } from "../domain/list-query.js";
 import type { Product, ProductChanges, ProductFields } from "../domain/product.js";
 import type { ProductSql } from "./connection.js";
+import { listProducts, type ProductPage } from "./list-products.js";
 import { type ProductRow, products } from "./schema.js";
 import { refuseWhileReserved } from "./stock-lines.js";
-
-/** One page of a product list; `nextPageToken` is "" on the last page. */
-export type ProductPage = { products: Product[]; nextPageToken: string };
 
 /** A category in use and how many products carry it. */
 export type CategoryCount = { name: string; productCount: bigint };
@@ -77,12 +70,8 @@ export function createProductRepository(client: ProductSql) {
         await tx.delete(products).where(byId(id));
       }),
 
-    /**
-     * One page in keyset order (never OFFSET): a row inserted while a caller pages is either
-     * ahead of its cursor or behind it, so no row is returned twice and none that existed before
-     * paging began is skipped.
-     */
-    list: (query: ListProductsQuery): Promise<ProductPage> => listProducts(db, query),
+    /** One page of products in keyset order (see `listProducts`). */
+    list: (query: ListProductsQuery): Promise<ProductPage> => listProducts(client, query),
 
     /** Every non-empty category with its product count, ordered by name. */
     categories: (): Promise<CategoryCount[]> => countCategories(db),
@@ -97,27 +86,6 @@ export async function checkDatabase(client: ProductSql): Promise<void> {
   await client`SELECT 1`;
 }
 
-// pageSize + 1 rows tell whether another page exists without a second query.
-async function listProducts(
-  db: PostgresJsDatabase,
-  query: ListProductsQuery,
-): Promise<ProductPage> {
-  const order = ORDERS[query.sort];
-  const rows = await db
-    .select()
-    .from(products)
-    .where(and(...filterConditions(query.filters), afterCursor(query)))
-    .orderBy(...order.orderBy)
-    .limit(query.pageSize + 1);
-  const page = rows.slice(0, query.pageSize);
-  const last = page.at(-1);
-  const nextPageToken =
-    rows.length > query.pageSize && last
-      ? encodePageToken(query, { key: order.key(last), id: last.id })
-      : "";
-  return { products: page.map(toProduct), nextPageToken };
-}
-
 // Counting reads every row (or index entry): ~40–60 ms at 100k rows; cache at the edge if hot.
 function countCategories(db: PostgresJsDatabase): Promise<CategoryCount[]> {
   return db
@@ -126,55 +94,6 @@ function countCategories(db: PostgresJsDatabase): Promise<CategoryCount[]> {
     .where(ne(products.category, ""))
     .groupBy(products.category)
     .orderBy(products.category);
-}
-
-type Order = {
-  direction: "asc" | "desc";
-  column: typeof products.createdAt | typeof products.name | typeof products.price;
-  /** The row's sort key as text; PostgreSQL converts it back to the column type exactly. */
-  key: (row: ProductRow) => string;
-  orderBy: SQL[];
-};
-
-function order(column: Order["column"], direction: Order["direction"], key: Order["key"]): Order {
-  const by = direction === "asc" ? asc : desc;
-  return { column, direction, key, orderBy: [by(column), by(products.id)] };
-}
-
-// Each order is served by a keyset index (column, id), also behind category; see schema.ts.
-const ORDERS: Record<ProductSort, Order> = {
-  newest: order(products.createdAt, "desc", (row) => row.createdAt),
-  name: order(products.name, "asc", (row) => row.name),
-  price_asc: order(products.price, "asc", (row) => row.price),
-  price_desc: order(products.price, "desc", (row) => row.price),
-};
-
-function afterCursor(query: ListProductsQuery): SQL | undefined {
-  if (!query.after) return undefined;
-  const { column, direction } = ORDERS[query.sort];
-  const { key, id } = query.after;
-  // A row comparison is one index condition on (column, id), unlike the expanded OR form.
-  return direction === "asc"
-    ? sql`(${column}, ${products.id}) > (${key}, ${id})`
-    : sql`(${column}, ${products.id}) < (${key}, ${id})`;
-}
-
-function filterConditions(filters: ProductFilters): (SQL | undefined)[] {
-  const pattern = `%${escapeLike(filters.query)}%`;
-  return [
-    filters.category === "" ? undefined : eq(products.category, filters.category),
-    filters.query === ""
-      ? undefined
-      : or(ilike(products.name, pattern), ilike(products.description, pattern)),
-    filters.minPrice === undefined ? undefined : gte(products.price, formatMoney(filters.minPrice)),
-    filters.maxPrice === undefined ? undefined : lte(products.price, formatMoney(filters.maxPrice)),
-    filters.maxStock === undefined ? undefined : lte(products.stockQuantity, filters.maxStock),
-  ];
-}
-
-/** Makes user text match literally inside LIKE: `\`, `%` and `_` lose their meaning. */
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
 }
 
 /** Picks the writable columns by name, so extra properties of the argument never reach SQL. */

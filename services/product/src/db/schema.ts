@@ -17,9 +17,11 @@ import {
  * as `bigint` so ids above 2^53 stay exact; timestamps are read as PostgreSQL's own text so a page
  * token keeps their full microsecond precision (a JS Date would cut it to milliseconds).
  *
- * Every list order has a keyset index ending in `id`, the tie-breaker, so a page is an index range
- * scan whatever the table size; each is repeated behind `category` because browsing one category
- * is the common filtered read.
+ * Every list order has a keyset index on (sort column, `id`), the tie-breaker, so a page is an
+ * index range scan whatever the table size; each is repeated behind `category` because browsing
+ * one category is the common filtered read. Each also carries `stock_quantity` as its last key, so
+ * a low-stock list that walks one checks stock in the index and visits the table only for rows it
+ * returns (stock changes already update every index: stock_quantity has its own).
  */
 export const products = pgTable(
   "products",
@@ -41,16 +43,21 @@ export const products = pgTable(
   (t) => [
     check("products_price_non_negative", sql`${t.price} >= 0`),
     check("products_stock_quantity_non_negative", sql`${t.stockQuantity} >= 0`),
-    index("products_newest_idx").on(t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
-    index("products_name_idx").on(t.name, t.id),
-    index("products_price_idx").on(t.price, t.id),
-    index("products_category_newest_idx").on(
+    index("products_newest_stock_idx").on(
+      t.createdAt.desc().nullsFirst(),
+      t.id.desc().nullsFirst(),
+      t.stockQuantity,
+    ),
+    index("products_name_stock_idx").on(t.name, t.id, t.stockQuantity),
+    index("products_price_stock_idx").on(t.price, t.id, t.stockQuantity),
+    index("products_category_newest_stock_idx").on(
       t.category,
       t.createdAt.desc().nullsFirst(),
       t.id.desc().nullsFirst(),
+      t.stockQuantity,
     ),
-    index("products_category_name_idx").on(t.category, t.name, t.id),
-    index("products_category_price_idx").on(t.category, t.price, t.id),
+    index("products_category_name_stock_idx").on(t.category, t.name, t.id, t.stockQuantity),
+    index("products_category_price_stock_idx").on(t.category, t.price, t.id, t.stockQuantity),
     index("products_stock_quantity_idx").on(t.stockQuantity),
     // Trigram GIN indexes serve ILIKE '%text%' on either column; a BitmapOr combines them.
     index("products_name_trgm_idx").using("gin", t.name.op("gin_trgm_ops")),

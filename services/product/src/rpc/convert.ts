@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { timestampFromDate, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
   type Category,
   CategorySchema,
@@ -8,6 +8,7 @@ import {
 } from "#gen/shop/product/v1/product_pb";
 import { InvalidArgument } from "#shared/errors";
 import { formatMoney } from "#shared/money";
+import type { ListedProduct } from "../db/list-products.js";
 import type { CategoryCount } from "../db/product-repository.js";
 import type { Product } from "../domain/product.js";
 
@@ -23,6 +24,24 @@ export function toProductMessage(product: Product): ProductMessage {
     imageUrl: product.imageUrl,
     createdAt: timestampFromDate(product.createdAt),
     updatedAt: timestampFromDate(product.updatedAt),
+  });
+}
+
+/**
+ * A listed product's wire form, the same message `toProductMessage` makes of that product: the
+ * price is already the decimal text, the milliseconds are what `timestampFromDate` reads.
+ */
+export function toListedProductMessage(product: ListedProduct): ProductMessage {
+  return create(ProductSchema, {
+    id: product.id,
+    name: product.name,
+    description: product.description,
+    price: product.price,
+    stockQuantity: product.stockQuantity,
+    category: product.category,
+    imageUrl: product.imageUrl,
+    createdAt: timestampFromMs(product.createdAtMs),
+    updatedAt: timestampFromMs(product.updatedAtMs),
   });
 }
 

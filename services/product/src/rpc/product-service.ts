@@ -3,7 +3,12 @@ import type { ProductService } from "#gen/shop/product/v1/product_pb";
 import type { ProductRepository } from "../db/product-repository.js";
 import { parseListProductsQuery } from "../domain/list-query.js";
 import { validateNewProduct, validateProductChanges } from "../domain/product.js";
-import { productId, toCategoryMessage, toProductMessage } from "./convert.js";
+import {
+  productId,
+  toCategoryMessage,
+  toListedProductMessage,
+  toProductMessage,
+} from "./convert.js";
 
 /** The ProductService RPCs: parse, call the repository, convert. */
 export function createProductService(
@@ -20,7 +25,10 @@ export function createProductService(
     },
     async listProducts(req) {
       const page = await repository.list(parseListProductsQuery(req));
-      return { products: page.products.map(toProductMessage), nextPageToken: page.nextPageToken };
+      return {
+        products: page.products.map(toListedProductMessage),
+        nextPageToken: page.nextPageToken,
+      };
     },
     async updateProduct(req) {
       const { id, ...changes } = req;
