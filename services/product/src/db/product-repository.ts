@@ -22,12 +22,13 @@ export function createProductRepository(client: ProductSql) {
   const db = drizzle({ client });
   const byId = (id: bigint) => eq(products.id, id);
   // GetProduct is the hot read (the gateway, the basket and checkout all ask for products one by
-  // one): a prepared query skips drizzle's per-call SQL building, about half its CPU cost.
+  // one): drizzle writes its SELECT once, and postgres.js runs it as a prepared statement, without
+  // drizzle's per-call placeholder filling, tracing spans and row mapping.
   const selectById = db
     .select()
     .from(products)
     .where(eq(products.id, sql.placeholder("id")))
-    .prepare("product_by_id");
+    .toSQL().sql;
 
   return {
     /** Inserts a product and returns it with its id and timestamps. */
@@ -38,9 +39,9 @@ export function createProductRepository(client: ProductSql) {
 
     /** The product with this id; NotFound("product", id) when there is none. */
     async get(id: bigint): Promise<Product> {
-      const [row] = await selectById.execute({ id });
+      const [row] = await client.unsafe<ColumnRow[]>(selectById, [id], { prepare: true });
       if (!row) throw new NotFound("product", id);
-      return toProduct(row);
+      return toProduct(fromColumns(row));
     },
 
     /** Changes the fields present in `changes` and sets updated_at; NotFound when missing. */
@@ -111,6 +112,33 @@ function toChangedColumns(changes: ProductChanges) {
     stockQuantity: changes.stockQuantity,
     category: changes.category,
     imageUrl: changes.imageUrl,
+  };
+}
+
+/** A products row as postgres.js reads it: by column name, date/time columns as text (see above). */
+type ColumnRow = {
+  id: bigint;
+  name: string;
+  description: string;
+  price: string;
+  stock_quantity: number;
+  category: string;
+  image_url: string;
+  created_at: string;
+  updated_at: string;
+};
+
+function fromColumns(row: ColumnRow): ProductRow {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    price: row.price,
+    stockQuantity: row.stock_quantity,
+    category: row.category,
+    imageUrl: row.image_url,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
   };
 }
 

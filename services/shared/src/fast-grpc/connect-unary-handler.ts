@@ -1,9 +1,8 @@
 import type http from "node:http";
-import { Code, ConnectError, createHandlerContext, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import {
   type Compression,
   compressionNegotiate,
-  invokeUnaryImplementation,
   mergeNonProtocolHeaders,
   validateReadWriteMaxBytes,
 } from "@connectrpc/connect/protocol";
@@ -17,6 +16,7 @@ import {
   trailerMux,
 } from "@connectrpc/connect/protocol-connect";
 import type { NodeRequest, NodeResponse } from "../server/one-port.js";
+import { type CallContext, createCallContext, invokeUnary } from "./call-context.js";
 import { headerPairs, nodeHeaders } from "./http2-headers.js";
 import {
   CALL_ENDED,
@@ -61,7 +61,7 @@ export function createConnectUnaryHandler(options: UnaryPathOptions) {
       return;
     }
     // Made as the headers arrive, as connect does, so a deadline counts from the same moment.
-    const context = createCallContext(req as Http1Request, res as Http1Response, route, {
+    const context = connectCallContext(req as Http1Request, res as Http1Response, route, {
       binary: type.binary,
       timeoutMs: timeout.timeoutMs,
     });
@@ -95,7 +95,7 @@ export function createConnectUnaryHandler(options: UnaryPathOptions) {
     let answer: Uint8Array;
     try {
       const input = route.serialization.getI(type.binary).parse(body);
-      const output = await invokeUnaryImplementation(route.spec, context, input, interceptors);
+      const output = await invokeUnary(route.spec, context, input, interceptors);
       answer = route.serialization.getO(type.binary).serialize(output);
     } catch (caught) {
       context.abort(caught);
@@ -121,7 +121,6 @@ export function createConnectUnaryHandler(options: UnaryPathOptions) {
 }
 
 type ContentType = { readonly binary: boolean };
-type CallContext = ReturnType<typeof createHandlerContext>;
 
 /**
  * The unary Connect content type of a request this path serves: JSON or binary, without a
@@ -140,27 +139,25 @@ function plainConnectType(req: Http1Request, readMaxBytes: number): ContentType 
 }
 
 /** The handler context connect's Connect handler would make for this request. */
-function createCallContext(
+function connectCallContext(
   req: Http1Request,
   res: Http1Response,
   route: Route,
   call: { binary: boolean; timeoutMs: number | undefined },
 ) {
-  const requestSignal = new AbortController();
-  // connect-node aborts the request signal when the response closes (done or the client gone).
-  res.once("close", () => requestSignal.abort(CALL_ENDED));
-  const spec = route.spec;
-  return createHandlerContext({
-    ...spec,
-    service: spec.method.parent,
-    requestMethod: "POST",
+  return createCallContext({
+    spec: route.spec,
     protocolName: "connect",
     timeoutMs: call.timeoutMs,
-    requestSignal: requestSignal.signal,
     requestHeader: headerPairs(req.headers),
-    url: new URL(req.url ?? "", `http://${req.headers.host}`).toString(),
+    url: () => new URL(req.url ?? "", `http://${req.headers.host}`).toString(),
     responseHeader: {
       "content-type": call.binary ? contentTypeUnaryProto : contentTypeUnaryJson,
+    },
+    // connect-node aborts the request signal when the response closes (done or the client gone).
+    watchRequest: (abort) => {
+      if (res.closed) abort(CALL_ENDED);
+      else res.once("close", () => abort(CALL_ENDED));
     },
   });
 }

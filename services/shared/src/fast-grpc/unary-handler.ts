@@ -1,26 +1,19 @@
 import type http2 from "node:http2";
 import type { DescMessage } from "@bufbuild/protobuf";
-import {
-  Code,
-  ConnectError,
-  createHandlerContext,
-  type HandlerContext,
-  type Interceptor,
-  type MethodImplSpec,
-} from "@connectrpc/connect";
+import { Code, ConnectError, type Interceptor, type MethodImplSpec } from "@connectrpc/connect";
 import {
   type Compression,
   compressionNegotiate,
   createMethodSerializationLookup,
   encodeEnvelope,
   envelopeCompress,
-  invokeUnaryImplementation,
   type MethodSerializationLookup,
   validateReadWriteMaxBytes,
 } from "@connectrpc/connect/protocol";
 import { grpcStatusOk, parseTimeout } from "@connectrpc/connect/protocol-grpc";
 import { setGrpcStatus } from "../rpc/grpc-status.js";
 import type { NodeRequest, NodeResponse } from "../server/one-port.js";
+import { type CallContext, createCallContext, invokeUnary } from "./call-context.js";
 import { errorFromResetCode } from "./http2-errors.js";
 import { headerPairs, nodeHeaders } from "./http2-headers.js";
 import { readEnvelope } from "./request-body.js";
@@ -61,10 +54,10 @@ export const CALL_ENDED = new DOMException("This operation was aborted", "AbortE
 /**
  * A shorter road for the calls that dominate service-to-service traffic: unary gRPC over HTTP/2
  * with a binary, uncompressed request. It runs the same interceptors, handler context and
- * implementation through connect's own building blocks (`createHandlerContext`,
- * `invokeUnaryImplementation`, connect's serializers, `setTrailerStatus`), but without the
- * async-iterable pipeline, the per-call universal request/response objects and the extra abort
- * signals that make up most of connect-node's per-call cost.
+ * implementation through connect's serializers and `setTrailerStatus` and this folder's mirrors of
+ * `createHandlerContext` and `invokeUnaryImplementation` (call-context.ts), but without the
+ * async-iterable pipeline, the per-call universal request/response objects and the abort
+ * signals nobody reads that make up most of connect-node's per-call cost.
  *
  * Anything else — HTTP/1.1, the Connect and gRPC-Web protocols, JSON, compressed requests,
  * invalid timeouts, streaming methods, and any request body that is not exactly one
@@ -86,7 +79,7 @@ export function createGrpcUnaryHandler(options: UnaryPathOptions) {
       return;
     }
     // Made as the headers arrive, as connect does, so a deadline counts from the same moment.
-    const context = createCallContext(req as Http2Request, route.spec, timeout.timeoutMs);
+    const context = grpcCallContext(req as Http2Request, route.spec, timeout.timeoutMs);
     readEnvelope(req as Http2Request, limits.readMaxBytes, (payload, replay) => {
       if (payload !== undefined) return void serve(res as Http2Response, route, context, payload);
       context.abort(CALL_ENDED);
@@ -114,7 +107,7 @@ export function createGrpcUnaryHandler(options: UnaryPathOptions) {
     try {
       // As in connect, a request that does not parse never reaches the interceptors.
       const input = route.serialization.getI(true).parse(payload);
-      const output = await invokeUnaryImplementation(route.spec, context, input, interceptors);
+      const output = await invokeUnary(route.spec, context, input, interceptors);
       const data = route.serialization.getO(true).serialize(output);
       const compressed = await envelopeCompress(
         { flags: 0, data },
@@ -135,8 +128,6 @@ export function createGrpcUnaryHandler(options: UnaryPathOptions) {
     respond(res, context, frame);
   }
 }
-
-type CallContext = ReturnType<typeof createHandlerContext>;
 
 /** A unary method and connect's serializers for it. */
 /** The short path's routes by request path (`/package.Service/Method`), with connect's serializers. */
@@ -172,26 +163,25 @@ function isPlainGrpc(req: Http2Request): boolean {
 }
 
 /** The handler context connect's gRPC handler would make for this request. */
-function createCallContext(req: Http2Request, spec: UnarySpec, timeoutMs: number | undefined) {
-  const requestSignal = new AbortController();
-  req.once("close", () =>
-    requestSignal.abort(errorFromResetCode(req.stream.rstCode) ?? CALL_ENDED),
-  );
-  return createHandlerContext({
-    ...spec,
-    service: spec.method.parent,
-    requestMethod: "POST",
+function grpcCallContext(req: Http2Request, spec: UnarySpec, timeoutMs: number | undefined) {
+  return createCallContext({
+    spec,
     protocolName: "grpc",
     timeoutMs,
-    requestSignal: requestSignal.signal,
     requestHeader: headerPairs(req.headers),
-    url: new URL(req.url, `http://${req.authority}`).toString(),
+    url: () => new URL(req.url, `http://${req.authority}`).toString(),
     responseHeader: { "content-type": CONTENT_TYPE_PROTO },
     responseTrailer: { "grpc-status": grpcStatusOk },
+    // connect-node's request signal: aborted as the stream closes, by a reset or our answer.
+    watchRequest: (abort) => {
+      const closed = () => abort(errorFromResetCode(req.stream.rstCode) ?? CALL_ENDED);
+      if (req.stream.destroyed) closed();
+      else req.once("close", closed);
+    },
   });
 }
 
-function respond(res: Http2Response, context: HandlerContext, frame: Uint8Array | undefined): void {
+function respond(res: Http2Response, context: CallContext, frame: Uint8Array | undefined): void {
   // A client that reset the stream gets nothing; connect's write would fail the same way.
   if (res.stream.destroyed || res.stream.closed) return;
   try {

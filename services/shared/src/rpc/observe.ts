@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { callerKey, callerLabel } from "../auth/caller.js";
-import type { Logger } from "../logger.js";
+import { flatLineLogger, type Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 
 const REQUEST_ID = "x-request-id";
@@ -15,6 +15,8 @@ const REQUEST_ID = "x-request-id";
  * For streaming RPCs the duration covers the call until its response stream is set up.
  */
 export function observeInterceptor(logger: Logger, metrics: Metrics): Interceptor {
+  // The line's fields are fixed scalars (no credential, nothing a redact path names).
+  const lines = flatLineLogger(logger);
   return (next) => async (req) => {
     const started = performance.now();
     let requestId = req.header.get(REQUEST_ID);
@@ -35,7 +37,7 @@ export function observeInterceptor(logger: Logger, metrics: Metrics): Intercepto
       const labels = { service: req.service.typeName, method: req.method.name, code };
       metrics.rpcTotal.inc(labels);
       metrics.rpcSeconds.observe(labels, seconds);
-      logger.info(
+      lines.info(
         {
           rpc: labels.service,
           method: labels.method,

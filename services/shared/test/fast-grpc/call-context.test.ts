@@ -1,0 +1,73 @@
+/**
+ * The short paths' handler context makes its signal only when read: read at any time, it must
+ * say what connect's eagerly linked signals would have said by then.
+ */
+import { Code, ConnectError, createServiceImplSpec } from "@connectrpc/connect";
+import { describe, expect, it } from "vitest";
+import { ProductService } from "#gen/shop/product/v1/product_pb";
+import { createCallContext } from "#shared/fast-grpc/call-context";
+import type { UnarySpec } from "#shared/fast-grpc/unary-handler";
+
+const spec = createServiceImplSpec(ProductService, {} as never).methods.getProduct as UnarySpec;
+
+function context(timeoutMs: number | undefined) {
+  const watching: ((reason: unknown) => void)[] = [];
+  const ctx = createCallContext({
+    spec,
+    protocolName: "grpc",
+    timeoutMs,
+    requestHeader: [["x-a", "1"]],
+    responseHeader: { "content-type": "application/grpc+proto" },
+    url: () => "http://h/shop.product.v1.ProductService/GetProduct",
+    watchRequest: (abort) => watching.push(abort),
+  });
+  const endRequest = (reason: unknown) => {
+    for (const abort of watching) abort(reason);
+  };
+  return { ctx, endRequest };
+}
+
+const codeOf = (reason: unknown) => (reason instanceof ConnectError ? reason.code : reason);
+
+describe("the short paths' call context", () => {
+  it("is not aborted while the call runs and the deadline is ahead", () => {
+    const { ctx } = context(60_000);
+    expect(ctx.signal.aborted).toBe(false);
+    expect(ctx.timeoutMs()).toBeGreaterThan(59_000);
+    expect(ctx.url).toBe("http://h/shop.product.v1.ProductService/GetProduct");
+    expect(ctx.requestHeader.get("x-a")).toBe("1");
+  });
+
+  it("aborts a signal read during the call with DeadlineExceeded when the deadline passes", async () => {
+    const { ctx } = context(5);
+    const reason = await new Promise((resolve) =>
+      ctx.signal.addEventListener("abort", () => resolve(ctx.signal.reason)),
+    );
+    expect(codeOf(reason)).toBe(Code.DeadlineExceeded);
+  });
+
+  it("gives a signal first read after the call ended the reason the call ended with", () => {
+    const { ctx } = context(undefined);
+    const ended = new Error("ended");
+    ctx.abort(ended);
+    ctx.abort(new Error("later"));
+    expect(ctx.signal.aborted).toBe(true);
+    expect(ctx.signal.reason).toBe(ended);
+  });
+
+  it("says DeadlineExceeded for a call that ended after its deadline, even read late", async () => {
+    const { ctx } = context(1);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    ctx.abort(new Error("ended"));
+    expect(codeOf(ctx.signal.reason)).toBe(Code.DeadlineExceeded);
+  });
+
+  it("aborts with the request's reason when the request ends first", () => {
+    const { ctx, endRequest } = context(60_000);
+    const signal = ctx.signal;
+    const cancelled = new ConnectError("cancelled", Code.Canceled);
+    endRequest(cancelled);
+    ctx.abort(new Error("ended"));
+    expect(signal.reason).toBe(cancelled);
+  });
+});

@@ -1,0 +1,85 @@
+import { spawn } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { createLogger, flatLineLogger } from "#shared/logger";
+
+/**
+ * Runs `code` (an ES module that may import #shared/logger) in a node process of its own and
+ * resolves with the lines it wrote to stdout once it has written `until` lines or exited.
+ */
+function linesOf(code: string, until = Number.POSITIVE_INFINITY): Promise<string[]> {
+  const child = spawn(
+    process.execPath,
+    ["--conditions=source", "--import", "tsx", "--input-type=module", "-e", code],
+    { stdio: ["ignore", "pipe", "ignore"] },
+  );
+  let output = "";
+  return new Promise((resolve) => {
+    const done = () => {
+      child.kill("SIGKILL");
+      resolve(output.split("\n").filter(Boolean));
+    };
+    child.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.split("\n").length > until) done();
+    });
+    child.once("exit", done);
+  });
+}
+
+/** A logger of `createLogger` writing into an array of parsed lines. */
+function capture() {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger("test", "info", {
+    write: (line: string) => void lines.push(JSON.parse(line)),
+  });
+  return { logger, lines };
+}
+
+describe("the process logger", () => {
+  it("redacts credentials by path", () => {
+    const { logger, lines } = capture();
+    logger.info({ req: { headers: { authorization: "Bearer x" } }, password: "p" }, "m");
+    expect(lines[0]).toMatchObject({
+      req: { headers: { authorization: "[Redacted]" } },
+      password: "[Redacted]",
+    });
+  });
+
+  it("writes a flat line through its unredacted twin exactly as it would itself", () => {
+    const { logger, lines } = capture();
+    const flat = flatLineLogger(logger);
+    expect(flat).not.toBe(logger);
+    const fields = { rpc: "a.B", method: "C", code: "ok", requestId: "r", durationMs: 1.5 };
+    logger.info(fields, "rpc");
+    flat.info(fields, "rpc");
+    const [ours, twin] = lines.map(({ time: _, ...rest }) => rest);
+    expect(twin).toEqual(ours);
+    expect(Object.keys(twin ?? {})).toEqual(Object.keys(ours ?? {}));
+  });
+
+  it("writes every batched line, in order, when its process exits or fails", async () => {
+    const log = `import { createLogger } from "#shared/logger";
+      const logger = createLogger("t", "info");
+      for (let i = 0; i < 3000; i++) logger.info({ i }, "line");`;
+    for (const end of ["", "process.exit(0);", 'throw new Error("crash");']) {
+      const lines = await linesOf(`${log}\n${end}`);
+      expect(lines.map((line) => JSON.parse(line).i)).toEqual([...Array(3000).keys()]);
+    }
+  });
+
+  it("writes the line of a process that stays up and logs nothing more", async () => {
+    const lines = await linesOf(
+      `import { createLogger } from "#shared/logger";
+      createLogger("t", "info").info("alone");
+      setInterval(() => {}, 1000);`,
+      1,
+    );
+    expect(JSON.parse(lines[0] ?? "{}")).toMatchObject({ msg: "alone", service: "t" });
+  });
+
+  it("leaves loggers it did not make as they are", () => {
+    const { logger } = capture();
+    const child = logger.child({ component: "x" });
+    expect(flatLineLogger(child)).toBe(child);
+  });
+});
