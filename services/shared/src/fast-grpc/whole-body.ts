@@ -1,14 +1,18 @@
 import type http from "node:http";
+import type http2 from "node:http2";
+
+/** A request body as both short paths read it: HTTP/1.1 for Connect, HTTP/2 for gRPC. */
+type BodyRequest = http.IncomingMessage | http2.Http2ServerRequest;
 
 /**
- * Reads an HTTP/1.1 request body and hands `onBody` all of it when it ended within
- * `readMaxBytes`; otherwise (too large, or the request closed or failed first) `body` is
- * undefined and `replay` yields what was read, then the rest, for connect to judge.
+ * Reads a request body and hands `onBody` all of it when it ended within `maxBytes`; otherwise
+ * (too large, or the request closed or failed first) `body` is undefined and `replay` yields
+ * what was read, then the rest, for connect to judge.
  */
 export function readWholeBody(
-  req: http.IncomingMessage,
-  readMaxBytes: number,
-  onBody: (body: Uint8Array | undefined, replay: AsyncIterable<Uint8Array>) => void,
+  req: BodyRequest,
+  maxBytes: number,
+  onBody: (body: Buffer | undefined, replay: AsyncIterable<Uint8Array>) => void,
 ): void {
   const chunks: Buffer[] = [];
   let length = 0;
@@ -23,7 +27,7 @@ export function readWholeBody(
   const onData = (chunk: Buffer) => {
     chunks.push(chunk);
     length += chunk.length;
-    if (length > readMaxBytes) {
+    if (length > maxBytes) {
       req.pause();
       done(false);
     }
@@ -36,10 +40,7 @@ export function readWholeBody(
   req.once("error", onClose);
 }
 
-async function* replay(
-  read: Buffer[],
-  rest: http.IncomingMessage | undefined,
-): AsyncIterable<Uint8Array> {
+async function* replay(read: Buffer[], rest: BodyRequest | undefined): AsyncIterable<Uint8Array> {
   yield* read;
   if (rest) yield* rest;
 }
