@@ -1,11 +1,6 @@
 import type http from "node:http";
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import {
-  type Compression,
-  compressionNegotiate,
-  mergeNonProtocolHeaders,
-  validateReadWriteMaxBytes,
-} from "@connectrpc/connect/protocol";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { compressionNegotiate, mergeNonProtocolHeaders } from "@connectrpc/connect/protocol";
 import {
   codeToHttpStatus,
   contentTypeUnaryJson,
@@ -21,8 +16,8 @@ import { headerPairs, nodeHeaders } from "./http2-headers.js";
 import {
   CALL_ENDED,
   MAX_TIMEOUT_MS,
+  pathSetup,
   type Route,
-  routesOf,
   type UnaryPathOptions,
 } from "./unary-handler.js";
 import { readWholeBody } from "./whole-body.js";
@@ -45,11 +40,7 @@ type Http1Response = http.ServerResponse;
  * `connect-protocol-version` (this server does not require it) nor anything else this path skips.
  */
 export function createConnectUnaryHandler(options: UnaryPathOptions) {
-  // The limits connect derives from the same options (connect's defaults for the rest).
-  const limits = validateReadWriteMaxBytes(options.readMaxBytes, undefined, undefined);
-  const routes = routesOf(options.methods, limits);
-  const interceptors = options.interceptors as Interceptor[];
-  const compressions = options.acceptCompression as Compression[];
+  const { limits, routes, interceptors, compressions } = pathSetup(options);
 
   return (req: NodeRequest, res: NodeResponse): void => {
     const route =

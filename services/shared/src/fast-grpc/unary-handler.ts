@@ -64,12 +64,7 @@ export const CALL_ENDED = new DOMException("This operation was aborted", "AbortE
  * well-formed message envelope — goes to connect's own handler, so its answers stay connect's.
  */
 export function createGrpcUnaryHandler(options: UnaryPathOptions) {
-  // The limits connect derives from the same options (write limit and compression threshold
-  // are connect's defaults, as the adapter is not given others).
-  const limits = validateReadWriteMaxBytes(options.readMaxBytes, undefined, undefined);
-  const routes = routesOf(options.methods, limits);
-  const interceptors = options.interceptors as Interceptor[];
-  const compressions = options.acceptCompression as Compression[];
+  const { limits, routes, interceptors, compressions } = pathSetup(options);
 
   return (req: NodeRequest, res: NodeResponse): void => {
     const route = "stream" in req && req.method === "POST" ? routes.get(req.url) : undefined;
@@ -129,14 +124,16 @@ export function createGrpcUnaryHandler(options: UnaryPathOptions) {
   }
 }
 
-/** A unary method and connect's serializers for it. */
-/** The short path's routes by request path (`/package.Service/Method`), with connect's serializers. */
-export function routesOf(
-  methods: readonly UnarySpec[],
-  limits: ReturnType<typeof validateReadWriteMaxBytes>,
-): Map<string, Route> {
-  return new Map(
-    methods.map((spec) => [
+/**
+ * What both short paths derive once from their options: the limits connect derives from the same
+ * options (write limit and compression threshold are connect's defaults, as the adapter is not
+ * given others), and the routes by request path (`/package.Service/Method`) with connect's
+ * serializers.
+ */
+export function pathSetup(options: UnaryPathOptions) {
+  const limits = validateReadWriteMaxBytes(options.readMaxBytes, undefined, undefined);
+  const routes = new Map<string, Route>(
+    options.methods.map((spec) => [
       `/${spec.method.parent.typeName}/${spec.method.name}`,
       {
         spec,
@@ -144,6 +141,12 @@ export function routesOf(
       },
     ]),
   );
+  return {
+    limits,
+    routes,
+    interceptors: options.interceptors as Interceptor[],
+    compressions: options.acceptCompression as Compression[],
+  };
 }
 
 export type Route = {
