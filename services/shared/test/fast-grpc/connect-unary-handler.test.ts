@@ -9,7 +9,7 @@ import http from "node:http";
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { H1_CASES, type H1Answer, JSON_TYPE, sendH1 } from "./support/connect-h1.js";
-import { type Started, start } from "./support/twin-servers.js";
+import { comparableLogs, requestCounts, type Started, start } from "./support/twin-servers.js";
 
 describe("the unary Connect short path over HTTP/1.1", () => {
   let fast: Started;
@@ -31,22 +31,10 @@ describe("the unary Connect short path over HTTP/1.1", () => {
   });
 
   it("logs and counts every call as connect-node does", async () => {
-    const lines = ({ logs }: Started) =>
-      logs
-        .filter((line) => !String(line.msg).includes(" listening on "))
-        .map(({ durationMs: _, requestId, err, ...rest }) => ({
-          ...rest,
-          requestId: requestId === "req-1" ? requestId : typeof requestId,
-          err: err === undefined ? undefined : (err as { message?: string }).message,
-        }));
-    const [ours, theirs] = [lines(fast), lines(stock)];
+    const [ours, theirs] = [comparableLogs(fast), comparableLogs(stock)];
     expect(ours.length).toBeGreaterThan(H1_CASES.length / 2);
     expect(ours).toEqual(theirs);
-    const counts = async ({ url }: Started) =>
-      (await (await fetch(`${url}/metrics`)).text())
-        .split("\n")
-        .filter((line) => line.startsWith("shop_rpc_requests_total{"));
-    expect(await counts(fast)).toEqual(await counts(stock));
+    expect(await requestCounts(fast)).toEqual(await requestCounts(stock));
   });
 
   it("aborts the handler's signal when the client goes away", async () => {

@@ -1,6 +1,6 @@
 /** The short path logs and counts each call as connect-node's handler does. */
 import { describe, expect, it } from "vitest";
-import { CASES, type Started, send, start } from "./support/twin-servers.js";
+import { CASES, comparableLogs, requestCounts, send, start } from "./support/twin-servers.js";
 
 describe("the unary gRPC short path's logs and metrics", () => {
   it("are those of connect-node for the same calls", async () => {
@@ -9,22 +9,10 @@ describe("the unary gRPC short path's logs and metrics", () => {
       for (const [, headers, body] of CASES) {
         for (const { url } of pair) await send(url, headers, body);
       }
-      const [ours, theirs] = pair.map(({ logs }) =>
-        logs
-          .filter((line) => !String(line.msg).includes(" listening on "))
-          .map(({ durationMs: _, requestId, err, ...rest }) => ({
-            ...rest,
-            requestId: requestId === "req-1" ? requestId : typeof requestId,
-            err: err === undefined ? undefined : (err as { message?: string }).message,
-          })),
-      );
+      const [ours, theirs] = pair.map(comparableLogs);
       expect(ours?.length).toBeGreaterThan(CASES.length / 2);
       expect(ours).toEqual(theirs);
-      const counts = async ({ url }: Started) =>
-        (await (await fetch(`${url}/metrics`)).text())
-          .split("\n")
-          .filter((line) => line.startsWith("shop_rpc_requests_total{"));
-      const [ourCounts, theirCounts] = await Promise.all(pair.map(counts));
+      const [ourCounts, theirCounts] = await Promise.all(pair.map(requestCounts));
       expect(ourCounts).toEqual(theirCounts);
     } finally {
       await Promise.all(pair.map(({ server }) => server.close(100)));

@@ -98,6 +98,27 @@ export async function start(name: "fast" | "stock"): Promise<Started> {
   return { server, url: `http://127.0.0.1:${server.port}`, logs, watchers };
 }
 
+/**
+ * A server's log lines as the two servers must agree on them: without the start-up line and
+ * durations, generated request ids as their type, errors as their message.
+ */
+export function comparableLogs({ logs }: Started) {
+  return logs
+    .filter((line) => !String(line.msg).includes(" listening on "))
+    .map(({ durationMs: _, requestId, err, ...rest }) => ({
+      ...rest,
+      requestId: requestId === "req-1" ? requestId : typeof requestId,
+      err: err === undefined ? undefined : (err as { message?: string }).message,
+    }));
+}
+
+/** A server's `shop_rpc_requests_total` lines from its /metrics. */
+export async function requestCounts({ url }: Started): Promise<string[]> {
+  return (await (await fetch(`${url}/metrics`)).text())
+    .split("\n")
+    .filter((line) => line.startsWith("shop_rpc_requests_total{"));
+}
+
 export type Answer = {
   headers: Record<string, unknown>;
   body: string;
