@@ -46,7 +46,8 @@ export function flatLineLogger(logger: Logger): Logger {
  * stdout through pino's own destination (sonic-boom: asynchronous writes, flushed at exit), with
  * the lines of up to BATCH_MS gathered into one write: a service logs a line per request, and one
  * write (a thread-pool round trip) per line was ~8% of the product service's CPU under load.
- * An idle process holds no timer; at exit what is gathered is written synchronously, after
+ * An idle process holds no timer (sonic-boom's own `minLength` + `periodicFlush` would wake every
+ * process BATCH_MS apart for ever); at exit what is gathered is written synchronously, after
  * sonic-boom's own flush (older lines first). Only a process killed outright loses its last
  * BATCH_MS of lines.
  */
