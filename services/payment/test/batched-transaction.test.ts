@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import type { Pool, PoolConnection } from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectPaymentDatabase } from "../src/db/connection.js";
@@ -7,7 +6,7 @@ import type { PaymentItem } from "../src/domain/payment.js";
 import { newUuidV7 } from "../src/domain/payment-id.js";
 import { completePayment } from "../src/domain/transitions.js";
 import { countRows, openTestDatabase, outboxOf, testDatabaseConfig } from "./support/database.js";
-import { pendingPayment } from "./support/payments.js";
+import { freshPendingPayment, pendingPayment } from "./support/payments.js";
 
 let pool: Pool;
 let single: Pool;
@@ -40,24 +39,11 @@ function counting(target: Pool): { pool: Pool; sent: string[] } {
   return { pool: { getConnection } as unknown as Pool, sent };
 }
 
-function fresh() {
-  const now = new Date();
-  const base = pendingPayment();
-  return pendingPayment({
-    id: newUuidV7(),
-    userId: `user-${randomUUID()}`,
-    createdAt: now,
-    updatedAt: now,
-    expiresAt: new Date(now.getTime() + 900_000),
-    items: base.items.map((item) => ({ ...item, id: newUuidV7() })),
-  });
-}
-
 describe("payment writes in batched transactions", () => {
   it("stores a checkout's payment and items in one round trip, and completes it in two", async () => {
     const { pool: watched, sent } = counting(pool);
     const repository = createPaymentRepository(watched);
-    const payment = fresh();
+    const payment = freshPendingPayment();
     await repository.insertPending(payment);
     expect(sent).toHaveLength(1);
     expect(sent[0]).toMatch(
@@ -77,7 +63,7 @@ describe("payment writes in batched transactions", () => {
   it("leaves the connection with no transaction open after a statement of a batch failed", async () => {
     const repository = createPaymentRepository(single);
     const [line] = pendingPayment().items as [PaymentItem];
-    const broken = { ...fresh(), items: [{ ...line, id: newUuidV7(), quantity: 0 }] };
+    const broken = { ...freshPendingPayment(), items: [{ ...line, id: newUuidV7(), quantity: 0 }] };
     await expect(repository.insertPending(broken)).rejects.toThrow(/Failed query/);
     // The same (only) connection: had the failed batch left its transaction open, this row
     // would be written inside it and vanish with the connection.
@@ -86,14 +72,14 @@ describe("payment writes in batched transactions", () => {
     ];
     expect(Number(state.open)).toBe(0);
     expect(await countRows(pool, "payments", broken.id)).toBe(0);
-    const next = fresh();
+    const next = freshPendingPayment();
     await repository.insertPending(next);
     expect(await countRows(pool, "payments", next.id)).toBe(1);
   });
 
   it("releases the row lock of an update whose closure failed, for the next update", async () => {
     const repository = createPaymentRepository(single);
-    const payment = fresh();
+    const payment = freshPendingPayment();
     await repository.insertPending(payment);
     await expect(
       repository.update(payment.id, async () => {

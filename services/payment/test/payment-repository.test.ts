@@ -12,7 +12,7 @@ import type { PaymentItem, PendingPayment } from "../src/domain/payment.js";
 import { newUuidV7 } from "../src/domain/payment-id.js";
 import { cancelPayment, completePayment } from "../src/domain/transitions.js";
 import { countRows, openTestDatabase, outboxOf } from "./support/database.js";
-import { pendingPayment } from "./support/payments.js";
+import { freshPendingPayment, pendingPayment } from "./support/payments.js";
 
 let pool: Pool;
 let repository: PaymentRepository;
@@ -29,17 +29,7 @@ afterAll(async () => {
 
 /** A fresh PENDING payment (new ids, a fresh user) stored in the database. */
 async function stored(overrides: Partial<PendingPayment> = {}): Promise<PendingPayment> {
-  const now = new Date();
-  const base = pendingPayment();
-  const payment = pendingPayment({
-    id: newUuidV7(),
-    userId: `user-${randomUUID()}`,
-    createdAt: now,
-    updatedAt: now,
-    expiresAt: new Date(now.getTime() + 900_000),
-    items: base.items.map((item) => ({ ...item, id: newUuidV7() })),
-    ...overrides,
-  });
+  const payment = freshPendingPayment(overrides);
   await repository.insertPending(payment);
   return payment;
 }

@@ -1,5 +1,7 @@
+import { randomUUID } from "node:crypto";
 import type { Cents } from "#shared/money";
 import type { Payment, PaymentStatus, PendingPayment } from "../../src/domain/payment.js";
+import { newUuidV7 } from "../../src/domain/payment-id.js";
 
 export const T0 = new Date("2026-01-02T03:04:05.678Z");
 export const cents = (value: number | bigint) => BigInt(value) as Cents;
@@ -43,6 +45,24 @@ export function pendingPayment(overrides: Partial<PendingPayment> = {}): Pending
     expiresAt: new Date(T0.getTime() + 15 * 60_000),
     ...overrides,
   };
+}
+
+/**
+ * `pendingPayment` with new ids, a user of its own and times from now (expiring in 15 minutes),
+ * so that tests storing it in a shared database never meet each other's rows.
+ */
+export function freshPendingPayment(overrides: Partial<PendingPayment> = {}): PendingPayment {
+  const now = new Date();
+  const base = pendingPayment();
+  return pendingPayment({
+    id: newUuidV7(),
+    userId: `user-${randomUUID()}`,
+    createdAt: now,
+    updatedAt: now,
+    expiresAt: new Date(now.getTime() + 900_000),
+    items: base.items.map((item) => ({ ...item, id: newUuidV7() })),
+    ...overrides,
+  });
 }
 
 /** The same payment in any status, with plausible fields for it. */
