@@ -2,10 +2,9 @@ import { request } from "node:http";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, describe, expect, it } from "vitest";
 import { createMetrics, type Metrics } from "#shared/metrics";
-import { defaultResilience } from "#shared/rpc/resilience-config";
 import { createGrpcUpstream } from "../src/upstream.js";
 import { listenGateway, metricValue } from "./support/load.js";
-import { type GetProduct, startFakeProduct } from "./support/resilient-gateway.js";
+import { type GetProduct, startFakeProduct, testResilience } from "./support/resilient-gateway.js";
 
 const closers: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -26,17 +25,7 @@ async function start(
     service: "product",
     unaryGrpcFastPath: options.unaryGrpcFastPath,
     metrics,
-    resilience: {
-      ...defaultResilience,
-      // The test moves the breaker's clock itself: no step depends on how fast the machine is.
-      breaker: {
-        windowMs: 60_000,
-        minimumCalls: 5,
-        failureRatio: 0.5,
-        openMs: 1000,
-        now: options.clock,
-      },
-    },
+    resilience: testResilience(options.clock),
   });
   closers.push(() => upstream.close());
   const unusedUpstream = createGrpcUpstream(["http://127.0.0.1:1"], { timeoutMs: 1000 });

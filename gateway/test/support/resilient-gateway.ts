@@ -38,6 +38,17 @@ export function startFakeProduct(getProduct: GetProduct) {
 }
 
 /**
+ * The breaker the gateway tests use: open after 5 calls of which half failed, for 1 s of
+ * `clock`. The test moves the clock itself, so no step depends on how fast the machine is.
+ */
+export function testResilience(clock?: () => number) {
+  return {
+    ...defaultResilience,
+    breaker: { windowMs: 60_000, minimumCalls: 5, failureRatio: 0.5, openMs: 1000, now: clock },
+  };
+}
+
+/**
  * Real product and notification servers whose GetProduct and WatchNotifications are the test's,
  * behind a real gateway port (HTTP/1.1 and h2c) wired as main.ts wires it: REST and proxied
  * calls share each upstream's balancer and circuit breaker (`balancedInstances`). The breakers
@@ -66,16 +77,7 @@ export async function startResilientGateway(setup: {
   });
   closers.push(() => notification.close(100));
   const metrics: Metrics = createMetrics();
-  const resilience = {
-    ...defaultResilience,
-    breaker: {
-      windowMs: 60_000,
-      minimumCalls: 5,
-      failureRatio: 0.5,
-      openMs: 1000,
-      now: setup.clock,
-    },
-  };
+  const resilience = testResilience(setup.clock);
   const upstream = (url: string, service: string) =>
     createGrpcUpstream([url], {
       timeoutMs: 5000,
