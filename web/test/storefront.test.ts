@@ -16,11 +16,14 @@ import { type StaticServer, startStaticServer } from "./support/static-server.js
 let system: System;
 let browser: Browser;
 let elsewhere: StaticServer;
+/** The build that calls the gateway from another origin (the same-origin build is served by it). */
+let otherRoot: string;
 const dirs: string[] = [];
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
-  const [root, otherRoot] = await Promise.all([tempDir(), tempDir()]);
+  let root: string;
+  [root, otherRoot] = await Promise.all([tempDir(), tempDir()]);
   await buildWeb({ outDir: root });
   // A page hosted on another origin, allowed by the gateway's CORS list, built to call the
   // gateway (whose address is known only once it runs).
@@ -383,7 +386,8 @@ describe("the storefront in headless Chromium", { timeout: 120_000 }, () => {
   });
 
   it("refuses an origin that is not on the list, and says so", async () => {
-    const stranger = await startStaticServer(dirs[1] as string);
+    // The build made to call the gateway, served from an origin the gateway does not allow.
+    const stranger = await startStaticServer(otherRoot);
     try {
       const { page } = await openShop("connect", stranger.origin);
       await textIs(
