@@ -46,12 +46,12 @@ export function createBasketRepository(redis: Redis, options: { ttlSeconds: numb
     userId: UserId,
     script: Script,
     args: (string | number)[],
-    extraKeys: string[] = [],
-  ) =>
-    decodeReply(
-      userId,
-      await runScript(redis, script, [...basketKeys(userId), ...extraKeys], args),
-    );
+    extraKey?: string,
+  ) => {
+    const keys: string[] = basketKeys(userId);
+    if (extraKey !== undefined) keys.push(extraKey);
+    return decodeReply(userId, await runScript(redis, script, keys, args));
+  };
 
   return {
     /** The user's basket; NotFound("basket") when there is none. */
@@ -79,10 +79,11 @@ export function createBasketRepository(redis: Redis, options: { ttlSeconds: numb
      */
     async addItem(userId: UserId, line: NewLine, stock: number): Promise<Basket> {
       const now = Date.now();
-      const stored = encodeNewLine({ ...line, id: randomUUID(), createdAt: now });
-      const args = [ttl, now, randomUUID(), userId, line.productId.toString(), line.quantity];
-      const outcome = await run(userId, scripts.addItem, [...args, lineLimit(stock), stored]);
-      return settle(outcome, userId, { productId: line.productId, stock });
+      const { productId, quantity } = line;
+      const stored = encodeNewLine(randomUUID(), line, now);
+      const limit = lineLimit(stock);
+      const args = [ttl, now, randomUUID(), userId, productId.toString(), quantity, limit, stored];
+      return settle(await run(userId, scripts.addItem, args), userId, { productId, stock });
     },
 
     /**
@@ -120,7 +121,7 @@ export function createBasketRepository(redis: Redis, options: { ttlSeconds: numb
       eventId: string,
     ): Promise<"cleared" | "duplicate" | "no_basket"> {
       const args = [ttl, Date.now(), EVENT_MARKER_TTL_SECONDS];
-      const marker = [eventMarkerKey(userId, eventId)];
+      const marker = eventMarkerKey(userId, eventId);
       const outcome = await run(userId, scripts.clearForEvent, args, marker);
       if (outcome.status === "ok") return "cleared";
       if (outcome.status === "duplicate" || outcome.status === "no_basket") return outcome.status;

@@ -23,20 +23,21 @@ export function eventMarkerKey(userId: UserId, eventId: string): string {
   return `basket:{${encodeURIComponent(userId)}}:event:${encodeURIComponent(eventId)}`;
 }
 
-/** A new line as the add-item script stores it (quantity is set by the script). */
-export function encodeNewLine(line: {
-  id: string;
-  name: string;
-  price: Cents;
-  category: string;
-  createdAt: number;
-}): string {
+/**
+ * A new line as the add-item script stores it (quantity is set by the script): line id `id`,
+ * the product's name, price and category, added at `createdAt` (epoch ms).
+ */
+export function encodeNewLine(
+  id: string,
+  product: { name: string; price: Cents; category: string },
+  createdAt: number,
+): string {
   return JSON.stringify({
-    id: line.id,
-    name: line.name,
-    price: line.price.toString(),
-    category: line.category,
-    created_at: String(line.createdAt),
+    id,
+    name: product.name,
+    price: product.price.toString(),
+    category: product.category,
+    created_at: String(createdAt),
   });
 }
 
@@ -49,7 +50,7 @@ export type ScriptOutcome =
 /** Decodes a script reply; throws on a shape no script produces. */
 export function decodeReply(userId: UserId, reply: unknown): ScriptOutcome {
   if (!Array.isArray(reply)) throw malformed(reply);
-  const [status, ...rest] = reply;
+  const status: unknown = reply[0];
   if (
     status === "no_basket" ||
     status === "no_item" ||
@@ -57,9 +58,9 @@ export function decodeReply(userId: UserId, reply: unknown): ScriptOutcome {
     status === "duplicate"
   )
     return { status };
-  if (status === "over_limit") return { status, wanted: Number(rest[0]) };
+  if (status === "over_limit") return { status, wanted: Number(reply[1]) };
   if (status !== "ok") throw malformed(reply);
-  const [id, createdAt, updatedAt, fields] = rest;
+  const [, id, createdAt, updatedAt, fields] = reply as unknown[];
   if (typeof id !== "string" || !Array.isArray(fields)) throw malformed(reply);
   const head = { id, userId, createdAt: epoch(createdAt), updatedAt: epoch(updatedAt) };
   return { status, basket: assembleBasket(head, decodeItems(fields)) };
