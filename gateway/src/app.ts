@@ -202,7 +202,7 @@ async function handle(
     exchange.form = target.form;
     exchange.label = target.kind === "procedure" ? target.procedure.path : "unknown procedure";
     const rpc = target.kind === "procedure" ? target.procedure.method : undefined;
-    await admit(gateway, exchange, req, { kind: "rpc", rpc, pathParams: {} });
+    await admit(gateway, exchange, req, "rpc", rpc);
     if (target.kind === "unknown") {
       writeUnknownProcedure(exchange.res, target.form, target.error);
       return gateway.responder.record(exchange, httpStatusOfCode(target.error.code));
@@ -220,7 +220,7 @@ async function handle(
   if (builtin) {
     exchange.label = `GET ${path}`;
     if (exchange.method !== "GET") throw notAllowed(exchange.method, path, "GET");
-    await admit(gateway, exchange, req, { kind: "builtin", pathParams: {} });
+    await admit(gateway, exchange, req, "builtin");
     const [type, text, headers] = await builtin();
     return gateway.responder.send(exchange, 200, text, type, headers);
   }
@@ -229,7 +229,7 @@ async function handle(
   if (path === DEV_SIGN_IN_PATH && gateway.devSignIn) {
     exchange.label = `POST ${DEV_SIGN_IN_PATH}`;
     if (exchange.method !== "POST") throw notAllowed(exchange.method, path, "POST");
-    await admit(gateway, exchange, req, { kind: "builtin", pathParams: {} });
+    await admit(gateway, exchange, req, "builtin");
     const body = await readJsonBody(req as IncomingMessage, gateway.maxBodyBytes);
     const signedIn = await gateway.devSignIn(body);
     return gateway.responder.send(exchange, 200, JSON.stringify(signedIn));
@@ -242,12 +242,9 @@ async function handle(
   const { target: transcoder, segments } = match;
   const { route } = transcoder;
   exchange.label = route.label;
-  const pathParams = pathParamsOf(route.path.variables, segments);
-  const credential = await admit(gateway, exchange, req, {
-    kind: "rest",
-    rpc: route.rpc,
-    pathParams,
-  });
+  const credential = await admit(gateway, exchange, req, "rest", route.rpc, () =>
+    pathParamsOf(route.path.variables, segments),
+  );
   const body = route.body
     ? await readJsonBody(req as IncomingMessage, gateway.maxBodyBytes)
     : undefined;
@@ -280,7 +277,7 @@ async function handle(
 async function reflect(gateway: Compiled, exchange: Exchange, req: NodeRequest, path: string) {
   exchange.label = path;
   exchange.form = rpcWireFormOf(req);
-  await admit(gateway, exchange, req, { kind: "builtin", pathParams: {} });
+  await admit(gateway, exchange, req, "builtin");
   const { res } = exchange;
   res.once("close", () => {
     gateway.responder.record(
@@ -301,30 +298,53 @@ async function admit(
   gateway: Compiled,
   exchange: Exchange,
   req: NodeRequest,
-  target: Pick<AdmissionRequest, "kind" | "rpc" | "pathParams">,
+  kind: AdmissionRequest["kind"],
+  rpc?: AdmissionRequest["rpc"],
+  pathParamsOf?: () => Record<string, string>,
 ): Promise<string | undefined> {
   let credential: string | undefined;
   let refused: unknown;
-  if (target.rpc) {
+  if (rpc) {
     const { authorization } = req.headers;
     try {
-      credential = await gateway.auth.authenticate(exchange, authorization, target.rpc);
+      credential = await gateway.auth.authenticate(exchange, authorization, rpc);
     } catch (error) {
       refused = error;
     }
   }
+  // Without limits (admitAll) there is nothing to ask: no request to build, no turn to wait.
+  const added =
+    gateway.admission === admitAll
+      ? undefined
+      : await gateway.admission(admissionRequest(exchange, req, kind, rpc, pathParamsOf));
+  if (added) for (const name in added) exchange.res.setHeader(name, added[name] as string);
+  if (refused) throw refused;
+  return credential;
+}
+
+/** What the admission step is told; the path variables are decoded only if it reads them. */
+function admissionRequest(
+  exchange: Exchange,
+  req: NodeRequest,
+  kind: AdmissionRequest["kind"],
+  rpc: AdmissionRequest["rpc"],
+  pathParamsOf: (() => Record<string, string>) | undefined,
+): AdmissionRequest {
   const { caller } = exchange;
-  const added = await gateway.admission({
-    ...target,
-    httpMethod: target.kind === "rest" ? exchange.method : undefined,
+  let pathParams: Record<string, string> | undefined;
+  return {
+    kind,
+    rpc,
+    httpMethod: kind === "rest" ? exchange.method : undefined,
+    get pathParams() {
+      pathParams ??= pathParamsOf ? pathParamsOf() : {};
+      return pathParams;
+    },
     label: exchange.label,
     req,
     subject: caller.kind === "user" ? caller.subject : undefined,
     requestId: exchange.requestId,
-  });
-  if (added) for (const name in added) exchange.res.setHeader(name, added[name] as string);
-  if (refused) throw refused;
-  return credential;
+  };
 }
 
 /** A file of the storefront: GET and HEAD only, labelled by kind so metrics stay bounded. */
@@ -339,7 +359,7 @@ async function serveFile(
   if (exchange.method !== "GET" && exchange.method !== "HEAD") {
     throw notAllowed(exchange.method, path, "GET, HEAD");
   }
-  await admit(gateway, exchange, req, { kind: "builtin", pathParams: {} });
+  await admit(gateway, exchange, req, "builtin");
   const status = writeStaticFile(exchange.res, file, {
     method: exchange.method,
     ifNoneMatch: req.headers["if-none-match"],

@@ -98,10 +98,34 @@ function encoder(output: DescMessage, responseField: DescField | undefined) {
   const name = responseField.jsonName;
   // An unset response_body message still answers with an object, so clients can rely on one.
   const fallback = defaultJson(responseField);
+  if (isPlainMessageField(responseField)) {
+    // The field's message alone, as toJson writes it inside the response (and for less: no
+    // object for the response around it).
+    const { localName, message: desc } = responseField;
+    return (message: Message) => {
+      const value = (message as unknown as Record<string, Message | undefined>)[localName];
+      return JSON.stringify(value === undefined ? fallback : toJson(desc, value, jsonWrite));
+    };
+  }
   return (message: Message) => {
     const json = toJson(output, message, jsonWrite) as JsonObject;
     return JSON.stringify(json[name] ?? fallback);
   };
+}
+
+/**
+ * A singular message field outside a oneof whose type has no JSON form of its own: toJson
+ * writes its value as the message's own JSON, when set. (A well-known type's field may hold a
+ * local form, e.g. a Struct field a plain object, which toJson converts first.)
+ */
+function isPlainMessageField(
+  field: DescField,
+): field is DescField & { fieldKind: "message"; message: DescMessage } {
+  return (
+    field.fieldKind === "message" &&
+    field.oneof === undefined &&
+    !field.message.typeName.startsWith("google.protobuf.")
+  );
 }
 
 function bodyReader(input: DescMessage, body: string, field: DescField | undefined) {

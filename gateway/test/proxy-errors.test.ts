@@ -189,11 +189,14 @@ describe("a proxied request over the size limit", () => {
 describe("admission, the one gate before REST and proxy", () => {
   let gateway: Awaited<ReturnType<typeof startProxyGateway>>;
   let watcher: Awaited<ReturnType<typeof startWatcher>>;
+  const seen: Record<string, unknown>[] = [];
   beforeAll(async () => {
     watcher = await startWatcher();
     gateway = await startProxyGateway({
       urls: { product: nowhere, watcher: watcher.baseUrl },
       admission: async (request) => {
+        const { kind, httpMethod, label, pathParams, subject, requestId, rpc } = request;
+        seen.push({ kind, httpMethod, label, pathParams, subject, requestId, rpc: rpc?.name });
         if (request.req.headers["x-test-admit"] !== "ok") {
           throw new HttpError(401, Code.Unauthenticated, `no token for ${request.label}`, {
             "www-authenticate": "Bearer",
@@ -225,6 +228,36 @@ describe("admission, the one gate before REST and proxy", () => {
       const failure = await failureOf(() => drain(createClient(Health, transport).watch({})));
       expect(failure, name).toMatchObject({ code: Code.Unauthenticated });
     }
+  });
+
+  it("is told what each request is: kind, verb, route, decoded path variables", async () => {
+    seen.length = 0;
+    const id = { "x-request-id": "adm-1" };
+    await h1Exchange(gateway.baseUrl, "GET", "/baskets/a%2Fb%20c", id);
+    await h1Exchange(gateway.baseUrl, "GET", "/health", id);
+    await h1Exchange(gateway.baseUrl, "POST", "/grpc.health.v1.Health/Check", {
+      ...id,
+      "content-type": "application/json",
+    });
+    expect(seen).toEqual([
+      {
+        kind: "rest",
+        httpMethod: "GET",
+        label: "GET /baskets/{user_id}",
+        pathParams: { user_id: "a/b c" },
+        subject: undefined,
+        requestId: "adm-1",
+        rpc: "GetBasket",
+      },
+      { kind: "builtin", label: "GET /health", pathParams: {}, requestId: "adm-1" },
+      {
+        kind: "rpc",
+        label: "/grpc.health.v1.Health/Check",
+        pathParams: {},
+        requestId: "adm-1",
+        rpc: "Check",
+      },
+    ]);
   });
 
   it("adds its headers to admitted answers, proxied ones included", async () => {

@@ -1,4 +1,11 @@
-import { create } from "@bufbuild/protobuf";
+import {
+  create,
+  type DescMessage,
+  type JsonObject,
+  type Message,
+  toJson,
+} from "@bufbuild/protobuf";
+import { reflect } from "@bufbuild/protobuf/reflect";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
@@ -133,5 +140,75 @@ describe("encoding RPC responses as JSON", () => {
   it("prints an unset response_body message as its defaults rather than nothing", () => {
     const text = transcoder("GET /baskets/{user_id}").encode(create(GetBasketResponseSchema));
     expect(JSON.parse(text)).toEqual({ id: "", userId: "", items: [], total: "" });
+  });
+});
+
+/**
+ * A message with every singular field set to a value unlike its default (nested messages
+ * filled the same way, lists given two items), so every field shows in the JSON.
+ */
+function filled(desc: DescMessage, depth = 0): Message {
+  const message = reflect(desc);
+  for (const field of desc.fields) {
+    if (field.oneof && message.isSet(field)) continue;
+    if (field.fieldKind === "scalar") message.set(field, sample(field.scalar, field.number));
+    if (field.fieldKind === "enum") message.set(field, field.enum.values.at(-1)?.number ?? 0);
+    if (field.fieldKind === "message" && depth < 3) {
+      if (field.message.typeName === "google.protobuf.Timestamp") {
+        message.set(field, reflect(field.message, timestampFromMs(1_700_000_000_123)));
+      } else if (!field.message.typeName.startsWith("google.protobuf.")) {
+        message.set(field, reflect(field.message, filled(field.message, depth + 1)));
+      }
+    }
+    if (field.fieldKind === "list" && field.listKind === "message" && depth < 3) {
+      const list = message.get(field);
+      for (let i = 0; i < 2; i++)
+        list.add(reflect(field.message, filled(field.message, depth + 1)));
+    }
+  }
+  return message.message;
+}
+
+function sample(scalar: number, n: number): unknown {
+  // 9: string, 8: bool, 3/4/6/16/18: 64-bit, 1/2: double/float, 12: bytes; the rest 32-bit.
+  if (scalar === 9) return `text "${n}" ✓\n`;
+  if (scalar === 8) return true;
+  if ([3, 4, 6, 16, 18].includes(scalar)) return BigInt(n) * 1_000_000_007n;
+  if (scalar === 1 || scalar === 2) return n + 0.5;
+  if (scalar === 12) return new Uint8Array([n, 255]);
+  return n * 7;
+}
+
+describe("the response_body shortcut", () => {
+  const jsonWrite = { alwaysEmitImplicit: true };
+  /** What encode wrote before it took the field's message alone: the whole response's JSON. */
+  const whole = (t: Transcoder, message: Message): string => {
+    const json = toJson(t.route.rpc.output, message, jsonWrite) as JsonObject;
+    const field = t.responseField;
+    if (!field) return JSON.stringify(json);
+    const fallback =
+      field.fieldKind === "message"
+        ? toJson(field.message, create(field.message), jsonWrite)
+        : field.fieldKind === "list"
+          ? []
+          : null;
+    return JSON.stringify(json[field.jsonName] ?? fallback);
+  };
+
+  it.each([...transcoders.keys()])("writes %s byte for byte as toJson of the response", (label) => {
+    const t = transcoder(label);
+    const output = t.route.rpc.output;
+    for (const message of [create(output), filled(output)]) {
+      expect(t.encode(message)).toBe(whole(t, message));
+    }
+  });
+
+  it("covers the product read the bench measures, with its nested timestamps", () => {
+    const t = transcoder("GET /products/{id}");
+    const text = t.encode(filled(GetProductResponseSchema));
+    expect(JSON.parse(text)).toMatchObject({
+      id: "1000000007",
+      createdAt: "2023-11-14T22:13:20.123Z",
+    });
   });
 });

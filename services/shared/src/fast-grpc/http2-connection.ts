@@ -4,10 +4,16 @@ import { Code, ConnectError } from "@connectrpc/connect";
 /** One HTTP/2 connection to an origin that reopens itself on demand. */
 export interface Http2Connection {
   /**
+   * The `:authority` and `:scheme` node's session would add to a request lacking them, so a
+   * caller can send them itself (node's array form of request headers then copies nothing).
+   */
+  readonly authority: string;
+  readonly scheme: string;
+  /**
    * Opens a stream on the current session, connecting first when there is none or the last one
    * closed, failed or received GOAWAY. Throws what `session.request` throws for bad headers.
    */
-  request(headers: http2.OutgoingHttpHeaders): http2.ClientHttp2Stream;
+  request(headers: http2.OutgoingHttpHeaders | string[]): http2.ClientHttp2Stream;
   /**
    * Asks the session for a PING after a call timed out: a session that does not answer within
    * `pingTimeoutMs` is destroyed, so the next call connects afresh instead of waiting on a dead
@@ -32,7 +38,8 @@ type Session = { readonly session: http2.ClientHttp2Session; active: number; pin
  * the process alive only while streams are open, so an idle client never blocks exit.
  */
 export function createHttp2Connection(baseUrl: string, pingTimeoutMs: number): Http2Connection {
-  const origin = new URL(baseUrl).origin;
+  const url = new URL(baseUrl);
+  const origin = url.origin;
   let current: Session | undefined;
   let closed = false;
 
@@ -53,6 +60,7 @@ export function createHttp2Connection(baseUrl: string, pingTimeoutMs: number): H
     current && !current.session.closed && !current.session.destroyed ? current : open();
 
   return {
+    ...sessionAuthority(url),
     request(headers) {
       if (closed) throw new ConnectError("upstream unavailable: client closed", Code.Unavailable);
       let state = usable();
@@ -77,6 +85,18 @@ export function createHttp2Connection(baseUrl: string, pingTimeoutMs: number): H
       current = undefined;
     },
   };
+}
+
+/**
+ * What `http2.connect(origin)` sets as the session's default `:authority` and `:scheme` (node
+ * 24's `connect`: the host name without IPv6 brackets, the port or the scheme's default).
+ */
+export function sessionAuthority(url: URL): { authority: string; scheme: string } {
+  const host = url.hostname.startsWith("[")
+    ? url.hostname.slice(1, -1)
+    : url.hostname || "localhost";
+  const port = url.port !== "" ? url.port : url.protocol === "http:" ? "80" : "443";
+  return { authority: `${host}:${port}`, scheme: url.protocol.slice(0, -1) };
 }
 
 /** Holds a reference on the socket while `stream` is open. */

@@ -79,7 +79,7 @@ export function createGrpcUnaryTransport(
     const frame = encodeEnvelope(0, serialize(method, message));
     let stream: http2.ClientHttp2Stream;
     try {
-      stream = connection.request(requestHeaders(path, header, timeoutMs));
+      stream = connection.request(requestHeaders(connection, path, header, timeoutMs));
     } catch (error) {
       // Nothing was sent: a connection failure here is safe to try on another instance.
       const failure = connectionFailure(error);
@@ -154,8 +154,42 @@ export function createGrpcUnaryTransport(
   };
 }
 
-/** The request headers connect's gRPC transport sends, minus the compression it offers. */
+/**
+ * The request headers connect's gRPC transport sends, minus the compression it offers. A plain
+ * record of lowercase names (what our callers pass) becomes node's flat array form, in the order
+ * the object form would reach the wire — node copies an object into a fresh one per request,
+ * but sends an array as it is. Anything else (Headers, pairs, names to merge or override) goes
+ * through the object form.
+ */
 function requestHeaders(
+  session: { readonly authority: string; readonly scheme: string },
+  path: string,
+  init: HeadersInit | undefined,
+  timeoutMs: number | undefined,
+): http2.OutgoingHttpHeaders | string[] {
+  if (!isPlainRecord(init)) return headerObject(path, init, timeoutMs);
+  // Pseudo-headers first, in the order node emits those of the object form.
+  const raw = [":method", "POST", ":path", path, ":authority", session.authority];
+  raw.push(":scheme", session.scheme);
+  for (const name in init) raw.push(name, String(init[name]));
+  raw.push("content-type", "application/grpc+proto", "te", "trailers", "user-agent", USER_AGENT);
+  if (timeoutMs !== undefined) raw.push("grpc-timeout", grpcTimeout(timeoutMs));
+  return raw;
+}
+
+/** Names the object form sets or merges itself: an init naming one takes that path. */
+const OWN_NAMES = new Set(["content-type", "te", "user-agent", "grpc-timeout"]);
+
+function isPlainRecord(init: HeadersInit | undefined): init is Record<string, string> {
+  if (init === undefined || init instanceof Headers || Array.isArray(init)) return false;
+  for (const name in init) {
+    if (name.charCodeAt(0) === 58 /* ":" */ || OWN_NAMES.has(name)) return false;
+    if (name !== name.toLowerCase()) return false;
+  }
+  return true;
+}
+
+function headerObject(
   path: string,
   init: HeadersInit | undefined,
   timeoutMs: number | undefined,
