@@ -17,7 +17,7 @@ import {
 } from "@connectrpc/connect/protocol-connect";
 import type { NodeRequest, NodeResponse } from "../server/one-port.js";
 import { type CallContext, createCallContext, invokeUnary } from "./call-context.js";
-import { headerPairs, nodeHeaders } from "./http2-headers.js";
+import { nodeHeaders } from "./http2-headers.js";
 import {
   CALL_ENDED,
   MAX_TIMEOUT_MS,
@@ -186,7 +186,7 @@ function connectCallContext(
     spec: route.spec,
     protocolName: "connect",
     timeoutMs: call.timeoutMs,
-    requestHeader: headerPairs(req.headers),
+    requestHeader: req.headers,
     url: () => new URL(req.url ?? "", `http://${req.headers.host}`).toString(),
     responseHeader: {
       "content-type": call.binary ? contentTypeUnaryProto : contentTypeUnaryJson,
