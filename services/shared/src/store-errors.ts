@@ -112,26 +112,96 @@ export interface StoreGuard {
  * gives up on the socket, many minutes later. Such a call goes on in the background; its
  * connection stays busy until the network answers again or the OS closes it.
  */
-export async function callStore<T>(guard: StoreGuard, call: () => Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  // One plain timer per call (this is every query's path); cleared, it never settles.
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = new Error(`no answer within ${guard.deadlineMs} ms`);
-      reject(Object.assign(error, { code: "STORE_DEADLINE" }));
-    }, guard.deadlineMs);
-    timer.unref();
+export function callStore<T>(guard: StoreGuard, call: () => Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const queue = deadlineQueue(guard.deadlineMs);
+    const waiting = queue.add((error) => reject(toStoreError(error, guard.name)));
+    const settle = (ok: boolean, value: unknown) => {
+      if (!queue.take(waiting)) return; // the deadline answered first
+      if (ok) resolve(value as T);
+      else reject(toStoreError(value, guard.name));
+    };
+    let work: Promise<T>;
+    try {
+      work = Promise.resolve(call());
+    } catch (error) {
+      // a driver that throws before returning a promise is handled like one that rejects
+      settle(false, error);
+      return;
+    }
+    work.then(
+      (value) => settle(true, value),
+      (error) => settle(false, error),
+    );
   });
-  // a driver that throws before returning a promise is handled like one that rejects
-  const work = (async () => call())();
-  work.catch(() => {}); // the deadline may have answered for it
-  try {
-    return await Promise.race([work, deadline]);
-  } catch (error) {
-    throw toStoreError(error, guard.name);
-  } finally {
-    clearTimeout(timer);
+}
+
+/** A call waiting for its store; `expire` is dropped once it is answered. */
+type Waiting = { readonly due: number; expire?: (error: Error) => void; next?: Waiting };
+
+/**
+ * The calls of one deadline length in the order they started, so the first is always the next to
+ * expire: one timer for all of them (armed for the first, re-armed when it fires) instead of a
+ * timer and a racing promise per call, which every query's path paid for.
+ */
+class DeadlineQueue {
+  private head: Waiting | undefined;
+  private tail: Waiting | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly ms: number) {}
+
+  add(expire: (error: Error) => void): Waiting {
+    const waiting: Waiting = { due: performance.now() + this.ms, expire };
+    if (this.tail) this.tail.next = waiting;
+    else this.head = waiting;
+    this.tail = waiting;
+    this.timer ??= this.arm(this.ms);
+    return waiting;
   }
+
+  /** Claims the call's answer for its store: false when the deadline has already answered. */
+  take(waiting: Waiting): boolean {
+    if (!waiting.expire) return false;
+    waiting.expire = undefined;
+    this.dropAnswered();
+    return true;
+  }
+
+  private dropAnswered(): void {
+    while (this.head && !this.head.expire) this.head = this.head.next;
+    if (!this.head) this.tail = undefined;
+  }
+
+  private readonly expireDue = () => {
+    this.timer = undefined;
+    const now = performance.now();
+    for (let first = this.head; first && first.due <= now; first = first.next) {
+      const expire = first.expire;
+      first.expire = undefined;
+      expire?.(
+        Object.assign(new Error(`no answer within ${this.ms} ms`), { code: "STORE_DEADLINE" }),
+      );
+    }
+    this.dropAnswered();
+    if (this.head) this.timer = this.arm(this.head.due - now);
+  };
+
+  private arm(ms: number): NodeJS.Timeout {
+    // Timers count whole milliseconds from the loop's clock: never re-arm for 0 in a busy loop.
+    return setTimeout(this.expireDue, Math.max(1, Math.ceil(ms))).unref();
+  }
+}
+
+const DEADLINES = new Map<number, DeadlineQueue>();
+
+function deadlineQueue(ms: number): DeadlineQueue {
+  let queue = DEADLINES.get(ms);
+  if (!queue) {
+    queue = new DeadlineQueue(ms);
+    DEADLINES.set(ms, queue);
+  }
+  return queue;
 }
 
 /**

@@ -60,6 +60,55 @@ describe("callStore and guardStore", () => {
     await expect(callStore(STORE, never)).rejects.toThrow(DependencyTimeout);
   });
 
+  it("fail each call at its own deadline while others of the same store answer", async () => {
+    const guard = { name: "queued store", deadlineMs: 40 };
+    const settled: string[] = [];
+    const track = (name: string, call: Promise<unknown>) =>
+      call.then(
+        () => settled.push(`${name} answered`),
+        (error) =>
+          settled.push(`${name} ${error instanceof DependencyTimeout ? "timed out" : error}`),
+      );
+    const first = track(
+      "first",
+      callStore(guard, () => new Promise(() => {})),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const second = track(
+      "second",
+      callStore(guard, () => new Promise(() => {})),
+    );
+    const quick = track(
+      "quick",
+      callStore(guard, async () => 1),
+    );
+    // another deadline length keeps its own order
+    const short = callStore({ name: "short", deadlineMs: 5 }, () => new Promise(() => {}));
+    await expect(short).rejects.toThrow("short did not answer in time");
+    await Promise.all([first, second, quick]);
+    expect(settled).toEqual(["quick answered", "first timed out", "second timed out"]);
+  });
+
+  it("keep the deadline's answer when the store answers or fails after it", async () => {
+    let answer: (value: number) => void = () => {};
+    let fail: (error: unknown) => void = () => {};
+    const late = callStore(STORE, () => new Promise<number>((resolve) => (answer = resolve)));
+    const lateFailure = callStore(STORE, () => new Promise((_, reject) => (fail = reject)));
+    await expect(late).rejects.toThrow(DependencyTimeout);
+    await expect(lateFailure).rejects.toThrow(`${STORE.name} did not answer in time`);
+    answer(1);
+    fail(coded("ECONNRESET")); // handled: no unhandled rejection fails the run
+    await expect(late).rejects.toThrow(DependencyTimeout);
+  });
+
+  it("answer in time with the store's own result or failure, whatever came before", async () => {
+    await expect(callStore(STORE, () => new Promise(() => {}))).rejects.toThrow(DependencyTimeout);
+    expect(await callStore(STORE, async () => "fresh")).toBe("fresh");
+    await expect(callStore(STORE, () => Promise.reject(coded("ECONNREFUSED")))).rejects.toThrow(
+      DependencyUnavailable,
+    );
+  });
+
   it("translate what a method throws, synchronously or not, and pass results through", async () => {
     const repository = guardStore(
       {

@@ -8,6 +8,7 @@ import type { ProductSql } from "./connection.js";
 import { listProducts, type ProductPage } from "./list-products.js";
 import { type ProductRow, products } from "./schema.js";
 import { refuseWhileReserved } from "./stock-lines.js";
+import { parseTimestamp } from "./timestamp.js";
 
 /** A category in use and how many products carry it. */
 export type CategoryCount = { name: string; productCount: bigint };
@@ -154,14 +155,6 @@ function toProduct(row: ProductRow): Product {
     createdAt: parseTimestamp(row.createdAt),
     updatedAt: parseTimestamp(row.updatedAt),
   };
-}
-
-/** PostgreSQL's "2026-01-02 03:04:05.123456+00" as a Date (ISO form, so parsing is standard). */
-function parseTimestamp(text: string): Date {
-  const iso = text.replace(" ", "T").replace(/([+-]\d\d)$/, "$1:00");
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) throw new Error(`unreadable timestamp "${text}"`);
-  return date;
 }
 
 function required<T>(value: T | undefined, what: string): T {

@@ -10,8 +10,13 @@ import {
 } from "@connectrpc/connect";
 import type { UnarySpec } from "./unary-handler.js";
 
-/** Header pairs, or one value per name. */
-type HeaderInit = readonly (readonly [string, string])[] | Readonly<Record<string, string>>;
+/**
+ * Header pairs, or a Node header object (a repeated header as an array, pseudo-headers such as
+ * `:path` left out, as `headerPairs` does), or one value per name.
+ */
+type HeaderInit =
+  | readonly (readonly [string, string])[]
+  | Readonly<Record<string, string | readonly string[] | undefined>>;
 
 /** What the short paths know of a call when its headers arrive. */
 export interface CallContextInit {
@@ -94,14 +99,23 @@ export function createCallContext(init: CallContextInit): CallContext {
 /**
  * `new Headers(init)`, appending each pair as its constructor does, without the generic
  * conversion of `init` (iterator protocol, a fresh array per pair) that made up most of the
- * allocations of the three Headers each call has.
+ * allocations of the three Headers each call has. A Node header object is read in place, without
+ * first making pairs of it.
  */
 function headersOf(init: HeaderInit | undefined): Headers {
   const headers = new Headers();
   if (init === undefined) return headers;
   if (Array.isArray(init)) for (const [name, value] of init) headers.append(name, value);
   else
-    for (const name in init) headers.append(name, (init as Record<string, string>)[name] as string);
+    for (const name in init) {
+      const value = (init as Readonly<Record<string, string | readonly string[] | undefined>>)[
+        name
+      ];
+      if (value === undefined || name.startsWith(":")) continue;
+      if (typeof value === "string") headers.append(name, value);
+      else if (Array.isArray(value)) for (const each of value) headers.append(name, each);
+      else headers.append(name, String(value));
+    }
   return headers;
 }
 

@@ -1,6 +1,11 @@
 import type http from "node:http";
+import { type DescMessage, type MessageShape, toJsonString } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { compressionNegotiate, mergeNonProtocolHeaders } from "@connectrpc/connect/protocol";
+import {
+  compressionNegotiate,
+  getJsonOptions,
+  mergeNonProtocolHeaders,
+} from "@connectrpc/connect/protocol";
 import {
   codeToHttpStatus,
   contentTypeUnaryJson,
@@ -12,7 +17,7 @@ import {
 } from "@connectrpc/connect/protocol-connect";
 import type { NodeRequest, NodeResponse } from "../server/one-port.js";
 import { type CallContext, createCallContext, invokeUnary } from "./call-context.js";
-import { headerPairs, nodeHeaders } from "./http2-headers.js";
+import { nodeHeaders } from "./http2-headers.js";
 import {
   CALL_ENDED,
   MAX_TIMEOUT_MS,
@@ -83,11 +88,13 @@ export function createConnectUnaryHandler(options: UnaryPathOptions) {
       "accept-encoding",
     );
     let status = 200;
-    let answer: Uint8Array;
+    let answer: Uint8Array | string;
     try {
       const input = route.serialization.getI(type.binary).parse(body);
       const output = await invokeUnary(route.spec, context, input, interceptors);
-      answer = route.serialization.getO(type.binary).serialize(output);
+      answer = type.binary
+        ? route.serialization.getO(true).serialize(output)
+        : jsonAnswer(route, output, limits.writeMaxBytes);
     } catch (caught) {
       context.abort(caught);
       const error =
@@ -101,17 +108,56 @@ export function createConnectUnaryHandler(options: UnaryPathOptions) {
     } finally {
       context.abort(CALL_ENDED);
     }
-    if (compression.response && answer.byteLength >= limits.compressMinBytes) {
-      answer = await compression.response.compress(answer);
+    let length = typeof answer === "string" ? Buffer.byteLength(answer) : answer.byteLength;
+    if (compression.response && length >= limits.compressMinBytes) {
+      answer = await compression.response.compress(
+        typeof answer === "string" ? Buffer.from(answer) : answer,
+      );
+      length = answer.byteLength;
       context.responseHeader.set("content-encoding", compression.response.name);
     }
-    const header = trailerMux(context.responseHeader, context.responseTrailer);
-    header.set("content-length", answer.byteLength.toString(10));
+    // trailerMux copies the headers to add the trailers': without trailers, nothing to add.
+    const header = isEmpty(context.responseTrailer)
+      ? context.responseHeader
+      : trailerMux(context.responseHeader, context.responseTrailer);
+    header.set("content-length", length.toString(10));
     respond(res, status, header, answer);
   }
 }
 
 type ContentType = { readonly binary: boolean };
+
+/** What connect's JSON serialization makes of the route's options (pathSetup gives none). */
+const JSON_OPTIONS = getJsonOptions(undefined);
+
+/**
+ * The JSON answer as connect's serialization makes it (`toJsonString`, then a check against
+ * writeMaxBytes, with its errors), left as text: Node encodes it once, into the same write as
+ * the response head, where connect's TextEncoder made bytes Node then wrote apart.
+ */
+function jsonAnswer(route: Route, output: MessageShape<DescMessage>, writeMaxBytes: number) {
+  let json: string;
+  try {
+    json = toJsonString(route.spec.method.output, output, JSON_OPTIONS);
+  } catch (e) {
+    throw ConnectError.from(e, Code.Internal);
+  }
+  const bytes = Buffer.byteLength(json);
+  if (bytes > writeMaxBytes)
+    throw new ConnectError(
+      `message size ${bytes} is larger than configured writeMaxBytes ${writeMaxBytes}`,
+      Code.ResourceExhausted,
+    );
+  return json;
+}
+
+function isEmpty(headers: Headers): boolean {
+  let empty = true;
+  headers.forEach(() => {
+    empty = false;
+  });
+  return empty;
+}
 
 /**
  * The unary Connect content type of a request this path serves: JSON or binary, without a
@@ -140,7 +186,7 @@ function connectCallContext(
     spec: route.spec,
     protocolName: "connect",
     timeoutMs: call.timeoutMs,
-    requestHeader: headerPairs(req.headers),
+    requestHeader: req.headers,
     url: () => new URL(req.url ?? "", `http://${req.headers.host}`).toString(),
     responseHeader: {
       "content-type": call.binary ? contentTypeUnaryProto : contentTypeUnaryJson,
@@ -153,7 +199,12 @@ function connectCallContext(
   });
 }
 
-function respond(res: Http1Response, status: number, header: Headers, body: Uint8Array): void {
+function respond(
+  res: Http1Response,
+  status: number,
+  header: Headers,
+  body: Uint8Array | string,
+): void {
   // A client that has gone gets nothing; connect's write would fail the same way.
   if (res.destroyed || res.writableEnded) return;
   try {

@@ -6,6 +6,7 @@ import { Code, ConnectError, createServiceImplSpec } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { ProductService } from "#gen/shop/product/v1/product_pb";
 import { createCallContext } from "#shared/fast-grpc/call-context";
+import { headerPairs } from "#shared/fast-grpc/http2-headers";
 import type { UnarySpec } from "#shared/fast-grpc/unary-handler";
 
 const spec = createServiceImplSpec(ProductService, {} as never).methods.getProduct as UnarySpec;
@@ -30,6 +31,30 @@ function context(timeoutMs: number | undefined) {
 const codeOf = (reason: unknown) => (reason instanceof ConnectError ? reason.code : reason);
 
 describe("the short paths' call context", () => {
+  it("reads a Node header object as the pairs headerPairs makes of it", () => {
+    const node = {
+      ":path": "/shop.product.v1.ProductService/GetProduct",
+      "content-type": "application/json",
+      "set-cookie": ["a=1", "b=2"],
+      "x-gone": undefined,
+      "x-spaced": "  v  ",
+    };
+    const from = (requestHeader: Parameters<typeof createCallContext>[0]["requestHeader"]) =>
+      createCallContext({
+        spec,
+        protocolName: "connect",
+        timeoutMs: undefined,
+        requestHeader,
+        responseHeader: {},
+        url: () => "",
+        watchRequest: () => {},
+      }).requestHeader;
+    const [direct, viaPairs] = [from(node), from(headerPairs(node))];
+    expect([...direct]).toEqual([...viaPairs]);
+    expect(direct.getSetCookie()).toEqual(["a=1", "b=2"]);
+    expect(new Set(direct.keys())).toEqual(new Set(["content-type", "set-cookie", "x-spaced"]));
+  });
+
   it("is not aborted while the call runs and the deadline is ahead", () => {
     const { ctx } = context(60_000);
     expect(ctx.signal.aborted).toBe(false);

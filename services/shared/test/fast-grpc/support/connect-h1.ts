@@ -83,6 +83,10 @@ export const H1_CASES: [string, H1Request][] = [
   ["a browser's accept list", json('{"id":"2"}', { "accept-encoding": "gzip, deflate, br, zstd" })],
   ["an unknown accepted encoding", json('{"id":"2"}', { "accept-encoding": "zstd" })],
   ["a small answer, gzip accepted", json('{"id":"1"}', { "accept-encoding": "gzip" })],
+  ["no trailers, text beyond ASCII", json('{"id":"3"}')],
+  ["no trailers, text beyond ASCII, as binary", { headers: PROTO_TYPE, body: binaryRequest(3n) }],
+  // 600 "é" are 1200 bytes but 600 characters: above connect's 1 KiB threshold only in bytes
+  ["text beyond ASCII, gzip accepted", json('{"id":"5"}', { "accept-encoding": "gzip" })],
   [
     "a gzip request",
     { headers: { ...JSON_TYPE, "content-encoding": "gzip" }, body: gzipSync('{"id":"1"}') },

@@ -53,6 +53,10 @@ function products(watchers: Map<string, Watcher>) {
           watcher?.cancelled(reason instanceof ConnectError ? reason.code : reason);
           throw reason;
         }
+        // no headers or trailers of its own; text beyond ASCII (1200 bytes in 600 characters)
+        case 3n:
+        case 5n:
+          return { product: { id: req.id, name: "café ☕ 𝄞", description: "é".repeat(600) } };
       }
       ctx.responseHeader.set("x-extra", "a");
       ctx.responseTrailer.set("x-trail", "b");
