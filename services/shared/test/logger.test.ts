@@ -1,6 +1,9 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { closeSync, constants, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { createLogger, flatLineLogger } from "#shared/logger";
+import { createLogger, flatLineLogger, writeAllSync } from "#shared/logger";
 
 /**
  * Runs `code` (an ES module that may import #shared/logger) in a node process of its own and
@@ -79,4 +82,46 @@ describe("the process logger", () => {
     );
     expect(JSON.parse(lines[0] ?? "{}")).toMatchObject({ msg: "alone", service: "t" });
   });
+
+  it("writes all of the last batch into a full non-blocking pipe, waiting for its reader", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "logger-"));
+    const fifo = join(dir, "out");
+    execFileSync("mkfifo", [fifo]);
+    // The reader holds the pipe open but reads only after a pause: the pipe fills up.
+    const reader = spawn("sh", ["-c", `exec 3<"${fifo}"; sleep 0.5; wc -c <&3`]);
+    let counted = "";
+    reader.stdout.on("data", (chunk: Buffer) => {
+      counted += chunk.toString();
+    });
+    const closed = new Promise((resolve) => reader.once("close", resolve));
+    try {
+      const fd = openWhenRead(fifo);
+      let written = 0;
+      try {
+        for (;;) written += writeSync(fd, Buffer.alloc(4096, "x"));
+      } catch (error) {
+        expect((error as NodeJS.ErrnoException).code).toBe("EAGAIN");
+      }
+      writeAllSync(fd, "y".repeat(100_000));
+      closeSync(fd);
+      await closed;
+      expect(Number(counted.trim())).toBe(written + 100_000);
+    } finally {
+      reader.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
+
+/** Opens a FIFO's write end without blocking, once its reader has opened the other end. */
+function openWhenRead(fifo: string): number {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    try {
+      return openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENXIO" || Date.now() > deadline) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
+  }
+}
