@@ -80,7 +80,9 @@ export function createGrpcUnaryHandler(options: GrpcPathOptions): StreamHandler 
     const route = headers[":method"] === "POST" && path ? routes.get(path) : undefined;
     const timeout = route && parseTimeout(header(headers, "grpc-timeout") ?? null, MAX_TIMEOUT_MS);
     const authority = route && plainGrpcAuthority(headers);
-    if (!route || !timeout || timeout.error || !authority) return false;
+    // node answers an Expect header itself before it makes a request (100 Continue, or 417).
+    const expects = headers.expect !== undefined;
+    if (!route || !timeout || timeout.error || !authority || expects) return false;
     // node's compatibility request adds the same: a stream reset with an error code emits
     // 'error', which would otherwise be thrown.
     stream.on("error", ignore);

@@ -323,4 +323,6 @@ export const CASES: [string, Record<string, string | string[]>, Body][] = [
   ],
   ["an unknown method", { ...GRPC, ":path": "/shop.product.v1.ProductService/Nope" }, whole],
   ["a GET", { ...GRPC, ":method": "GET" }, whole],
+  ["Expect: 100-continue", { ...GRPC, expect: "100-continue" }, whole],
+  ["an Expect the server cannot meet", { ...GRPC, expect: "the unexpected" }, whole],
 ];
