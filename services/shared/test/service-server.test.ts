@@ -72,6 +72,22 @@ describe("the shared service server", () => {
     await expect(late.getProduct({ id: 1n })).rejects.toMatchObject({ code: Code.Unavailable });
   });
 
+  it("lets a unary gRPC call served from node's HTTP/2 stream finish on close", async () => {
+    let calls = 0;
+    const services = [slowProducts(() => calls++)];
+    const server = await startTestServer({ services, isReady: async () => true });
+    const grpc = createClient(ProductService, createGrpcTransport({ baseUrl: server.baseUrl }));
+    const order: string[] = [];
+    const call = grpc.getProduct({ id: 300n }).then(({ product }) => {
+      order.push("answered");
+      return product?.name;
+    });
+    await vi.waitFor(() => expect(calls).toBe(1), { timeout: 10_000 });
+    await server.close(5000).then(() => order.push("closed"));
+    expect(await call).toBe("slow");
+    expect(order).toEqual(["answered", "closed"]);
+  });
+
   it("cuts calls that outlive the grace period", async () => {
     let calls = 0;
     const services = [slowProducts(() => calls++)];

@@ -35,3 +35,18 @@ export function nodeHeaders(headers: Headers): http2.OutgoingHttpHeaders {
   for (const [name, value] of headers) appendNodeHeader(result, name, value);
   return result;
 }
+
+/**
+ * Web headers as a `:status` 200 response header list for `ServerHttp2Stream.respond`, holding
+ * what node's compatibility response sends for `writeHead(200, nodeHeaders(headers))`
+ * (compat.js, node 24) in the same order: its `connection` header other than "trailers" dropped
+ * (as it drops it, with a warning), names lower-cased, repeats kept.
+ */
+export function responseHeaderList(headers: Headers): string[] {
+  const list = [":status", "200"];
+  for (const [name, value] of headers) {
+    if (name === "connection" && value !== "trailers") continue;
+    list.push(name, value);
+  }
+  return list;
+}

@@ -12,10 +12,15 @@ import {
 } from "@connectrpc/connect/protocol";
 import { grpcStatusOk, parseTimeout } from "@connectrpc/connect/protocol-grpc";
 import { setGrpcStatus } from "../rpc/grpc-status.js";
-import type { NodeRequest, NodeResponse } from "../server/one-port.js";
+import {
+  compatExchange,
+  type NodeRequest,
+  type NodeResponse,
+  type StreamHandler,
+} from "../server/one-port.js";
 import { type CallContext, createCallContext, invokeUnary } from "./call-context.js";
 import { errorFromResetCode } from "./http2-errors.js";
-import { headerPairs, nodeHeaders } from "./http2-headers.js";
+import { headerPairs, nodeHeaders, responseHeaderList } from "./http2-headers.js";
 import { readEnvelope } from "./request-body.js";
 
 /** A unary method's implementation, as connect's router holds it. */
@@ -38,8 +43,8 @@ export interface UnaryPathOptions {
   ) => void;
 }
 
-type Http2Request = http2.Http2ServerRequest;
-type Http2Response = http2.Http2ServerResponse;
+/** What the gRPC path is given: it hands what it declines back to node, so it needs no `connect`. */
+export type GrpcPathOptions = Omit<UnaryPathOptions, "connect">;
 
 const CONTENT_TYPE_PROTO = "application/grpc+proto";
 /** Connect's default `maxTimeoutMs`: no limit. */
@@ -53,38 +58,48 @@ export const CALL_ENDED = new DOMException("This operation was aborted", "AbortE
 
 /**
  * A shorter road for the calls that dominate service-to-service traffic: unary gRPC over HTTP/2
- * with a binary, uncompressed request. It runs the same interceptors, handler context and
+ * with a binary, uncompressed request, served straight from node's `ServerHttp2Stream` (a
+ * `StreamHandler`, see server/one-port.ts). It runs the same interceptors, handler context and
  * implementation through connect's serializers and `setTrailerStatus` and this folder's mirrors of
- * `createHandlerContext` and `invokeUnaryImplementation` (call-context.ts), but without the
- * async-iterable pipeline, the per-call universal request/response objects and the abort
- * signals nobody reads that make up most of connect-node's per-call cost.
+ * `createHandlerContext` and `invokeUnaryImplementation` (call-context.ts), and writes the same
+ * frames node's compatibility response writes for connect-node, but without that compatibility
+ * request and response, the async-iterable pipeline, the per-call universal request/response
+ * objects and the abort signals nobody reads that make up most of connect-node's per-call cost.
  *
- * Anything else — HTTP/1.1, the Connect and gRPC-Web protocols, JSON, compressed requests,
- * invalid timeouts, streaming methods, and any request body that is not exactly one
- * well-formed message envelope — goes to connect's own handler, so its answers stay connect's.
+ * Anything else — the Connect and gRPC-Web protocols, JSON, compressed requests, invalid
+ * timeouts, streaming methods — is declined (the handler returns false, and node makes its
+ * compatibility request and response for connect's own handler); a request body that is not
+ * exactly one well-formed message envelope goes to `connectReplay` with node's compatibility
+ * request and response made here, so connect's answers stay connect's.
  */
-export function createGrpcUnaryHandler(options: UnaryPathOptions) {
+export function createGrpcUnaryHandler(options: GrpcPathOptions): StreamHandler {
   const { limits, routes, interceptors, compressions } = pathSetup(options);
 
-  return (req: NodeRequest, res: NodeResponse): void => {
-    const route = "stream" in req && req.method === "POST" ? routes.get(req.url) : undefined;
-    const timeout = route && parseTimeout(header(req, "grpc-timeout") ?? null, MAX_TIMEOUT_MS);
-    if (!route || !timeout || timeout.error || !isPlainGrpc(req as Http2Request)) {
-      options.connect(req, res);
-      return;
-    }
+  return (stream, headers, rawHeaders) => {
+    const path = headers[":path"];
+    const route = headers[":method"] === "POST" && path ? routes.get(path) : undefined;
+    const timeout = route && parseTimeout(header(headers, "grpc-timeout") ?? null, MAX_TIMEOUT_MS);
+    const authority = route && plainGrpcAuthority(headers);
+    // node answers an Expect header itself before it makes a request (100 Continue, or 417).
+    const expects = headers.expect !== undefined;
+    if (!route || !timeout || timeout.error || !authority || expects) return false;
+    // node's compatibility request adds the same: a stream reset with an error code emits
+    // 'error', which would otherwise be thrown.
+    stream.on("error", ignore);
     // Made as the headers arrive, as connect does, so a deadline counts from the same moment.
-    const context = grpcCallContext(req as Http2Request, route.spec, timeout.timeoutMs);
-    readEnvelope(req as Http2Request, limits.readMaxBytes, (payload, replay) => {
-      if (payload !== undefined) return void serve(res as Http2Response, route, context, payload);
+    const context = grpcCallContext(stream, headers, authority, route.spec, timeout.timeoutMs);
+    readEnvelope(stream, limits.readMaxBytes, (payload, replay) => {
+      if (payload !== undefined) return void serve(stream, route, context, payload);
       context.abort(CALL_ENDED);
+      const { req, res } = compatExchange(stream, headers, rawHeaders);
       options.connectReplay(req, res, replay);
     });
+    return true;
   };
 
   /** Connect's gRPC handler, for one message: parse, interceptors and implementation, answer. */
   async function serve(
-    res: Http2Response,
+    stream: http2.ServerHttp2Stream,
     route: Route,
     context: CallContext,
     payload: Uint8Array,
@@ -120,7 +135,7 @@ export function createGrpcUnaryHandler(options: UnaryPathOptions) {
           : new ConnectError("internal error", Code.Internal, undefined, undefined, error),
       );
     }
-    respond(res, context, frame);
+    respond(stream, context, frame);
   }
 }
 
@@ -130,7 +145,7 @@ export function createGrpcUnaryHandler(options: UnaryPathOptions) {
  * given others), and the routes by request path (`/package.Service/Method`) with connect's
  * serializers.
  */
-export function pathSetup(options: UnaryPathOptions) {
+export function pathSetup(options: GrpcPathOptions) {
   const limits = validateReadWriteMaxBytes(options.readMaxBytes, undefined, undefined);
   const routes = new Map<string, Route>(
     options.methods.map((spec) => [
@@ -154,50 +169,69 @@ export type Route = {
   readonly serialization: MethodSerializationLookup<DescMessage, DescMessage>;
 };
 
-/** Binary gRPC with an uncompressed request, over HTTP/2 with an authority. */
-function isPlainGrpc(req: Http2Request): boolean {
-  const type = req.headers["content-type"];
-  const encoding = req.headers["grpc-encoding"];
-  return (
-    (type === "application/grpc" || type === CONTENT_TYPE_PROTO) &&
-    (encoding === undefined || encoding === "identity") &&
-    Boolean(req.authority)
-  );
+/**
+ * The authority of a binary gRPC request with an uncompressed body over HTTP/2 (`:authority`,
+ * else `Host`, as node's compatibility request reads it); undefined for any other request.
+ */
+function plainGrpcAuthority(headers: http2.IncomingHttpHeaders): string | undefined {
+  const type = headers["content-type"];
+  const encoding = headers["grpc-encoding"];
+  if (type !== "application/grpc" && type !== CONTENT_TYPE_PROTO) return undefined;
+  if (encoding !== undefined && encoding !== "identity") return undefined;
+  return headers[":authority"] ?? headers.host;
 }
 
 /** The handler context connect's gRPC handler would make for this request. */
-function grpcCallContext(req: Http2Request, spec: UnarySpec, timeoutMs: number | undefined) {
+function grpcCallContext(
+  stream: http2.ServerHttp2Stream,
+  headers: http2.IncomingHttpHeaders,
+  authority: string,
+  spec: UnarySpec,
+  timeoutMs: number | undefined,
+) {
   return createCallContext({
     spec,
     protocolName: "grpc",
     timeoutMs,
-    requestHeader: headerPairs(req.headers),
-    url: () => new URL(req.url, `http://${req.authority}`).toString(),
+    requestHeader: headerPairs(headers),
+    url: () => new URL(headers[":path"] ?? "", `http://${authority}`).toString(),
     responseHeader: { "content-type": CONTENT_TYPE_PROTO },
     responseTrailer: { "grpc-status": grpcStatusOk },
     // connect-node's request signal: aborted as the stream closes, by a reset or our answer.
     watchRequest: (abort) => {
-      const closed = () => abort(errorFromResetCode(req.stream.rstCode) ?? CALL_ENDED);
-      if (req.stream.destroyed) closed();
-      else req.once("close", closed);
+      const closed = () => abort(errorFromResetCode(stream.rstCode) ?? CALL_ENDED);
+      if (stream.destroyed) closed();
+      else stream.once("close", closed);
     },
   });
 }
 
-function respond(res: Http2Response, context: CallContext, frame: Uint8Array | undefined): void {
+/**
+ * What node's compatibility response does for connect-node's `writeHead`, `write`,
+ * `addTrailers` and `end` (compat.js): the headers with `:status` 200 and a date, waiting for
+ * trailers, the message, then the trailers once node asks for them.
+ */
+function respond(
+  stream: http2.ServerHttp2Stream,
+  context: CallContext,
+  frame: Uint8Array | undefined,
+): void {
   // A client that reset the stream gets nothing; connect's write would fail the same way.
-  if (res.stream.destroyed || res.stream.closed) return;
+  if (stream.destroyed || stream.closed) return;
   try {
-    res.writeHead(200, nodeHeaders(context.responseHeader));
-    if (frame) res.write(frame);
-    res.addTrailers(nodeHeaders(context.responseTrailer));
-    res.end();
+    const trailers = nodeHeaders(context.responseTrailer);
+    stream.respond(responseHeaderList(context.responseHeader), { waitForTrailers: true });
+    stream.once("wantTrailers", () => stream.sendTrailers(trailers));
+    if (frame) stream.write(frame);
+    stream.end();
   } catch {
     // The stream closed under us: nothing to tell a client that is gone.
   }
 }
 
-function header(req: NodeRequest, name: string): string | undefined {
-  const value = req.headers[name];
+function header(headers: http2.IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
   return Array.isArray(value) ? value.join(", ") : value;
 }
+
+function ignore(): void {}

@@ -1,8 +1,11 @@
 import type http from "node:http";
 import type http2 from "node:http2";
 
-/** A request body as both short paths read it: HTTP/1.1 for Connect, HTTP/2 for gRPC. */
-type BodyRequest = http.IncomingMessage | http2.Http2ServerRequest;
+/**
+ * A request body as both short paths read it: HTTP/1.1 for Connect, node's HTTP/2 stream itself
+ * for gRPC.
+ */
+type BodyRequest = http.IncomingMessage | http2.ServerHttp2Stream;
 
 /**
  * Reads a request body and hands `onBody` all of it when it ended within `maxBytes`; otherwise

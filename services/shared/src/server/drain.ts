@@ -1,9 +1,10 @@
 import type http2 from "node:http2";
 import type net from "node:net";
-import type { NodeHandler, OnePortServer } from "./one-port.js";
+import type { NodeHandler, OnePortServer, StreamHandler } from "./one-port.js";
 
 /**
- * Graceful shutdown for a one-port server: counts requests in flight, and on `close` stops
+ * Graceful shutdown for a one-port server: counts requests in flight (through `wrap`, and the
+ * HTTP/2 streams served without node's compatibility layer through `wrapStreams`), and on `close` stops
  * accepting connections (new ones are refused), asks HTTP/2 clients to go away (GOAWAY, also on
  * a session that connected just before), lets idle HTTP/1.1 connections go, and waits — up to
  * a grace period — for the in-flight requests and then for every connection to close by itself,
@@ -55,6 +56,18 @@ export function createDrain() {
         handler(req, res);
       };
     },
+    /** `handler`, each stream it takes counted in flight until the stream closes. */
+    wrapStreams(handler: StreamHandler): StreamHandler {
+      return (stream, headers, rawHeaders) => {
+        if (!handler(stream, headers, rawHeaders)) return false;
+        // A stream emits 'close' on a later tick, never inside the handler that took it.
+        inFlight++;
+        stream.once("close", done);
+        return true;
+      };
+    },
+    /** Requests and taken streams in flight now. */
+    inFlight: () => inFlight,
     watch(target: OnePortServer): void {
       server = target;
       target.listener.on("connection", (socket) => {

@@ -109,19 +109,6 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
     // connect-node's default, spelled out because the unary gRPC path must offer the same.
     acceptCompression: [compressionGzip, compressionBrotli],
   };
-  // The short paths of fast-grpc/: unary gRPC over HTTP/2, then unary Connect over HTTP/1.1;
-  // each hands what it does not serve to the next, and the last to connect-node.
-  const fastPaths = (next: typeof connect) => {
-    const shared = {
-      ...connectOptions,
-      methods: bindings.flatMap((binding) => unaryMethods(binding.spec)),
-      connectReplay: createConnectReplay(connectOptions, logger),
-    };
-    return createGrpcUnaryHandler({
-      ...shared,
-      connect: createConnectUnaryHandler({ ...shared, connect: next }),
-    });
-  };
   const connect = withGrpcMessageRespelled(
     connectNodeAdapter({
       ...connectOptions,
@@ -131,8 +118,23 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
       ),
     }),
   );
-  const handler = options.unaryGrpcFastPath === false ? connect : fastPaths(connect);
-  const server = createOnePortServer(drain.wrap(handler));
+  // The short paths of fast-grpc/: unary gRPC straight from node's HTTP/2 streams, and unary
+  // Connect over HTTP/1.1 for what node makes requests of; what they decline goes to
+  // connect-node, and a request whose body they read to connect's router (connectReplay).
+  const fastPaths = () => {
+    const shared = {
+      ...connectOptions,
+      methods: bindings.flatMap((binding) => unaryMethods(binding.spec)),
+      connectReplay: createConnectReplay(connectOptions, logger),
+    };
+    return {
+      handler: createConnectUnaryHandler({ ...shared, connect }),
+      streams: drain.wrapStreams(createGrpcUnaryHandler(shared)),
+    };
+  };
+  const paths =
+    options.unaryGrpcFastPath === false ? { handler: connect, streams: undefined } : fastPaths();
+  const server = createOnePortServer(drain.wrap(paths.handler), paths.streams);
   drain.watch(server);
   await new Promise<void>((resolve, reject) => {
     server.listener.once("error", reject);

@@ -3,8 +3,7 @@
  * calls went through connect-node. connect-node's server handler and gRPC transport are wrapped
  * here (in this file only, so production pays nothing) to count what reaches them.
  */
-import type { Transport } from "@connectrpc/connect";
-import { createClient } from "@connectrpc/connect";
+import { Code, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -13,9 +12,26 @@ import { createMetrics } from "#shared/metrics";
 import { createServiceTransport } from "#shared/rpc/client";
 import { bindService, type ServiceServer, startServiceServer } from "#shared/server/service-server";
 import { testVerifier } from "#shared-test/auth";
+import { frame, GRPC, request, send } from "./support/twin-servers.js";
 
-/** Requests and unary calls that reached connect-node since the last reset. */
-const reached = vi.hoisted(() => ({ handler: 0, replay: 0, transport: 0 }));
+/**
+ * Requests and unary calls that reached connect-node since the last reset, and the HTTP/2
+ * requests node made compatibility requests and responses of (`h2Requests`).
+ */
+const reached = vi.hoisted(() => ({ handler: 0, replay: 0, transport: 0, h2Requests: 0 }));
+
+vi.mock("#shared/server/one-port", async (importOriginal) => {
+  const onePort = await importOriginal<typeof import("#shared/server/one-port")>();
+  return {
+    ...onePort,
+    createOnePortServer(...[handler, streams]: Parameters<typeof onePort.createOnePortServer>) {
+      return onePort.createOnePortServer((req, res) => {
+        if ("stream" in req) reached.h2Requests++;
+        handler(req, res);
+      }, streams);
+    },
+  };
+});
 
 vi.mock("@connectrpc/connect-node", async (importOriginal) => {
   const node = await importOriginal<typeof import("@connectrpc/connect-node")>();
@@ -88,23 +104,31 @@ describe("the fast paths", () => {
   const getProduct = () => createClient(ProductService, running.transport).getProduct({ id: 7n });
 
   beforeEach(() => {
-    Object.assign(reached, { handler: 0, replay: 0, transport: 0 });
+    Object.assign(reached, { handler: 0, replay: 0, transport: 0, h2Requests: 0 });
   });
   afterEach(async () => {
     running.transport.close();
     await running.server.close(100);
   });
 
-  it("serve and send a unary gRPC call without connect-node's handler or transport", async () => {
+  it("serve a unary gRPC call from node's HTTP/2 stream, and send it, without connect-node's handler, transport or node's compatibility request", async () => {
     running = await start({ server: true, client: true });
     for (let i = 0; i < 3; i++) expect((await getProduct()).product?.id).toBe(7n);
-    expect(reached).toEqual({ handler: 0, replay: 0, transport: 0 });
+    expect(reached).toEqual({ handler: 0, replay: 0, transport: 0, h2Requests: 0 });
+  });
+
+  it("hand a gRPC body they read and cannot serve to connect's router, not back to node's request handler", async () => {
+    running = await start({ server: true, client: true });
+    const twoMessages = Buffer.concat([frame(request(7n)), frame(request(7n))]);
+    const answer = await send(`http://127.0.0.1:${running.server.port}`, GRPC, twoMessages);
+    expect(answer.trailers["grpc-status"]).toBe(String(Code.Unimplemented));
+    expect(reached).toEqual({ handler: 0, replay: 1, transport: 0, h2Requests: 0 });
   });
 
   it("leave the server's calls to connect-node's handler when switched off", async () => {
     running = await start({ server: false, client: true });
     expect((await getProduct()).product?.id).toBe(7n);
-    expect(reached).toEqual({ handler: 1, replay: 0, transport: 0 });
+    expect(reached).toEqual({ handler: 1, replay: 0, transport: 0, h2Requests: 1 });
   });
 
   /** GetProduct as connect-web in a browser sends it: the Connect protocol over HTTP/1.1. */
@@ -136,6 +160,6 @@ describe("the fast paths", () => {
   it("leave the client's calls to connect-node's transport when switched off", async () => {
     running = await start({ server: true, client: false });
     expect((await getProduct()).product?.id).toBe(7n);
-    expect(reached).toEqual({ handler: 0, replay: 0, transport: 1 });
+    expect(reached).toEqual({ handler: 0, replay: 0, transport: 1, h2Requests: 0 });
   });
 });

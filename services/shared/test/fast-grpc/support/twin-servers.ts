@@ -3,6 +3,7 @@
  * "stock" without, and the raw HTTP/2 requests the tests send both.
  */
 import http2 from "node:http2";
+import net from "node:net";
 import { Writable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { create, toBinary } from "@bufbuild/protobuf";
@@ -19,7 +20,7 @@ import { createMetrics } from "#shared/metrics";
 import { bindService, type ServiceServer, startServiceServer } from "#shared/server/service-server";
 import { testVerifier } from "#shared-test/auth";
 
-const PATH = "/shop.product.v1.ProductService/GetProduct";
+export const PATH = "/shop.product.v1.ProductService/GetProduct";
 export const GRPC = { "content-type": "application/grpc", te: "trailers", "x-request-id": "req-1" };
 
 /** Hears of a cancellable call (id 600) as it starts, and of the reason it was cancelled with. */
@@ -127,19 +128,42 @@ export type Answer = {
   headers: Record<string, unknown>;
   body: string;
   trailers: Record<string, unknown>;
+  /** The stream's RST_STREAM code as the client saw it (0: closed without error). */
+  rstCode: number;
 };
 
-/** One raw HTTP/2 request, cancelled when `cancelWhen` resolves; the answer without Date. */
+/** A request body, sent whole or as one DATA frame per piece. */
+export type Body = Uint8Array | readonly Uint8Array[];
+
+/**
+ * One raw HTTP/2 request, reset with `code` (default CANCEL) when `cancelWhen` resolves; the
+ * answer without Date.
+ */
 export function send(
   url: string,
-  headers: Record<string, string>,
-  body: Uint8Array,
+  headers: Record<string, string | string[]>,
+  body: Body,
   cancelWhen?: Promise<void>,
+  code: number = http2.constants.NGHTTP2_CANCEL,
 ): Promise<Answer> {
-  const session = http2.connect(url);
-  return new Promise<Answer>((resolve, reject) => {
+  return sendOn(http2.connect(url), headers, body, (stream) =>
+    cancelWhen?.then(() => stream.close(code)),
+  );
+}
+
+/**
+ * One raw HTTP/2 request on `session` (closed after it); `started` is given the stream once its
+ * body is on its way.
+ */
+export function sendOn(
+  session: http2.ClientHttp2Session,
+  headers: Record<string, string | string[]>,
+  body: Body,
+  started?: (stream: http2.ClientHttp2Stream) => void,
+): Promise<Answer> {
+  return new Promise<Answer>((resolve) => {
     const stream = session.request({ ":method": "POST", ":path": PATH, ...headers });
-    const answer: Answer = { headers: {}, body: "", trailers: {} };
+    const answer: Answer = { headers: {}, body: "", trailers: {}, rstCode: 0 };
     const chunks: Buffer[] = [];
     stream.on("response", (received) => {
       const { date: _, ...rest } = received;
@@ -149,14 +173,79 @@ export function send(
       answer.trailers = { ...received };
     });
     stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+    // A reset from the server is part of the answer (rstCode), not a failure of the test.
+    stream.on("error", () => {});
     stream.on("close", () => {
       answer.body = Buffer.concat(chunks).toString("hex");
+      answer.rstCode = stream.rstCode ?? 0;
       resolve(answer);
     });
-    stream.on("error", reject);
-    stream.end(body);
-    cancelWhen?.then(() => stream.close(http2.constants.NGHTTP2_CANCEL));
+    writePieces(stream, body instanceof Uint8Array ? [body] : [...body]);
+    started?.(stream);
   }).finally(() => session.close());
+}
+
+/** Writes each piece once the one before has gone out, so each is a DATA frame of its own. */
+function writePieces(stream: http2.ClientHttp2Stream, pieces: Uint8Array[]): void {
+  const [piece, ...rest] = pieces;
+  if (rest.length === 0) {
+    stream.end(piece);
+    return;
+  }
+  stream.write(piece, () => writePieces(stream, rest));
+}
+
+const FRAME_TYPES = ["DATA", "HEADERS", "PRIORITY", "RST_STREAM", "SETTINGS", "PUSH_PROMISE"];
+const WINDOW_UPDATE = 8;
+
+/**
+ * `send`, through a loopback proxy that reads the server's HTTP/2 frames of the call: each as
+ * its type and flags, with a DATA frame's payload and an RST_STREAM's code. Header blocks are
+ * HPACK-encoded with the Date and the connection's table, so only their frames' flags compare;
+ * `send`'s answer has their contents. Flow control (WINDOW_UPDATE) is left out: when it is
+ * sent depends on when the body was read, not on the answer.
+ */
+export async function sendAndTap(
+  url: string,
+  headers: Record<string, string | string[]>,
+  body: Body,
+): Promise<{ answer: Answer; frames: string[] }> {
+  const target = new URL(url);
+  const frames: string[] = [];
+  let pending = Buffer.alloc(0);
+  const read = (data: Buffer) => {
+    pending = Buffer.concat([pending, data]);
+    while (pending.length >= 9 && pending.length >= 9 + pending.readUIntBE(0, 3)) {
+      const length = pending.readUIntBE(0, 3);
+      const [type = 0, flags = 0] = [pending[3], pending[4]];
+      const stream = pending.readUInt32BE(5) & 0x7fffffff;
+      const payload = pending.subarray(9, 9 + length);
+      pending = pending.subarray(9 + length);
+      if (stream === 0 || type === WINDOW_UPDATE) continue;
+      const name = FRAME_TYPES[type] ?? `type ${type}`;
+      if (type === 0) frames.push(`${name} flags=${flags} ${payload.toString("hex")}`);
+      else if (type === 3) frames.push(`${name} code=${payload.readUInt32BE(0)}`);
+      else frames.push(`${name} flags=${flags}`);
+    }
+  };
+  const proxy = net.createServer((client) => {
+    const upstream = net.connect(Number(target.port), target.hostname);
+    for (const socket of [client, upstream]) socket.on("error", () => {});
+    client.pipe(upstream);
+    upstream.on("data", (data: Buffer) => {
+      read(data);
+      client.write(data);
+    });
+    upstream.on("end", () => client.end());
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  try {
+    const { port } = proxy.address() as net.AddressInfo;
+    const answer = await send(`http://127.0.0.1:${port}`, headers, body);
+    return { answer, frames };
+  } finally {
+    proxy.close();
+  }
 }
 
 export function frame(payload: Uint8Array, flags = 0): Buffer {
@@ -170,7 +259,11 @@ export function frame(payload: Uint8Array, flags = 0): Buffer {
 export const request = (id: bigint) =>
   toBinary(GetProductRequestSchema, create(GetProductRequestSchema, { id }));
 
-export const CASES: [string, Record<string, string>, Uint8Array][] = [
+const manyHeaders = (count: number) =>
+  Object.fromEntries(Array.from({ length: count }, (_, i) => [`x-header-${i}`, `value ${i}`]));
+const whole = frame(request(1n));
+
+export const CASES: [string, Record<string, string | string[]>, Body][] = [
   ["a product", GRPC, frame(request(1n))],
   ["an empty message", GRPC, frame(new Uint8Array(0))],
   [
@@ -210,4 +303,30 @@ export const CASES: [string, Record<string, string>, Uint8Array][] = [
     { ...GRPC, "content-type": "application/grpc+json" },
     frame(Buffer.from('{"id":"1"}')),
   ],
+  ["a message in two DATA frames", GRPC, [whole.subarray(0, 3), whole.subarray(3)]],
+  ["a second message in a later DATA frame", GRPC, [whole, whole]],
+  [
+    "an envelope cut short in a later DATA frame",
+    GRPC,
+    [whole.subarray(0, 3), whole.subarray(3, 6)],
+  ],
+  [
+    "bytes that do not parse in a later DATA frame",
+    GRPC,
+    [frame(Buffer.from([0x08])).subarray(0, 5), Buffer.from([0x08])],
+  ],
+  ["many headers", { ...GRPC, ...manyHeaders(100) }, whole],
+  ["more headers than the server takes", { ...GRPC, ...manyHeaders(200) }, whole],
+  ["a large header", { ...GRPC, "x-large": "a".repeat(32 * 1024) }, whole],
+  ["a repeated header", { ...GRPC, "x-repeated": ["1", "2"] }, whole],
+  ["a Host header instead of :authority", { ...GRPC, host: "example.com" }, whole],
+  [
+    "gRPC-Web over HTTP/2",
+    { ...GRPC, "content-type": "application/grpc-web+proto" },
+    frame(request(1n)),
+  ],
+  ["an unknown method", { ...GRPC, ":path": "/shop.product.v1.ProductService/Nope" }, whole],
+  ["a GET", { ...GRPC, ":method": "GET" }, whole],
+  ["Expect: 100-continue", { ...GRPC, expect: "100-continue" }, whole],
+  ["an Expect the server cannot meet", { ...GRPC, expect: "the unexpected" }, whole],
 ];
