@@ -20,7 +20,7 @@ import {
 } from "../server/one-port.js";
 import { type CallContext, createCallContext, invokeUnary } from "./call-context.js";
 import { errorFromResetCode } from "./http2-errors.js";
-import { headerPairs, nodeHeaders, responseHeaderList } from "./http2-headers.js";
+import { nodeHeaders, responseHeaderList } from "./http2-headers.js";
 import { readEnvelope } from "./request-body.js";
 
 /** A unary method's implementation, as connect's router holds it. */
@@ -119,11 +119,12 @@ export function createGrpcUnaryHandler(options: GrpcPathOptions): StreamHandler 
       const input = route.serialization.getI(true).parse(payload);
       const output = await invokeUnary(route.spec, context, input, interceptors);
       const data = route.serialization.getO(true).serialize(output);
-      const compressed = await envelopeCompress(
-        { flags: 0, data },
-        compression.response,
-        limits.compressMinBytes,
-      );
+      // envelopeCompress leaves a message below the threshold as it is; only a compression
+      // that applies is worth its await.
+      const compressed =
+        compression.response && data.byteLength >= limits.compressMinBytes
+          ? await envelopeCompress({ flags: 0, data }, compression.response, 0)
+          : { flags: 0, data };
       frame = encodeEnvelope(compressed.flags, compressed.data);
       context.abort(CALL_ENDED);
     } catch (error) {
@@ -193,7 +194,7 @@ function grpcCallContext(
     spec,
     protocolName: "grpc",
     timeoutMs,
-    requestHeader: headerPairs(headers),
+    requestHeader: headers,
     url: () => new URL(headers[":path"] ?? "", `http://${authority}`).toString(),
     responseHeader: { "content-type": CONTENT_TYPE_PROTO },
     responseTrailer: { "grpc-status": grpcStatusOk },
