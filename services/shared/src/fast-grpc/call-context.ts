@@ -8,15 +8,8 @@ import {
   type UnaryRequest,
   type UnaryResponse,
 } from "@connectrpc/connect";
+import { type NodeHeaderObject, webHeaders } from "./http2-headers.js";
 import type { UnarySpec } from "./unary-handler.js";
-
-/**
- * Header pairs, or a Node header object (a repeated header as an array, pseudo-headers such as
- * `:path` left out, as `headerPairs` does), or one value per name.
- */
-type HeaderInit =
-  | readonly (readonly [string, string])[]
-  | Readonly<Record<string, string | readonly string[] | undefined>>;
 
 /** What the short paths know of a call when its headers arrive. */
 export interface CallContextInit {
@@ -24,9 +17,10 @@ export interface CallContextInit {
   readonly protocolName: string;
   /** The request's `grpc-timeout` / `connect-timeout-ms`, if any. */
   readonly timeoutMs: number | undefined;
-  readonly requestHeader: HeaderInit;
-  readonly responseHeader: HeaderInit;
-  readonly responseTrailer?: HeaderInit;
+  /** The request's Node headers, read in place (pseudo-headers left out). */
+  readonly requestHeader: NodeHeaderObject;
+  readonly responseHeader: NodeHeaderObject;
+  readonly responseTrailer?: NodeHeaderObject;
   /** The request URL, made when something first reads it. */
   readonly url: () => string;
   /**
@@ -88,35 +82,12 @@ export function createCallContext(init: CallContextInit): CallContext {
       return signal();
     },
     timeoutMs: () => (deadline === undefined ? undefined : deadline - Date.now()),
-    requestHeader: headersOf(init.requestHeader),
-    responseHeader: headersOf(init.responseHeader),
-    responseTrailer: headersOf(init.responseTrailer),
+    requestHeader: webHeaders(init.requestHeader),
+    responseHeader: webHeaders(init.responseHeader),
+    responseTrailer: webHeaders(init.responseTrailer),
     values: createContextValues(),
     abort,
   };
-}
-
-/**
- * `new Headers(init)`, appending each pair as its constructor does, without the generic
- * conversion of `init` (iterator protocol, a fresh array per pair) that made up most of the
- * allocations of the three Headers each call has. A Node header object is read in place, without
- * first making pairs of it.
- */
-function headersOf(init: HeaderInit | undefined): Headers {
-  const headers = new Headers();
-  if (init === undefined) return headers;
-  if (Array.isArray(init)) for (const [name, value] of init) headers.append(name, value);
-  else
-    for (const name in init) {
-      const value = (init as Readonly<Record<string, string | readonly string[] | undefined>>)[
-        name
-      ];
-      if (value === undefined || name.startsWith(":")) continue;
-      if (typeof value === "string") headers.append(name, value);
-      else if (Array.isArray(value)) for (const each of value) headers.append(name, each);
-      else headers.append(name, String(value));
-    }
-  return headers;
 }
 
 function timedOut() {

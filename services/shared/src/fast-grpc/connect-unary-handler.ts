@@ -17,7 +17,7 @@ import {
 } from "@connectrpc/connect/protocol-connect";
 import type { NodeRequest, NodeResponse } from "../server/one-port.js";
 import { type CallContext, createCallContext, invokeUnary } from "./call-context.js";
-import { nodeHeaders } from "./http2-headers.js";
+import { headerValue, nodeHeaders } from "./http2-headers.js";
 import {
   CALL_ENDED,
   MAX_TIMEOUT_MS,
@@ -51,7 +51,8 @@ export function createConnectUnaryHandler(options: UnaryPathOptions) {
     const route =
       !("stream" in req) && req.method === "POST" ? routes.get(req.url ?? "") : undefined;
     const type = route && plainConnectType(req as Http1Request, limits.readMaxBytes);
-    const timeout = type && parseTimeout(single(req, "connect-timeout-ms"), MAX_TIMEOUT_MS);
+    const timeout =
+      type && parseTimeout(headerValue(req.headers, "connect-timeout-ms"), MAX_TIMEOUT_MS);
     if (!route || !type || !timeout || timeout.error) {
       options.connect(req, res);
       return;
@@ -214,10 +215,4 @@ function respond(
     // A header Node refuses (connect-node fails the same write): no answer can be made now.
     res.destroy();
   }
-}
-
-/** A request header as Headers.get() reads it: repeated values joined by ", ". */
-function single(req: NodeRequest, name: string): string | null {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value.join(", ") : (value ?? null);
 }

@@ -1,19 +1,33 @@
 import type http2 from "node:http2";
 
+/** A Node header object: a repeated header as an array, pseudo-headers (`:path`, `:status`) too. */
+export type NodeHeaderObject = Readonly<
+  Record<string, string | readonly string[] | number | undefined>
+>;
+
 /**
- * Node HTTP/2 headers as name/value pairs, the way connect-node reads them: pseudo-headers
- * (`:path`, `:status`) dropped, repeated headers kept as repeated pairs. Feed to `new Headers()`.
+ * Node headers as web Headers, the way connect-node reads them: pseudo-headers dropped, repeated
+ * headers kept as repeated values. Appended one by one, as `new Headers(pairs)` would, without
+ * first making a pair array of every header (every call makes three Headers).
  */
-export function headerPairs(node: http2.IncomingHttpHeaders | undefined): [string, string][] {
-  const pairs: [string, string][] = [];
-  if (node === undefined) return pairs;
+export function webHeaders(node: NodeHeaderObject | undefined): Headers {
+  const headers = new Headers();
+  if (node === undefined) return headers;
   for (const name in node) {
     const value = node[name];
-    if (name.startsWith(":") || value === undefined) continue;
-    if (Array.isArray(value)) for (const each of value) pairs.push([name, each]);
-    else pairs.push([name, String(value)]);
+    if (value === undefined || name.startsWith(":")) continue;
+    if (typeof value === "string") headers.append(name, value);
+    else if (Array.isArray(value)) for (const each of value) headers.append(name, each);
+    else headers.append(name, String(value));
   }
-  return pairs;
+  return headers;
+}
+
+/** One request header as `Headers.get()` reads it: repeated values joined by ", ". */
+export function headerValue(node: NodeHeaderObject, name: string): string | null {
+  const value = node[name];
+  if (value === undefined) return null;
+  return Array.isArray(value) ? value.join(", ") : String(value);
 }
 
 /** Adds one header to a Node header object, keeping repeats of a name as an array. */

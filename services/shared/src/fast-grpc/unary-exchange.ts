@@ -7,7 +7,7 @@ import {
   validateTrailer,
 } from "@connectrpc/connect/protocol-grpc";
 import { failureOfClosedStream } from "./http2-errors.js";
-import { headerPairs } from "./http2-headers.js";
+import { webHeaders } from "./http2-headers.js";
 import { protocolError, ResponseBody } from "./response-body.js";
 
 type Method = DescMethodUnary;
@@ -166,9 +166,4 @@ function parse(method: Method, payload: Uint8Array) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new ConnectError(`parse binary: ${reason}`, Code.Internal);
   }
-}
-
-/** Node headers as connect-node reads them: pseudo-headers dropped, repeats kept. */
-function webHeaders(node: NodeHeaders | undefined): Headers {
-  return new Headers(headerPairs(node));
 }

@@ -20,7 +20,7 @@ import {
 } from "../server/one-port.js";
 import { type CallContext, createCallContext, invokeUnary } from "./call-context.js";
 import { errorFromResetCode } from "./http2-errors.js";
-import { nodeHeaders, responseHeaderList } from "./http2-headers.js";
+import { headerValue, nodeHeaders, responseHeaderList } from "./http2-headers.js";
 import { readEnvelope } from "./request-body.js";
 
 /** A unary method's implementation, as connect's router holds it. */
@@ -78,7 +78,7 @@ export function createGrpcUnaryHandler(options: GrpcPathOptions): StreamHandler 
   return (stream, headers, rawHeaders) => {
     const path = headers[":path"];
     const route = headers[":method"] === "POST" && path ? routes.get(path) : undefined;
-    const timeout = route && parseTimeout(header(headers, "grpc-timeout") ?? null, MAX_TIMEOUT_MS);
+    const timeout = route && parseTimeout(headerValue(headers, "grpc-timeout"), MAX_TIMEOUT_MS);
     const authority = route && plainGrpcAuthority(headers);
     // node answers an Expect header itself before it makes a request (100 Continue, or 417).
     const expects = headers.expect !== undefined;
@@ -228,11 +228,6 @@ function respond(
   } catch {
     // The stream closed under us: nothing to tell a client that is gone.
   }
-}
-
-function header(headers: http2.IncomingHttpHeaders, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value.join(", ") : value;
 }
 
 function ignore(): void {}
