@@ -29,13 +29,13 @@ function utcMillis(t: string): number | undefined {
   const hour = digits(t, 11, 2);
   const minute = digits(t, 14, 2);
   const second = digits(t, 17, 2);
-  const fraction = n > 22 ? digits(t, 20, n - 23) : 0;
+  const places = n > 22 ? n - 23 : 0;
+  const fraction = digits(t, 20, places);
   // Date.UTC reads years below 100 as 19xx; such text, and out-of-range fields, go the ISO way.
   if (year < 100 || month < 1 || month > 12 || day < 1 || day > 31) return undefined;
   if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59)
     return undefined;
   if (fraction < 0) return undefined;
-  const places = n > 22 ? n - 23 : 0;
   const ms =
     places <= 3 ? fraction * 10 ** (3 - places) : Math.floor(fraction / 10 ** (places - 3));
   return Date.UTC(year, month - 1, day, hour, minute, second, ms);
