@@ -15,7 +15,8 @@
 # A second, private broker (the tests' own, e.g. one to stop and freeze) runs beside it with
 #   KAFKA_DIR=<its folder> KAFKA_BROKERS=127.0.0.1:<port> [KAFKA_CONTROLLER_PORT=<port>]
 #   KAFKA_LIBS=<jar folder to share, default $KAFKA_DIR/libs>
-# (the controller port defaults to the broker's port + 1).
+# (the controller port defaults to the broker's port + 1). KAFKA_CLUSTER_ID=<22 characters> sets
+# the cluster id a new broker's storage is formatted with (default: a random one).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -97,10 +98,14 @@ start() {
     "$TEMPLATES/server.properties" >"$CONFIG"
   if [[ ! -f $KAFKA_DIR/data/meta.properties ]]; then
     # A random 16-byte cluster id in URL-safe base64 (22 characters), as StorageTool expects.
-    local cluster_id
-    cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
-    "${JAVA[@]}" kafka.tools.StorageTool format --ignore-formatted -t "$cluster_id" -c "$CONFIG" \
-      >"$KAFKA_DIR/logs/format.log" 2>&1 || fail "formatting storage failed: $KAFKA_DIR/logs/format.log"
+    # One in 64 begins with '-', so it is passed as --cluster-id=ID: given as a separate word,
+    # StorageTool's parser takes it for an option and refuses to format.
+    local cluster_id=${KAFKA_CLUSTER_ID:-$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')}
+    if ! "${JAVA[@]}" kafka.tools.StorageTool format --ignore-formatted --cluster-id="$cluster_id" \
+      -c "$CONFIG" >"$KAFKA_DIR/logs/format.log" 2>&1; then
+      tail -n 20 "$KAFKA_DIR/logs/format.log" >&2
+      fail "formatting storage failed: $KAFKA_DIR/logs/format.log"
+    fi
   fi
 
   say "starting a broker on 127.0.0.1:$port (logs in $KAFKA_DIR/logs)"
