@@ -34,13 +34,13 @@ export function observeInterceptor(logger: Logger, metrics: Metrics): Intercepto
       throw error;
     } finally {
       const seconds = (performance.now() - started) / 1000;
-      const labels = { service: req.service.typeName, method: req.method.name, code };
-      metrics.rpcTotal.inc(labels);
-      metrics.rpcSeconds.observe(labels, seconds);
+      const service = req.service.typeName;
+      const method = req.method.name;
+      metrics.rpc(service, method, code).observe(seconds);
       lines.info(
         {
-          rpc: labels.service,
-          method: labels.method,
+          rpc: service,
+          method,
           code,
           requestId,
           caller: callerLabel(req.contextValues.get(callerKey)),
