@@ -3,7 +3,7 @@ import { closeSync, constants, mkdtempSync, openSync, rmSync, writeSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { createLogger, flatLineLogger, writeAllSync } from "#shared/logger";
+import { createLogger, fixedLineWriter, flatLineLogger, writeAllSync } from "#shared/logger";
 
 /**
  * Runs `code` (an ES module that may import #shared/logger) in a node process of its own and
@@ -61,6 +61,48 @@ describe("the process logger", () => {
     flat.info({ password: "p" }, "unredacted");
     logger.info({ password: "p" }, "redacted");
     expect(lines.slice(2).map((line) => line.password)).toEqual(["p", "[Redacted]"]);
+  });
+
+  it("writes a fixed line exactly as the flat line logger writes the same fields", () => {
+    const raw: string[] = [];
+    const root = createLogger("test", "info", { write: (line: string) => void raw.push(line) });
+    const keys = ["rpc", "requestId", "caller", "durationMs", "n"] as const;
+    const cases: Record<(typeof keys)[number], string | number | undefined>[] = [
+      {
+        rpc: "shop.product.v1.ProductService",
+        requestId: "r-1",
+        caller: "user:alice",
+        durationMs: 1.234,
+        n: 0,
+      },
+      { rpc: 'a"b\\c', requestId: "tab\there", caller: undefined, durationMs: -0.5, n: Number.NaN },
+      {
+        rpc: "x".repeat(101),
+        requestId: '"'.repeat(120),
+        caller: "\ud800 lone",
+        durationMs: 1e21,
+        n: Infinity,
+      },
+      { rpc: "é ✓ 😀", requestId: "\u0000\u007f", caller: "", durationMs: 3, n: 12 },
+    ];
+    for (const logger of [root, root.child({ user: 'q"uote' })]) {
+      const line = fixedLineWriter(logger, keys, "rpc");
+      for (const fields of cases) {
+        raw.length = 0;
+        flatLineLogger(logger).info(fields, "rpc");
+        line(fields);
+        const [theirs, ours] = raw.map((text) => text.replace(/"time":"[^"]*"/, '"time":"T"'));
+        expect(ours).toBe(theirs);
+      }
+    }
+    raw.length = 0;
+    root.level = "warn";
+    fixedLineWriter(root, keys, "rpc")(cases[0] as (typeof cases)[number]);
+    expect(raw).toEqual([]);
+  });
+
+  it("refuses a fixed line with a field a redact path names", () => {
+    expect(() => fixedLineWriter(createLogger("test", "info"), ["token"], "m")).toThrow();
   });
 
   it("writes every batched line, in order, when its process exits or fails", async () => {
