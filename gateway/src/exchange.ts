@@ -1,6 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Caller } from "#shared/auth/caller";
-import { flatLineLogger, type Logger } from "#shared/logger";
+import { fixedLineWriter, type Logger } from "#shared/logger";
 import type { Metrics } from "#shared/metrics";
 import type { RpcWireForm } from "#shared/rpc/wire-errors";
 import type { NodeResponse } from "#shared/server/one-port";
@@ -53,13 +53,16 @@ export interface Responder {
  */
 export function createResponder(logger: Logger, metrics: Metrics): Responder {
   // The access line holds no secret (ids, route, status, duration, our own error text).
-  const access = flatLineLogger(logger);
+  const access = fixedLineWriter(
+    logger,
+    ["requestId", "method", "route", "status", "ms", "error"],
+    "request",
+  );
   const observe = (exchange: Exchange, status: number, error: string | undefined) => {
     const ms = performance.now() - exchange.started;
     metrics.rpc("gateway", exchange.label, String(status)).observe(ms / 1000);
     const { requestId, method, label: route } = exchange;
-    const line = { requestId, method, route, status, ms: Math.round(ms * 100) / 100 };
-    access.info(error === undefined ? line : { ...line, error }, "request");
+    access({ requestId, method, route, status, ms: Math.round(ms * 100) / 100, error });
   };
   const write = (
     exchange: Exchange,

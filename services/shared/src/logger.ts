@@ -37,16 +37,6 @@ export function createLogger(
   );
 }
 
-/**
- * `logger` without redaction, for a line whose fields are fixed, flat scalars none of which a
- * redact path names (the per-request lines of the services and the gateway): redaction copies
- * and walks every value of every line it is given (wildcard paths), about a third of such a
- * line's cost and ~12 KB of garbage, and would change nothing on it.
- */
-export function flatLineLogger(logger: Logger): Logger {
-  return logger.child({}, { redact: [] });
-}
-
 type LineValue = string | number | undefined;
 
 /** The parts of a pino 10 logger an info line is made of (`pino.symbols`). */
@@ -59,13 +49,14 @@ type LoggerParts = {
 };
 
 /**
- * A writer of info lines with fixed, flat fields (the per-request lines), each exactly what
- * `flatLineLogger(logger).info(fields, msg)` writes — level, time, bindings, the fields in `keys`
- * order (an undefined one left out), `msg` — made of the logger's own level, time, bindings and stream
- * without pino's per-line work (rest arguments, message formatting, hooks, mixins, a walk of
- * the object with a stringifier looked up per key), which was most of a line's cost. For a
- * logger of `createLogger` and its children, which have no hooks, mixin or message prefix; the
- * keys may not be ones a redact path names.
+ * A writer of info lines with fixed, flat fields (the per-request lines of the services and the
+ * gateway), each exactly what `logger.info(fields, msg)` writes with redaction off — level,
+ * time, bindings, the fields in `keys` order (an undefined one left out), `msg` — made of the
+ * logger's own level, time, bindings and stream without pino's per-line work: redaction copied
+ * and walked every value of every line (wildcard paths) and would change nothing on such a line,
+ * and rest arguments, message formatting and a walk of the object with a stringifier looked up
+ * per key were most of what remained. For a logger of `createLogger` and its children, which
+ * have no hooks, mixin or message prefix; the keys may not be ones a redact path names.
  */
 export function fixedLineWriter<K extends string>(
   logger: Logger,
