@@ -66,7 +66,7 @@ export function fixedLineWriter<K extends string>(
   if (keys.some((key) => REDACT.includes(key))) throw new Error("a redacted key in a fixed line");
   const parts = logger as unknown as LoggerParts;
   const start = parts[pino.symbols.lsCacheSym][logger.levels.values.info as number];
-  const time = parts[pino.symbols.timeSym];
+  const time = timeText(parts[pino.symbols.timeSym]);
   const end = parts[pino.symbols.endSym];
   const stream = parts[pino.symbols.streamSym];
   const names = keys.map((key) => `,${asString(key)}:`);
@@ -82,6 +82,25 @@ export function fixedLineWriter<K extends string>(
       else line += Number.isFinite(value) ? `${value}` : "null";
     }
     stream.write(line + tail + end);
+  };
+}
+
+/**
+ * The logger's time text, made once per millisecond when it is pino's `isoTime` (the lines of a
+ * busy process come in bursts that share a millisecond): the text `isoTime` makes for the same
+ * `Date.now()`.
+ */
+function timeText(time: () => string): () => string {
+  if (time !== pino.stdTimeFunctions.isoTime) return time;
+  let last = Number.NaN;
+  let text = "";
+  return () => {
+    const now = Date.now();
+    if (now !== last) {
+      last = now;
+      text = `,"time":"${new Date(now).toISOString()}"`;
+    }
+    return text;
   };
 }
 

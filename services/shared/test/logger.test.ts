@@ -2,7 +2,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { closeSync, constants, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createLogger, fixedLineWriter, writeAllSync } from "#shared/logger";
 
 /**
@@ -90,6 +90,28 @@ describe("the process logger", () => {
     root.level = "warn";
     fixedLineWriter(root, keys, "rpc")(cases[0] as (typeof cases)[number]);
     expect(raw).toEqual([]);
+  });
+
+  it("writes the time pino's isoTime writes, also for lines in the same millisecond", () => {
+    const raw: string[] = [];
+    const logger = createLogger("test", "info", { write: (line: string) => void raw.push(line) });
+    const line = fixedLineWriter(logger, ["n"], "m");
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      for (const at of [Date.UTC(2026, 11, 2, 17, 0, 0, 1), Date.UTC(2026, 11, 2, 17, 0, 0, 2)]) {
+        vi.setSystemTime(at);
+        line({ n: 1 });
+        line({ n: 2 });
+        logger.info({ n: 3 }, "m");
+      }
+    } finally {
+      vi.useRealTimers();
+    }
+    const times = raw.map((text) => JSON.parse(text).time);
+    expect(times).toEqual([
+      ...Array(3).fill("2026-12-02T17:00:00.001Z"),
+      ...Array(3).fill("2026-12-02T17:00:00.002Z"),
+    ]);
   });
 
   it("refuses a fixed line with a field a redact path names", () => {
