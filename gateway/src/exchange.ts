@@ -1,6 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Caller } from "#shared/auth/caller";
-import { flatLineLogger, type Logger } from "#shared/logger";
+import { fixedLineWriter, type Logger } from "#shared/logger";
 import type { Metrics } from "#shared/metrics";
 import type { RpcWireForm } from "#shared/rpc/wire-errors";
 import type { NodeResponse } from "#shared/server/one-port";
@@ -47,41 +47,22 @@ export interface Responder {
   stream(exchange: Exchange, lines: AsyncIterable<string>): Promise<void>;
 }
 
-type Children = {
-  readonly total: ReturnType<Metrics["rpcTotal"]["labels"]>;
-  readonly seconds: ReturnType<Metrics["rpcSeconds"]["labels"]>;
-};
-
 /**
  * A responder recording one access log line per request (request id, method, route, status,
  * duration) and per-route metrics labelled service="gateway", method=route, code=HTTP status.
  */
 export function createResponder(logger: Logger, metrics: Metrics): Responder {
   // The access line holds no secret (ids, route, status, duration, our own error text).
-  const access = flatLineLogger(logger);
-  // prom-client hashes the label set on every call; a child per route and status skips that.
-  const children = new Map<string, Children>();
-  const childrenOf = (label: string, status: number): Children => {
-    const key = `${status} ${label}`;
-    let found = children.get(key);
-    if (!found) {
-      const labels = { service: "gateway", method: label, code: String(status) };
-      found = {
-        total: metrics.rpcTotal.labels(labels),
-        seconds: metrics.rpcSeconds.labels(labels),
-      };
-      children.set(key, found);
-    }
-    return found;
-  };
+  const access = fixedLineWriter(
+    logger,
+    ["requestId", "method", "route", "status", "ms", "error"],
+    "request",
+  );
   const observe = (exchange: Exchange, status: number, error: string | undefined) => {
     const ms = performance.now() - exchange.started;
-    const { total, seconds } = childrenOf(exchange.label, status);
-    total.inc();
-    seconds.observe(ms / 1000);
+    metrics.rpc("gateway", exchange.label, String(status)).observe(ms / 1000);
     const { requestId, method, label: route } = exchange;
-    const line = { requestId, method, route, status, ms: Math.round(ms * 100) / 100 };
-    access.info(error === undefined ? line : { ...line, error }, "request");
+    access({ requestId, method, route, status, ms: Math.round(ms * 100) / 100, error });
   };
   const write = (
     exchange: Exchange,

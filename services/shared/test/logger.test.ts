@@ -2,8 +2,8 @@ import { execFileSync, spawn } from "node:child_process";
 import { closeSync, constants, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
-import { createLogger, flatLineLogger, writeAllSync } from "#shared/logger";
+import { describe, expect, it, vi } from "vitest";
+import { createLogger, fixedLineWriter, writeAllSync } from "#shared/logger";
 
 /**
  * Runs `code` (an ES module that may import #shared/logger) in a node process of its own and
@@ -49,18 +49,73 @@ describe("the process logger", () => {
     });
   });
 
-  it("writes a flat line unredacted exactly as it would itself, and redacts the rest", () => {
-    const { logger, lines } = capture();
-    const flat = flatLineLogger(logger);
-    const fields = { rpc: "a.B", method: "C", code: "ok", requestId: "r", durationMs: 1.5 };
-    logger.info(fields, "rpc");
-    flat.info(fields, "rpc");
-    const [ours, twin] = lines.map(({ time: _, ...rest }) => rest);
-    expect(twin).toEqual(ours);
-    expect(Object.keys(twin ?? {})).toEqual(Object.keys(ours ?? {}));
-    flat.info({ password: "p" }, "unredacted");
-    logger.info({ password: "p" }, "redacted");
-    expect(lines.slice(2).map((line) => line.password)).toEqual(["p", "[Redacted]"]);
+  it("writes a fixed line exactly as pino writes the same fields without redaction", () => {
+    const raw: string[] = [];
+    const root = createLogger("test", "info", { write: (line: string) => void raw.push(line) });
+    const keys = ["rpc", "requestId", "caller", "durationMs", "n"] as const;
+    const cases: Record<(typeof keys)[number], string | number | undefined>[] = [
+      {
+        rpc: "shop.product.v1.ProductService",
+        requestId: "r-1",
+        caller: "user:alice",
+        durationMs: 1.234,
+        n: 0,
+      },
+      { rpc: 'a"b\\c', requestId: "tab\there", caller: undefined, durationMs: -0.5, n: Number.NaN },
+      {
+        rpc: "x".repeat(101),
+        requestId: '"'.repeat(120),
+        caller: "\ud800 lone",
+        durationMs: 1e21,
+        n: Infinity,
+      },
+      { rpc: "é ✓ 😀", requestId: "\u0000\u007f", caller: "", durationMs: 3, n: 12 },
+    ];
+    for (const logger of [root, root.child({ user: 'q"uote' })]) {
+      const line = fixedLineWriter(logger, keys, "rpc");
+      for (const fields of cases) {
+        raw.length = 0;
+        logger.child({}, { redact: [] }).info(fields, "rpc");
+        line(fields);
+        const [theirs, ours] = raw.map((text) => text.replace(/"time":"[^"]*"/, '"time":"T"'));
+        expect(ours).toBe(theirs);
+      }
+    }
+    // Redaction changes nothing on a line of ordinary values.
+    raw.length = 0;
+    root.info(cases[0], "rpc");
+    fixedLineWriter(root, keys, "rpc")(cases[0] as (typeof cases)[number]);
+    expect(raw[1]?.replace(/"time":"[^"]*"/, "")).toBe(raw[0]?.replace(/"time":"[^"]*"/, ""));
+    raw.length = 0;
+    root.level = "warn";
+    fixedLineWriter(root, keys, "rpc")(cases[0] as (typeof cases)[number]);
+    expect(raw).toEqual([]);
+  });
+
+  it("writes the time pino's isoTime writes, also for lines in the same millisecond", () => {
+    const raw: string[] = [];
+    const logger = createLogger("test", "info", { write: (line: string) => void raw.push(line) });
+    const line = fixedLineWriter(logger, ["n"], "m");
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      for (const at of [Date.UTC(2026, 11, 2, 17, 0, 0, 1), Date.UTC(2026, 11, 2, 17, 0, 0, 2)]) {
+        vi.setSystemTime(at);
+        line({ n: 1 });
+        line({ n: 2 });
+        logger.info({ n: 3 }, "m");
+      }
+    } finally {
+      vi.useRealTimers();
+    }
+    const times = raw.map((text) => JSON.parse(text).time);
+    expect(times).toEqual([
+      ...Array(3).fill("2026-12-02T17:00:00.001Z"),
+      ...Array(3).fill("2026-12-02T17:00:00.002Z"),
+    ]);
+  });
+
+  it("refuses a fixed line with a field a redact path names", () => {
+    expect(() => fixedLineWriter(createLogger("test", "info"), ["token"], "m")).toThrow();
   });
 
   it("writes every batched line, in order, when its process exits or fails", async () => {

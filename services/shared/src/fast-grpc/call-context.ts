@@ -43,51 +43,76 @@ export type CallContext = HandlerContext & { abort(reason: unknown): void };
  * came first — also when it is read after the fact.
  */
 export function createCallContext(init: CallContextInit): CallContext {
-  const deadline = init.timeoutMs === undefined ? undefined : Date.now() + init.timeoutMs;
-  let controller: AbortController | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let ended: { reason: unknown } | undefined;
-  let url: string | undefined;
+  return new LazySignalContext(init);
+}
+
+/**
+ * One object per call, its accessors on the prototype: an object literal with getters and
+ * closures over the call's state cost five closures and a context object on every call.
+ */
+class LazySignalContext implements CallContext {
+  readonly method: CallContext["method"];
+  readonly service: CallContext["service"];
+  readonly requestMethod = "POST";
+  readonly protocolName: string;
+  readonly requestHeader: Headers;
+  readonly responseHeader: Headers;
+  readonly responseTrailer: Headers;
+  readonly values = createContextValues();
+  readonly #init: CallContextInit;
+  readonly #deadline: number | undefined;
+  #controller: AbortController | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #ended: { reason: unknown } | undefined;
+  #url: string | undefined;
+
+  constructor(init: CallContextInit) {
+    this.#init = init;
+    this.#deadline = init.timeoutMs === undefined ? undefined : Date.now() + init.timeoutMs;
+    this.method = init.spec.method;
+    this.service = init.spec.method.parent;
+    this.protocolName = init.protocolName;
+    this.requestHeader = webHeaders(init.requestHeader);
+    this.responseHeader = webHeaders(init.responseHeader);
+    this.responseTrailer = webHeaders(init.responseTrailer);
+  }
+
+  get url(): string {
+    this.#url ??= this.#init.url();
+    return this.#url;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller) return this.#controller.signal;
+    const deadline = this.#deadline;
+    this.#controller = new AbortController();
+    if (this.#ended) this.#controller.abort(this.#ended.reason);
+    else if (deadline !== undefined && Date.now() >= deadline) this.abort(timedOut());
+    else {
+      if (deadline !== undefined)
+        this.#timer = setTimeout(() => this.abort(timedOut()), deadline - Date.now());
+      this.#init.watchRequest((reason) => this.abort(reason));
+    }
+    return this.#controller.signal;
+  }
+
+  /** A function of its own, as connect's is: it may be called apart from the context. */
+  get timeoutMs(): () => number | undefined {
+    const deadline = this.#deadline;
+    return () => (deadline === undefined ? undefined : deadline - Date.now());
+  }
 
   // The first abort wins, as with connect's linked controller; a deadline that has passed
   // counts as first even if its timer has not run (or was never armed).
-  const abort = (reason: unknown) => {
-    if (ended) return;
-    ended = { reason: deadline !== undefined && Date.now() >= deadline ? timedOut() : reason };
-    clearTimeout(timer);
-    controller?.abort(ended.reason);
-  };
-  const signal = () => {
-    if (controller) return controller.signal;
-    controller = new AbortController();
-    if (ended) controller.abort(ended.reason);
-    else if (deadline !== undefined && Date.now() >= deadline) abort(timedOut());
-    else {
-      if (deadline !== undefined)
-        timer = setTimeout(() => abort(timedOut()), deadline - Date.now());
-      init.watchRequest(abort);
-    }
-    return controller.signal;
-  };
-  return {
-    method: init.spec.method,
-    service: init.spec.method.parent,
-    requestMethod: "POST",
-    protocolName: init.protocolName,
-    get url() {
-      url ??= init.url();
-      return url;
-    },
-    get signal() {
-      return signal();
-    },
-    timeoutMs: () => (deadline === undefined ? undefined : deadline - Date.now()),
-    requestHeader: webHeaders(init.requestHeader),
-    responseHeader: webHeaders(init.responseHeader),
-    responseTrailer: webHeaders(init.responseTrailer),
-    values: createContextValues(),
-    abort,
-  };
+  abort(reason: unknown): void {
+    if (this.#ended) return;
+    const deadline = this.#deadline;
+    this.#ended = {
+      reason: deadline !== undefined && Date.now() >= deadline ? timedOut() : reason,
+    };
+    clearTimeout(this.#timer);
+    this.#controller?.abort(this.#ended.reason);
+  }
 }
 
 function timedOut() {
@@ -143,11 +168,19 @@ export async function invokeUnary(
 
 /** connect's handler context for a request an interceptor replaced. */
 function mergeRequest(context: CallContext, req: UnaryRequest): HandlerContext {
+  // Spelled out: a spread would not copy the context's accessors and methods, which live on
+  // its prototype.
   return {
-    ...context,
+    method: context.method,
     service: req.service,
-    requestHeader: req.header,
+    requestMethod: context.requestMethod,
+    protocolName: context.protocolName,
+    url: context.url,
     signal: req.signal,
+    timeoutMs: context.timeoutMs,
+    requestHeader: req.header,
+    responseHeader: context.responseHeader,
+    responseTrailer: context.responseTrailer,
     values: req.contextValues,
   };
 }

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { callerKey, callerLabel } from "../auth/caller.js";
-import { flatLineLogger, type Logger } from "../logger.js";
+import { fixedLineWriter, type Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 
 const REQUEST_ID = "x-request-id";
@@ -16,7 +16,11 @@ const REQUEST_ID = "x-request-id";
  */
 export function observeInterceptor(logger: Logger, metrics: Metrics): Interceptor {
   // The line's fields are fixed scalars (no credential, nothing a redact path names).
-  const lines = flatLineLogger(logger);
+  const line = fixedLineWriter(
+    logger,
+    ["rpc", "method", "code", "requestId", "caller", "durationMs", "protocol"],
+    "rpc",
+  );
   return (next) => async (req) => {
     const started = performance.now();
     let requestId = req.header.get(REQUEST_ID);
@@ -34,21 +38,18 @@ export function observeInterceptor(logger: Logger, metrics: Metrics): Intercepto
       throw error;
     } finally {
       const seconds = (performance.now() - started) / 1000;
-      const labels = { service: req.service.typeName, method: req.method.name, code };
-      metrics.rpcTotal.inc(labels);
-      metrics.rpcSeconds.observe(labels, seconds);
-      lines.info(
-        {
-          rpc: labels.service,
-          method: labels.method,
-          code,
-          requestId,
-          caller: callerLabel(req.contextValues.get(callerKey)),
-          durationMs: Math.round(seconds * 1e6) / 1000,
-          protocol: protocolOf(req.header),
-        },
-        "rpc",
-      );
+      const service = req.service.typeName;
+      const method = req.method.name;
+      metrics.rpc(service, method, code).observe(seconds);
+      line({
+        rpc: service,
+        method,
+        code,
+        requestId,
+        caller: callerLabel(req.contextValues.get(callerKey)),
+        durationMs: Math.round(seconds * 1e6) / 1000,
+        protocol: protocolOf(req.header),
+      });
     }
   };
 }

@@ -2,10 +2,16 @@
  * The short paths' handler context makes its signal only when read: read at any time, it must
  * say what connect's eagerly linked signals would have said by then.
  */
-import { Code, ConnectError, createServiceImplSpec } from "@connectrpc/connect";
+import { create } from "@bufbuild/protobuf";
+import {
+  Code,
+  ConnectError,
+  createServiceImplSpec,
+  type HandlerContext,
+} from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { ProductService } from "#gen/shop/product/v1/product_pb";
-import { createCallContext } from "#shared/fast-grpc/call-context";
+import { GetProductRequestSchema, ProductService } from "#gen/shop/product/v1/product_pb";
+import { createCallContext, invokeUnary } from "#shared/fast-grpc/call-context";
 import type { UnarySpec } from "#shared/fast-grpc/unary-handler";
 
 const spec = createServiceImplSpec(ProductService, {} as never).methods.getProduct as UnarySpec;
@@ -100,5 +106,41 @@ describe("the short paths' call context", () => {
     endRequest(cancelled);
     ctx.abort(new Error("ended"));
     expect(signal.reason).toBe(cancelled);
+  });
+
+  it("gives a timeoutMs that may be called apart from the context, as connect's", () => {
+    const { timeoutMs } = context(60_000).ctx;
+    expect(timeoutMs()).toBeGreaterThan(59_000);
+    expect(context(undefined).ctx.timeoutMs()).toBeUndefined();
+  });
+
+  it("hands the implementation connect's merged context when an interceptor replaced the request", async () => {
+    const { ctx } = context(60_000);
+    const header = new Headers({ "x-b": "2" });
+    const signal = new AbortController().signal;
+    let seen: HandlerContext | undefined;
+    const impl = (_: unknown, handlerContext: HandlerContext) => {
+      seen = handlerContext;
+      return {};
+    };
+    await invokeUnary(
+      { ...spec, impl } as UnarySpec,
+      ctx,
+      create(GetProductRequestSchema, { id: 1n }),
+      [(next) => (req) => next({ ...req, header, signal })],
+    );
+    expect(seen).toMatchObject({
+      method: ctx.method,
+      service: ctx.service,
+      requestMethod: "POST",
+      protocolName: "grpc",
+      url: "http://h/shop.product.v1.ProductService/GetProduct",
+      signal,
+      requestHeader: header,
+      responseHeader: ctx.responseHeader,
+      responseTrailer: ctx.responseTrailer,
+      values: ctx.values,
+    });
+    expect(seen?.timeoutMs()).toBeGreaterThan(59_000);
   });
 });
