@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { timestampFromDate, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { type Timestamp, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   type Category,
   CategorySchema,
@@ -30,9 +30,15 @@ export function toProductMessage(product: Product): ProductMessage {
 /**
  * A listed product's wire form, the same message `toProductMessage` makes of that product: the
  * price is already the decimal text, the milliseconds are what `timestampFromDate` reads.
+ *
+ * Written as the object `create(ProductSchema, …)` returns (a proto3 message without explicit
+ * presence is a plain object: `$typeName` and every field), because a page builds 50 of them and
+ * three `create` calls a product were a tenth of a page's CPU. `convert.test.ts` holds it equal to
+ * the `create` form, and protobuf-es 2.17's `isMessage` and serializers take it as theirs.
  */
 export function toListedProductMessage(product: ListedProduct): ProductMessage {
-  return create(ProductSchema, {
+  return {
+    $typeName: "shop.product.v1.Product",
     id: product.id,
     name: product.name,
     description: product.description,
@@ -40,9 +46,19 @@ export function toListedProductMessage(product: ListedProduct): ProductMessage {
     stockQuantity: product.stockQuantity,
     category: product.category,
     imageUrl: product.imageUrl,
-    createdAt: timestampFromMs(product.createdAtMs),
-    updatedAt: timestampFromMs(product.updatedAtMs),
-  });
+    createdAt: timestampOfMs(product.createdAtMs),
+    updatedAt: timestampOfMs(product.updatedAtMs),
+  };
+}
+
+/** `timestampFromMs(ms)` of protobuf-es 2.17, written as the object its `create` returns. */
+function timestampOfMs(ms: number): Timestamp {
+  const seconds = Math.floor(ms / 1000);
+  return {
+    $typeName: "google.protobuf.Timestamp",
+    seconds: BigInt(seconds),
+    nanos: (ms - seconds * 1000) * 1_000_000,
+  };
 }
 
 export function toCategoryMessage(category: CategoryCount): Category {
