@@ -1,0 +1,154 @@
+import { randomInt } from "node:crypto";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { describe, expect, it } from "vitest";
+import {
+  type ListProductsResponse,
+  ListProductsResponseSchema,
+  type Product,
+} from "#gen/shop/product/v1/product_pb";
+import { createProductApp } from "../src/app.js";
+import { connectProductDatabase } from "../src/db/connection.js";
+import type { ListedProduct } from "../src/db/list-products.js";
+import { toListedProductMessage } from "../src/rpc/convert.js";
+import { listProductsEncoder } from "../src/rpc/list-wire.js";
+import { testDatabaseConfig } from "./support/database.js";
+
+const row: ListedProduct = {
+  id: 42n,
+  name: "Milk jug",
+  description: "steel, 1 l",
+  price: "19.90",
+  stockQuantity: 7,
+  category: "kitchen",
+  imageUrl: "https://images.example.com/jug.png",
+  createdAtMs: Date.UTC(2026, 2, 4, 5, 6, 7, 999),
+  updatedAtMs: Date.UTC(2026, 2, 4, 5, 6, 8, 123),
+};
+
+const product = (changes: Partial<ListedProduct> = {}) =>
+  toListedProductMessage({ ...row, ...changes });
+
+function response(products: Product[], nextPageToken = ""): ListProductsResponse {
+  return create(ListProductsResponseSchema, { products, nextPageToken });
+}
+
+/** The response object as given, without create() (which would mend a foreign list item). */
+function raw(products: Product[]): ListProductsResponse {
+  return { $typeName: ListProductsResponseSchema.typeName, products, nextPageToken: "" };
+}
+
+/** The encoder's bytes, which must be there and be toBinary's. */
+function expectToBinaryBytes(message: ListProductsResponse) {
+  const bytes = listProductsEncoder.encode(message);
+  expect(bytes).toBeInstanceOf(Uint8Array);
+  expect(Buffer.from(bytes ?? [])).toEqual(
+    Buffer.from(toBinary(ListProductsResponseSchema, message)),
+  );
+}
+
+const randomText = (length: number) =>
+  String.fromCodePoint(
+    ...Array.from({ length }, () =>
+      randomInt(4) === 0 ? randomInt(0x80, 0x2_0000) : randomInt(0x20, 0x7f),
+    ).filter((code) => code < 0xd800 || code > 0xdfff),
+  );
+
+describe("ListProductsResponse written by hand", () => {
+  it.each<[string, Partial<ListedProduct>]>([
+    ["an ordinary product", {}],
+    [
+      "empty text and zero stock",
+      { description: "", stockQuantity: 0, category: "", imageUrl: "" },
+    ],
+    [
+      "the largest id written here (2^53 - 1), stock and price",
+      { id: 9_007_199_254_740_991n, stockQuantity: 2_147_483_647, price: "9999999999.99" },
+    ],
+    ["ids at varint boundaries", { id: 2n ** 49n - 1n }],
+    ["id 2^49", { id: 2n ** 49n }],
+    ["id 127 and stock 128", { id: 127n, stockQuantity: 128 }],
+    ["a fractional price", { price: "0.05" }],
+    ["non-ASCII text", { name: "Crème brûlée 🍮", description: "naïve – “quoted”" }],
+    ["a lone surrogate (U+FFFD on the wire)", { name: "broken \ud800 pair" }],
+    [
+      "text of 127, 128 and 20 000 bytes",
+      { name: "n".repeat(127), description: "d".repeat(128), imageUrl: "é".repeat(10_000) },
+    ],
+    ["the epoch itself (empty Timestamps)", { createdAtMs: 0, updatedAtMs: 0 }],
+    ["whole seconds", { createdAtMs: 1_700_000_000_000, updatedAtMs: 1_000 }],
+    ["the last millisecond of year 9999", { createdAtMs: 253_402_300_799_999 }],
+  ])("writes toBinary's bytes for %s", (_, changes) => {
+    expectToBinaryBytes(response([product(changes)], "token"));
+  });
+
+  it("writes toBinary's bytes for an empty page, with and without a token", () => {
+    expectToBinaryBytes(response([]));
+    expectToBinaryBytes(response([], "eyJzIjoibmFtZSJ9"));
+  });
+
+  it("writes toBinary's bytes for pages of random products", () => {
+    for (let page = 0; page < 50; page++) {
+      const products = Array.from({ length: randomInt(1, 60) }, () =>
+        product({
+          id: BigInt(randomInt(1, 2 ** 48)) * BigInt(randomInt(1, 2 ** 5)),
+          name: randomText(randomInt(0, 200)),
+          description: randomText(randomInt(0, 300)),
+          price: `${randomInt(0, 10_000_000)}.${String(randomInt(100)).padStart(2, "0")}`,
+          stockQuantity: randomInt(0, 2 ** 31 - 1),
+          category: randomText(randomInt(0, 20)),
+          imageUrl: randomText(randomInt(0, 200)),
+          createdAtMs: randomInt(0, 2 ** 47),
+          updatedAtMs: randomInt(0, 2 ** 47),
+        }),
+      );
+      expectToBinaryBytes(response(products, randomText(randomInt(0, 300))));
+    }
+  });
+
+  it("writes toBinary's bytes for a product without times", () => {
+    expectToBinaryBytes(response([{ ...product(), createdAt: undefined, updatedAt: undefined }]));
+  });
+
+  it.each<[string, () => ListProductsResponse]>([
+    [
+      "unknown fields on the response",
+      () => ({
+        ...response([product()]),
+        $unknown: [{ no: 9, wireType: 0, data: new Uint8Array([1]) }],
+      }),
+    ],
+    [
+      "unknown fields on a product",
+      () =>
+        response([
+          { ...product(), $unknown: [{ no: 20, wireType: 0, data: new Uint8Array([1]) }] },
+        ]),
+    ],
+    ["a negative id (ten varint bytes)", () => response([product({ id: -1n })])],
+    ["an id above 2^53", () => response([product({ id: 2n ** 53n + 1n })])],
+    ["the largest id", () => response([product({ id: 9_223_372_036_854_775_807n })])],
+    ["a negative stock", () => response([product({ stockQuantity: -1 })])],
+    ["a time before 1970", () => response([product({ createdAtMs: -1 })])],
+    [
+      "another message type in the list",
+      () => raw([{ ...product(), $typeName: "shop.product.v1.Category" } as unknown as Product]),
+    ],
+    [
+      "a field that is not a string",
+      () => response([{ ...product(), name: 5 as unknown as string }]),
+    ],
+  ])("leaves %s to toBinary", (_, message) => {
+    expect(listProductsEncoder.encode(message())).toBeUndefined();
+  });
+
+  it("is what the product service's binding writes ListProducts answers with", async () => {
+    // The pool connects on its first query; none is made here.
+    const sql = connectProductDatabase(testDatabaseConfig);
+    const app = createProductApp(sql);
+    await sql.end();
+    const binding = app.services.find((service) =>
+      service.desc.typeName.endsWith("ProductService"),
+    );
+    expect(binding?.encoders).toContain(listProductsEncoder);
+  });
+});
