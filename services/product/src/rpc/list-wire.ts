@@ -18,7 +18,8 @@ export const listProductsEncoder: BinaryEncoder<typeof ListProductsResponseSchem
   encode(message) {
     if (!plain(message, ListProductsResponseSchema.typeName)) return undefined;
     const { products, nextPageToken } = message;
-    if (!products.every(writable) || typeof nextPageToken !== "string") return undefined;
+    for (const product of products) if (!writable(product)) return undefined;
+    if (typeof nextPageToken !== "string") return undefined;
     const w: Writer = { buf: scratch, pos: 0 };
     for (const product of products) writeProduct(w, product);
     writeString(w, 0x12, nextPageToken);
@@ -56,7 +57,12 @@ function writable(p: Product): boolean {
     plain(p, PRODUCT) &&
     isSafeUint(p.id) &&
     isUint31(p.stockQuantity) &&
-    TEXT_FIELDS.every((field) => typeof p[field] === "string") &&
+    // Spelled out: a callback per product was 5 KiB of garbage a page.
+    typeof p.name === "string" &&
+    typeof p.description === "string" &&
+    typeof p.price === "string" &&
+    typeof p.category === "string" &&
+    typeof p.imageUrl === "string" &&
     (p.createdAt === undefined || writableTime(p.createdAt)) &&
     (p.updatedAt === undefined || writableTime(p.updatedAt))
   );
