@@ -1,16 +1,20 @@
 import { create, isMessage, toBinary, toJson } from "@bufbuild/protobuf";
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
 import { ListProductsResponseSchema, ProductSchema } from "#gen/shop/product/v1/product_pb";
 import type { ListedProduct } from "../src/db/list-products.js";
+import { parseTimestamp } from "../src/db/timestamp.js";
 import { toListedProductMessage } from "../src/rpc/convert.js";
 
-/** The message as protobuf-es itself makes it: what toListedProductMessage must equal. */
+/**
+ * The message as protobuf-es itself makes it, with the times read as GetProduct reads its row's:
+ * what toListedProductMessage must equal.
+ */
 function viaCreate(product: ListedProduct) {
   return create(ProductSchema, {
     ...product,
-    createdAt: timestampFromMs(product.createdAtMs),
-    updatedAt: timestampFromMs(product.updatedAtMs),
+    createdAt: timestampFromDate(parseTimestamp(product.createdAt)),
+    updatedAt: timestampFromDate(parseTimestamp(product.updatedAt)),
   });
 }
 
@@ -22,8 +26,8 @@ const plain: ListedProduct = {
   stockQuantity: 7,
   category: "kitchen",
   imageUrl: "https://images.example.com/jug.png",
-  createdAtMs: Date.UTC(2026, 2, 4, 5, 6, 7, 999),
-  updatedAtMs: Date.UTC(2026, 2, 4, 5, 6, 8, 123),
+  createdAt: "2026-03-04 05:06:07.999999+00",
+  updatedAt: "2026-03-04 05:06:08.123999+00",
 };
 
 describe("a listed product's message", () => {
@@ -40,11 +44,17 @@ describe("a listed product's message", () => {
     ["a fractional and a zero price", { price: "0.05" }],
     ["a free product", { price: "0.00" }],
     ["non-ASCII text", { name: "Crème brûlée 🍮", description: "naïve – “quoted”" }],
-    ["the epoch itself", { createdAtMs: 0, updatedAtMs: 0 }],
-    ["times before the epoch, with milliseconds", { createdAtMs: -1, updatedAtMs: -1_500 }],
-    ["whole seconds", { createdAtMs: 1_700_000_000_000, updatedAtMs: 1_000 }],
-    ["the last millisecond of year 9999", { createdAtMs: 253_402_300_799_999 }],
-    ["the first of year 1", { updatedAtMs: -62_135_596_800_000 }],
+    [
+      "the epoch itself",
+      { createdAt: "1970-01-01 00:00:00+00", updatedAt: "1970-01-01 00:00:00.0001+00" },
+    ],
+    [
+      "times before the epoch, with milliseconds",
+      { createdAt: "1969-12-31 23:59:59.9995+00", updatedAt: "1969-12-31 23:59:58.5+00" },
+    ],
+    ["whole seconds", { createdAt: "2023-11-14 22:13:20+00", updatedAt: "1970-01-01 00:00:01+00" }],
+    ["the last millisecond of year 9999", { createdAt: "9999-12-31 23:59:59.999999+00" }],
+    ["the first of year 1", { updatedAt: "0001-01-01 00:00:00+00" }],
   ])("equals the message create() makes, for %s", (_, changes) => {
     const product = { ...plain, ...changes };
     const expected = viaCreate(product);
@@ -58,7 +68,10 @@ describe("a listed product's message", () => {
   });
 
   it("encodes a page as a page of create() messages does", () => {
-    const page = [plain, { ...plain, id: 43n, price: "0.50", createdAtMs: -1 }];
+    const page = [
+      plain,
+      { ...plain, id: 43n, price: "0.50", createdAt: "1969-12-31 23:59:59.999+00" },
+    ];
     const response = (products: ReturnType<typeof viaCreate>[]) =>
       toBinary(ListProductsResponseSchema, create(ListProductsResponseSchema, { products }));
     expect(response(page.map(toListedProductMessage))).toEqual(response(page.map(viaCreate)));

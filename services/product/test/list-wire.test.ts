@@ -21,8 +21,8 @@ const row: ListedProduct = {
   stockQuantity: 7,
   category: "kitchen",
   imageUrl: "https://images.example.com/jug.png",
-  createdAtMs: Date.UTC(2026, 2, 4, 5, 6, 7, 999),
-  updatedAtMs: Date.UTC(2026, 2, 4, 5, 6, 8, 123),
+  createdAt: "2026-03-04 05:06:07.999999+00",
+  updatedAt: "2026-03-04 05:06:08.123999+00",
 };
 
 const product = (changes: Partial<ListedProduct> = {}) =>
@@ -53,6 +53,12 @@ const randomText = (length: number) =>
     ).filter((code) => code < 0xd800 || code > 0xdfff),
   );
 
+/** A time from 1970 to 6429 as PostgreSQL prints it in a UTC session. */
+function randomTime(): string {
+  const iso = new Date(randomInt(0, 2 ** 47)).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}.${iso.slice(20, 23)}${randomInt(1000)}+00`;
+}
+
 describe("ListProductsResponse written by hand", () => {
   it.each<[string, Partial<ListedProduct>]>([
     ["an ordinary product", {}],
@@ -74,9 +80,12 @@ describe("ListProductsResponse written by hand", () => {
       "text of 127, 128 and 20 000 bytes",
       { name: "n".repeat(127), description: "d".repeat(128), imageUrl: "é".repeat(10_000) },
     ],
-    ["the epoch itself (empty Timestamps)", { createdAtMs: 0, updatedAtMs: 0 }],
-    ["whole seconds", { createdAtMs: 1_700_000_000_000, updatedAtMs: 1_000 }],
-    ["the last millisecond of year 9999", { createdAtMs: 253_402_300_799_999 }],
+    [
+      "the epoch itself (empty Timestamps)",
+      { createdAt: "1970-01-01 00:00:00+00", updatedAt: "1970-01-01 00:00:00+00" },
+    ],
+    ["whole seconds", { createdAt: "2023-11-14 22:13:20+00", updatedAt: "1970-01-01 00:00:01+00" }],
+    ["the last millisecond of year 9999", { createdAt: "9999-12-31 23:59:59.999999+00" }],
   ])("writes toBinary's bytes for %s", (_, changes) => {
     expectToBinaryBytes(response([product(changes)], "token"));
   });
@@ -97,8 +106,8 @@ describe("ListProductsResponse written by hand", () => {
           stockQuantity: randomInt(0, 2 ** 31 - 1),
           category: randomText(randomInt(0, 20)),
           imageUrl: randomText(randomInt(0, 200)),
-          createdAtMs: randomInt(0, 2 ** 47),
-          updatedAtMs: randomInt(0, 2 ** 47),
+          createdAt: randomTime(),
+          updatedAt: randomTime(),
         }),
       );
       expectToBinaryBytes(response(products, randomText(randomInt(0, 300))));
@@ -128,7 +137,7 @@ describe("ListProductsResponse written by hand", () => {
     ["an id above 2^53", () => response([product({ id: 2n ** 53n + 1n })])],
     ["the largest id", () => response([product({ id: 9_223_372_036_854_775_807n })])],
     ["a negative stock", () => response([product({ stockQuantity: -1 })])],
-    ["a time before 1970", () => response([product({ createdAtMs: -1 })])],
+    ["a time before 1970", () => response([product({ createdAt: "1969-12-31 23:59:59.999+00" })])],
     [
       "another message type in the list",
       () => raw([{ ...product(), $typeName: "shop.product.v1.Category" } as unknown as Product]),

@@ -5,7 +5,8 @@ import type { ProductSql } from "./connection.js";
 /**
  * A product as a list shows it, read straight into the response's shapes (a list is a read: it
  * bypasses the domain): the price as PostgreSQL prints NUMERIC(12,2) ("19.90", what
- * `formatMoney` writes), the times as milliseconds since the epoch, cut as a JS Date cuts them.
+ * `formatMoney` writes), the times as it prints timestamptz in the pool's UTC session
+ * ("2026-01-02 03:04:05.123456+00", what `parseTimestamp` reads, as GetProduct's row has them).
  */
 export type ListedProduct = {
   readonly id: bigint;
@@ -15,15 +16,12 @@ export type ListedProduct = {
   readonly stockQuantity: number;
   readonly category: string;
   readonly imageUrl: string;
-  readonly createdAtMs: number;
-  readonly updatedAtMs: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
 };
 
 /** One page of a product list; `nextPageToken` is "" on the last page. */
 export type ProductPage = { products: ListedProduct[]; nextPageToken: string };
-
-/** A listed row with the text of its sort key, which the next page's cursor carries. */
-type PageRow = ListedProduct & { readonly sortKey: string };
 
 /**
  * One page in keyset order (never OFFSET): a row inserted while a caller pages is either ahead of
@@ -35,12 +33,12 @@ export async function listProducts(
   query: ListProductsQuery,
 ): Promise<ProductPage> {
   const { text, values } = pageStatement(query);
-  const rows = await sql.unsafe<PageRow[]>(text, values, { prepare: true });
+  const rows = await sql.unsafe<ListedProduct[]>(text, values, { prepare: true });
   const more = rows.length > query.pageSize;
   if (more) rows.pop();
   const last = rows.at(-1);
-  const nextPageToken =
-    more && last ? encodePageToken(query, { key: last.sortKey, id: last.id }) : "";
+  const key = ORDERS[query.sort].key;
+  const nextPageToken = more && last ? encodePageToken(query, { key: last[key], id: last.id }) : "";
   return { products: rows, nextPageToken };
 }
 
@@ -86,12 +84,10 @@ function pageText(query: ListProductsQuery): string {
     const placeholders = own.map(() => `$${++count}`);
     where.push(condition.sql(placeholders, order));
   }
-  // Epoch milliseconds cut toward the past, as `new Date(text)` reads PostgreSQL's microseconds.
+  // Times as text: PostgreSQL prints them for less than it computes epoch milliseconds in NUMERIC,
+  // and the text of the sort column is the next page's cursor key.
   const columns = `id, name, description, price, stock_quantity AS "stockQuantity", category,
-    image_url AS "imageUrl",
-    floor(extract(epoch FROM created_at) * 1000)::float8 AS "createdAtMs",
-    floor(extract(epoch FROM updated_at) * 1000)::float8 AS "updatedAtMs",
-    ${order.key} AS "sortKey"`;
+    image_url AS "imageUrl", created_at::text AS "createdAt", updated_at::text AS "updatedAt"`;
   return `SELECT ${columns} FROM products WHERE ${where.join(" AND ")}
     ORDER BY ${order.orderBy} LIMIT $${count + 1}`;
 }
@@ -100,14 +96,14 @@ type Order = {
   /** The sort column and its direction, for the keyset comparison. */
   column: "created_at" | "name" | "price";
   direction: "asc" | "desc";
-  /** The sort key as text; PostgreSQL converts it back to the column's type exactly. */
-  key: string;
+  /** The listed field whose text is the sort key; PostgreSQL casts it back to the column exactly. */
+  key: "createdAt" | "name" | "price";
   orderBy: string;
 };
 
 function order(column: Order["column"], direction: Order["direction"]): Order {
   // Timestamps as text keep their microseconds; a JS Date would cut them to milliseconds.
-  const key = column === "created_at" ? "created_at::text" : column;
+  const key = column === "created_at" ? "createdAt" : column;
   return { column, direction, key, orderBy: `${column} ${direction}, id ${direction}` };
 }
 

@@ -10,6 +10,7 @@ import { InvalidArgument } from "#shared/errors";
 import { formatMoney } from "#shared/money";
 import type { ListedProduct } from "../db/list-products.js";
 import type { CategoryCount } from "../db/product-repository.js";
+import { timestampMillis } from "../db/timestamp.js";
 import type { Product } from "../domain/product.js";
 
 /** The wire form of a product: money as a decimal string, times as Timestamps. */
@@ -29,7 +30,7 @@ export function toProductMessage(product: Product): ProductMessage {
 
 /**
  * A listed product's wire form, the same message `toProductMessage` makes of that product: the
- * price is already the decimal text, the milliseconds are what `timestampFromDate` reads.
+ * price is already the decimal text, the times are read as `parseTimestamp` reads them.
  *
  * Written as the object `create(ProductSchema, …)` returns (a proto3 message without explicit
  * presence is a plain object: `$typeName` and every field), because a page builds 50 of them and
@@ -46,8 +47,8 @@ export function toListedProductMessage(product: ListedProduct): ProductMessage {
     stockQuantity: product.stockQuantity,
     category: product.category,
     imageUrl: product.imageUrl,
-    createdAt: timestampOfMs(product.createdAtMs),
-    updatedAt: timestampOfMs(product.updatedAtMs),
+    createdAt: timestampOfMs(timestampMillis(product.createdAt)),
+    updatedAt: timestampOfMs(timestampMillis(product.updatedAt)),
   };
 }
 
