@@ -8,10 +8,10 @@ import type { BinaryEncoder } from "#shared/fast-grpc/binary-encoder";
  * once. toBinary grows a fresh buffer from 128 bytes by doubling: 40 KiB of garbage for a 10 KiB
  * page of 50 products.
  *
- * It writes only what this service's conversions make — plain message objects, non-negative
- * ids, stock and times, text fields that are strings, no unknown fields — and answers undefined
- * for anything else, which the caller then gives to toBinary. `list-wire.test.ts` compares the
- * two byte for byte.
+ * It writes only what this service's conversions make — plain message objects, ids and times
+ * from 0 to 2^53 (a stored id or a time after 1970), non-negative stock, text fields that are
+ * strings, no unknown fields — and answers undefined for anything else, which the caller then
+ * gives to toBinary. `list-wire.test.ts` compares the two byte for byte.
  */
 export const listProductsEncoder: BinaryEncoder<typeof ListProductsResponseSchema> = {
   schema: ListProductsResponseSchema,
@@ -73,7 +73,8 @@ function writableTime(t: Timestamp): boolean {
 }
 
 function writeProduct(w: Writer, p: Product): void {
-  // Room for the product at its largest (3 UTF-8 bytes per UTF-16 unit, varints, tags).
+  // Room for the product at its largest (3 UTF-8 bytes per UTF-16 unit, varints, tags): only
+  // the strings check for room themselves.
   let most = 80;
   for (const field of TEXT_FIELDS) most += 3 * p[field].length;
   reserve(w, most);
