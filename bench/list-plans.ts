@@ -1,7 +1,7 @@
 /**
  * How PostgreSQL runs every ListProducts shape on a bench catalogue: each sort with each set of
  * filters (category, text query, price band, low stock), first page and the page after it, as
- * `EXPLAIN (ANALYZE, BUFFERS)` of exactly the SELECT the service sends (`selectPage`).
+ * `EXPLAIN (ANALYZE, BUFFERS)` of exactly the SELECT the service sends (`pageStatement`).
  *
  *   node dist/bench/list-plans.js [--products 1000000] [--query "product 4242"] [--slow MS]
  *
@@ -11,7 +11,7 @@
  */
 import { parseArgs } from "node:util";
 import { connectProductDatabase } from "../services/product/src/db/connection.js";
-import { listProducts, selectPage } from "../services/product/src/db/list-products.js";
+import { listProducts, pageStatement } from "../services/product/src/db/list-products.js";
 import {
   type ListProductsInput,
   PRODUCT_SORTS,
@@ -73,8 +73,8 @@ try {
       for (const [index, query] of pages.entries()) {
         let best: Explained | undefined;
         for (let run = 0; run < 2; run++) {
-          const [row] =
-            await sql`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${selectPage(sql, query)}`;
+          const { text, values } = pageStatement(query);
+          const [row] = await sql.unsafe(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${text}`, values);
           const [explained] = (row?.["QUERY PLAN"] ?? []) as Explained[];
           if (explained && (!best || explained["Execution Time"] < best["Execution Time"]))
             best = explained;

@@ -5,6 +5,7 @@ import { callStore, guardStore } from "#shared/store-errors";
 import { PRODUCT_DATABASE, type ProductSql } from "./db/connection.js";
 import { checkDatabase, createProductRepository } from "./db/product-repository.js";
 import { createStockRepository } from "./db/stock-repository.js";
+import { listProductsEncoder } from "./rpc/list-wire.js";
 import { createProductService } from "./rpc/product-service.js";
 import { createStockService } from "./rpc/stock-service.js";
 
@@ -23,7 +24,7 @@ export function createProductApp(sql: ProductSql): {
   const stock = guardStore(createStockRepository(sql), PRODUCT_DATABASE);
   return {
     services: [
-      bindService(ProductService, createProductService(products)),
+      bindService(ProductService, createProductService(products), [listProductsEncoder]),
       bindService(StockService, createStockService(stock)),
     ],
     isReady: () =>

@@ -12,6 +12,7 @@ import {
   createProductRepository,
   type ProductRepository,
 } from "../src/db/product-repository.js";
+import { timestampMillis } from "../src/db/timestamp.js";
 import { type ListProductsInput, parseListProductsQuery } from "../src/domain/list-query.js";
 import { type NewProductInput, type Product, validateNewProduct } from "../src/domain/product.js";
 import { testDatabaseConfig } from "./support/database.js";
@@ -285,6 +286,29 @@ describe("listing products", () => {
       expect(seen.filter((id) => before.has(id)).sort(compare)).toEqual([...before].sort(compare));
     },
   );
+});
+
+describe("list times", () => {
+  it("read from PostgreSQL's text are its epoch milliseconds cut toward the past", async () => {
+    // What the list SELECT computed in SQL before it read the text instead.
+    const times = [
+      "2026-03-04 05:06:07.999999+00",
+      "2026-03-04 05:06:08.0005+00",
+      "2026-03-04 05:06:08+00",
+      "1970-01-01 00:00:00+00",
+      "1969-12-31 23:59:59.9999+00",
+      "1969-12-31 23:59:58.5+00",
+      "1900-02-28 12:00:00.000001+00",
+      "0001-01-01 00:00:00+00",
+      "9999-12-31 23:59:59.999999+00",
+      "2026-07-01 12:00:00.123+02",
+    ];
+    const rows = await sql<{ ms: number; text: string }[]>`
+      SELECT floor(extract(epoch FROM t) * 1000)::float8 AS ms, t::text AS text
+      FROM unnest(string_to_array(${times.join(",")}, ',')::timestamptz[]) AS t`;
+    expect(rows).toHaveLength(times.length);
+    for (const { ms, text } of rows) expect([text, timestampMillis(text)]).toEqual([text, ms]);
+  });
 });
 
 describe("listing products on a pool drizzle never touched", () => {

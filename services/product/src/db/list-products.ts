@@ -1,17 +1,12 @@
-import type { PendingQuery, Row } from "postgres";
 import { formatMoney } from "#shared/money";
-import {
-  encodePageToken,
-  type ListProductsQuery,
-  type ProductFilters,
-  type ProductSort,
-} from "../domain/list-query.js";
+import { encodePageToken, type ListProductsQuery, type ProductSort } from "../domain/list-query.js";
 import type { ProductSql } from "./connection.js";
 
 /**
  * A product as a list shows it, read straight into the response's shapes (a list is a read: it
  * bypasses the domain): the price as PostgreSQL prints NUMERIC(12,2) ("19.90", what
- * `formatMoney` writes), the times as milliseconds since the epoch, cut as a JS Date cuts them.
+ * `formatMoney` writes), the times as it prints timestamptz in the pool's UTC session
+ * ("2026-01-02 03:04:05.123456+00", what `parseTimestamp` reads, as GetProduct's row has them).
  */
 export type ListedProduct = {
   readonly id: bigint;
@@ -21,15 +16,12 @@ export type ListedProduct = {
   readonly stockQuantity: number;
   readonly category: string;
   readonly imageUrl: string;
-  readonly createdAtMs: number;
-  readonly updatedAtMs: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
 };
 
 /** One page of a product list; `nextPageToken` is "" on the last page. */
 export type ProductPage = { products: ListedProduct[]; nextPageToken: string };
-
-/** A listed row with the text of its sort key, which the next page's cursor carries. */
-type PageRow = ListedProduct & { readonly sortKey: string };
 
 /**
  * One page in keyset order (never OFFSET): a row inserted while a caller pages is either ahead of
@@ -40,53 +32,78 @@ export async function listProducts(
   sql: ProductSql,
   query: ListProductsQuery,
 ): Promise<ProductPage> {
-  const rows = await selectPage(sql, query);
+  const { text, values } = pageStatement(query);
+  const rows = await sql.unsafe<ListedProduct[]>(text, values, { prepare: true });
   const more = rows.length > query.pageSize;
   if (more) rows.pop();
   const last = rows.at(-1);
-  const nextPageToken =
-    more && last ? encodePageToken(query, { key: last.sortKey, id: last.id }) : "";
+  const key = ORDERS[query.sort].key;
+  const nextPageToken = more && last ? encodePageToken(query, { key: last[key], id: last.id }) : "";
   return { products: rows, nextPageToken };
 }
 
+/** A value a page's SELECT binds: text, the cursor's id, the row limit. */
+type PageValue = string | bigint | number;
+
+/** The SELECT of one page, as its text with `$n` placeholders and the values they stand for. */
+export type PageStatement = { readonly text: string; readonly values: PageValue[] };
+
 /**
- * The SELECT of one page, unexecuted (postgres.js runs a query when awaited), so that
- * `bench/list-plans.ts` can EXPLAIN exactly what the service sends. Every value is a parameter;
- * each combination of filters and sort is one prepared statement.
+ * The SELECT of one page, unexecuted, so that `bench/list-plans.ts` can EXPLAIN exactly what the
+ * service sends. Every value is a parameter, and each combination of sort, filters and cursor has
+ * one text, written on first use: postgres.js runs it as one prepared statement, without
+ * composing the query from fragments on every call.
  */
-export function selectPage(sql: ProductSql, query: ListProductsQuery): PendingQuery<PageRow[]> {
-  const order = ORDERS[query.sort];
-  const filters = allOf(sql, filterConditions(sql, query.filters));
-  const cursor = afterCursor(sql, query) ?? sql`TRUE`;
-  // Epoch milliseconds cut toward the past, as `new Date(text)` reads PostgreSQL's microseconds.
-  const columns = sql`id, name, description, price, stock_quantity AS "stockQuantity", category,
-    image_url AS "imageUrl",
-    floor(extract(epoch FROM created_at) * 1000)::float8 AS "createdAtMs",
-    floor(extract(epoch FROM updated_at) * 1000)::float8 AS "updatedAtMs",
-    ${sql.unsafe(order.key)} AS "sortKey"`;
-  const page = sql`ORDER BY ${sql.unsafe(order.orderBy)} LIMIT ${query.pageSize + 1}`;
-  return sql<PageRow[]>`SELECT ${columns} FROM products WHERE ${filters} AND ${cursor} ${page}`;
+export function pageStatement(query: ListProductsQuery): PageStatement {
+  const values: PageValue[] = [];
+  let shape: string = query.sort;
+  for (const condition of CONDITIONS) {
+    const own = condition.values(query);
+    shape += own ? "+" : "-";
+    if (own) values.push(...own);
+  }
+  values.push(query.pageSize + 1);
+  let text = PAGE_TEXTS.get(shape);
+  if (text === undefined) {
+    text = pageText(query);
+    PAGE_TEXTS.set(shape, text);
+  }
+  return { text, values };
 }
 
-function allOf(sql: ProductSql, conditions: (PendingQuery<Row[]> | undefined)[]) {
-  return conditions.reduce<PendingQuery<Row[]>>(
-    (all, condition) => (condition ? sql`${all} AND ${condition}` : all),
-    sql`TRUE`,
-  );
+/** SELECT texts by shape; at most 4 sorts × 2^6 condition sets. */
+const PAGE_TEXTS = new Map<string, string>();
+
+function pageText(query: ListProductsQuery): string {
+  const order = ORDERS[query.sort];
+  const where = ["TRUE"];
+  let count = 0;
+  for (const condition of CONDITIONS) {
+    const own = condition.values(query);
+    if (!own) continue;
+    const placeholders = own.map(() => `$${++count}`);
+    where.push(condition.sql(placeholders, order));
+  }
+  // Times as text: PostgreSQL prints them for less than it computes epoch milliseconds in NUMERIC,
+  // and the text of the sort column is the next page's cursor key.
+  const columns = `id, name, description, price, stock_quantity AS "stockQuantity", category,
+    image_url AS "imageUrl", created_at::text AS "createdAt", updated_at::text AS "updatedAt"`;
+  return `SELECT ${columns} FROM products WHERE ${where.join(" AND ")}
+    ORDER BY ${order.orderBy} LIMIT $${count + 1}`;
 }
 
 type Order = {
   /** The sort column and its direction, for the keyset comparison. */
   column: "created_at" | "name" | "price";
   direction: "asc" | "desc";
-  /** The sort key as text; PostgreSQL converts it back to the column's type exactly. */
-  key: string;
+  /** The listed field whose text is the sort key; PostgreSQL casts it back to the column exactly. */
+  key: "createdAt" | "name" | "price";
   orderBy: string;
 };
 
 function order(column: Order["column"], direction: Order["direction"]): Order {
   // Timestamps as text keep their microseconds; a JS Date would cut them to milliseconds.
-  const key = column === "created_at" ? "created_at::text" : column;
+  const key = column === "created_at" ? "createdAt" : column;
   return { column, direction, key, orderBy: `${column} ${direction}, id ${direction}` };
 }
 
@@ -104,28 +121,52 @@ const ORDERS: Record<ProductSort, Order> = {
   price_desc: order("price", "desc"),
 };
 
-function afterCursor(sql: ProductSql, query: ListProductsQuery): PendingQuery<Row[]> | undefined {
-  if (!query.after) return undefined;
-  const { column, direction } = ORDERS[query.sort];
-  const { key, id } = query.after;
-  // A row comparison is one index condition on (column, id), unlike the expanded OR form. The key
-  // goes as text and PostgreSQL casts it: sent as a timestamptz parameter, postgres.js would
-  // pass it through a JS Date (unless drizzle rewired the pool) and lose its microseconds.
-  const comparison = direction === "asc" ? ">" : "<";
-  const type = KEY_TYPES[column];
-  return sql`(${sql(column)}, id) ${sql.unsafe(comparison)} (${key}::text::${sql.unsafe(type)}, ${id})`;
-}
+/**
+ * A condition of a page's WHERE: the values it binds for a query (undefined when the query does
+ * not ask for it), and its SQL given their placeholders.
+ */
+type Condition = {
+  values: (query: ListProductsQuery) => PageValue[] | undefined;
+  sql: (placeholders: string[], order: Order) => string;
+};
 
-function filterConditions(sql: ProductSql, filters: ProductFilters) {
-  const { category, query, minPrice, maxPrice, maxStock } = filters;
-  const pattern = `%${escapeLike(query)}%`;
-  return [
-    category === "" ? undefined : sql`category = ${category}`,
-    query === "" ? undefined : sql`(name ILIKE ${pattern} OR description ILIKE ${pattern})`,
-    minPrice === undefined ? undefined : sql`price >= ${formatMoney(minPrice)}`,
-    maxPrice === undefined ? undefined : sql`price <= ${formatMoney(maxPrice)}`,
-    maxStock === undefined ? undefined : sql`stock_quantity <= ${maxStock}`,
-  ];
+const CONDITIONS: readonly Condition[] = [
+  {
+    values: ({ filters }) => (filters.category === "" ? undefined : [filters.category]),
+    sql: ([category]) => `category = ${category}`,
+  },
+  {
+    values: ({ filters }) => (filters.query === "" ? undefined : likeBoth(filters.query)),
+    sql: ([name, description]) => `(name ILIKE ${name} OR description ILIKE ${description})`,
+  },
+  {
+    values: ({ filters }) =>
+      filters.minPrice === undefined ? undefined : [formatMoney(filters.minPrice)],
+    sql: ([min]) => `price >= ${min}`,
+  },
+  {
+    values: ({ filters }) =>
+      filters.maxPrice === undefined ? undefined : [formatMoney(filters.maxPrice)],
+    sql: ([max]) => `price <= ${max}`,
+  },
+  {
+    values: ({ filters }) => (filters.maxStock === undefined ? undefined : [filters.maxStock]),
+    sql: ([max]) => `stock_quantity <= ${max}`,
+  },
+  {
+    // A row comparison is one index condition on (column, id), unlike the expanded OR form. The
+    // key goes as text and PostgreSQL casts it: sent as a timestamptz parameter, postgres.js would
+    // pass it through a JS Date (unless drizzle rewired the pool) and lose its microseconds.
+    values: ({ after }) => (after ? [after.key, after.id] : undefined),
+    sql: ([key, id], { column, direction }) =>
+      `(${column}, id) ${direction === "asc" ? ">" : "<"} (${key}::text::${KEY_TYPES[column]}, ${id})`,
+  },
+];
+
+/** The ILIKE pattern of a text query, once for the name and once for the description. */
+function likeBoth(text: string): PageValue[] {
+  const pattern = `%${escapeLike(text)}%`;
+  return [pattern, pattern];
 }
 
 /** Makes user text match literally inside LIKE: `\`, `%` and `_` lose their meaning. */

@@ -7,12 +7,17 @@
  * a BC or five-digit year) takes the ISO route through `new Date`, as all text once did.
  */
 export function parseTimestamp(text: string): Date {
+  return new Date(timestampMillis(text));
+}
+
+/** The same instant as `parseTimestamp`, in milliseconds since the epoch, without a Date. */
+export function timestampMillis(text: string): number {
   const ms = utcMillis(text);
-  if (ms !== undefined) return new Date(ms);
+  if (ms !== undefined) return ms;
   const iso = text.replace(" ", "T").replace(/([+-]\d\d)$/, "$1:00");
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) throw new Error(`unreadable timestamp "${text}"`);
-  return date;
+  const time = new Date(iso).getTime();
+  if (Number.isNaN(time)) throw new Error(`unreadable timestamp "${text}"`);
+  return time;
 }
 
 /** "YYYY-MM-DD HH:MM:SS[.f…]+00" in milliseconds since the epoch; undefined for any other text. */

@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { timestampFromDate, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { type Timestamp, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   type Category,
   CategorySchema,
@@ -10,6 +10,7 @@ import { InvalidArgument } from "#shared/errors";
 import { formatMoney } from "#shared/money";
 import type { ListedProduct } from "../db/list-products.js";
 import type { CategoryCount } from "../db/product-repository.js";
+import { timestampMillis } from "../db/timestamp.js";
 import type { Product } from "../domain/product.js";
 
 /** The wire form of a product: money as a decimal string, times as Timestamps. */
@@ -29,10 +30,16 @@ export function toProductMessage(product: Product): ProductMessage {
 
 /**
  * A listed product's wire form, the same message `toProductMessage` makes of that product: the
- * price is already the decimal text, the milliseconds are what `timestampFromDate` reads.
+ * price is already the decimal text, the times are read as `parseTimestamp` reads them.
+ *
+ * Written as the object `create(ProductSchema, …)` returns (a proto3 message without explicit
+ * presence is a plain object: `$typeName` and every field), because a page builds 50 of them and
+ * three `create` calls a product were a tenth of a page's CPU. `convert.test.ts` holds it equal to
+ * the `create` form, and protobuf-es 2.17's `isMessage` and serializers take it as theirs.
  */
 export function toListedProductMessage(product: ListedProduct): ProductMessage {
-  return create(ProductSchema, {
+  return {
+    $typeName: "shop.product.v1.Product",
     id: product.id,
     name: product.name,
     description: product.description,
@@ -40,9 +47,19 @@ export function toListedProductMessage(product: ListedProduct): ProductMessage {
     stockQuantity: product.stockQuantity,
     category: product.category,
     imageUrl: product.imageUrl,
-    createdAt: timestampFromMs(product.createdAtMs),
-    updatedAt: timestampFromMs(product.updatedAtMs),
-  });
+    createdAt: timestampOfMs(timestampMillis(product.createdAt)),
+    updatedAt: timestampOfMs(timestampMillis(product.updatedAt)),
+  };
+}
+
+/** `timestampFromMs(ms)` of protobuf-es 2.17, written as the object its `create` returns. */
+function timestampOfMs(ms: number): Timestamp {
+  const seconds = Math.floor(ms / 1000);
+  return {
+    $typeName: "google.protobuf.Timestamp",
+    seconds: BigInt(seconds),
+    nanos: (ms - seconds * 1000) * 1_000_000,
+  };
 }
 
 export function toCategoryMessage(category: CategoryCount): Category {

@@ -18,6 +18,7 @@ import {
   type NodeResponse,
   type StreamHandler,
 } from "../server/one-port.js";
+import { type BinaryEncoder, withBinaryEncoder } from "./binary-encoder.js";
 import { type CallContext, createCallContext, invokeUnary } from "./call-context.js";
 import { errorFromResetCode } from "./http2-errors.js";
 import { headerValue, nodeHeaders, responseHeaderList } from "./http2-headers.js";
@@ -29,6 +30,8 @@ export type UnarySpec = Extract<MethodImplSpec, { kind: "unary" }>;
 /** What a short path is given: the Connect adapter's settings, and connect-node to fall back on. */
 export interface UnaryPathOptions {
   readonly methods: readonly UnarySpec[];
+  /** Hand-written binary encoders of output messages (see binary-encoder.ts); none by default. */
+  readonly encoders?: readonly BinaryEncoder[];
   /** The same interceptors, limits and compressions the Connect adapter is given. */
   readonly interceptors: readonly Interceptor[];
   readonly readMaxBytes: number;
@@ -144,16 +147,21 @@ export function createGrpcUnaryHandler(options: GrpcPathOptions): StreamHandler 
  * What both short paths derive once from their options: the limits connect derives from the same
  * options (write limit and compression threshold are connect's defaults, as the adapter is not
  * given others), and the routes by request path (`/package.Service/Method`) with connect's
- * serializers.
+ * serializers (their binary output through a hand-written encoder where one is given).
  */
 export function pathSetup(options: GrpcPathOptions) {
   const limits = validateReadWriteMaxBytes(options.readMaxBytes, undefined, undefined);
+  const encoders = new Map((options.encoders ?? []).map((encoder) => [encoder.schema, encoder]));
   const routes = new Map<string, Route>(
     options.methods.map((spec) => [
       `/${spec.method.parent.typeName}/${spec.method.name}`,
       {
         spec,
-        serialization: createMethodSerializationLookup(spec.method, undefined, undefined, limits),
+        serialization: withBinaryEncoder(
+          createMethodSerializationLookup(spec.method, undefined, undefined, limits),
+          encoders.get(spec.method.output),
+          limits,
+        ),
       },
     ]),
   );

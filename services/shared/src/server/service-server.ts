@@ -11,6 +11,7 @@ import { ServerReflection as ServerReflectionV1alpha } from "#gen/grpc/reflectio
 import { Health } from "#gen/health/v1/health_pb";
 import { authInterceptor } from "../auth/interceptor.js";
 import type { Verifier } from "../auth/verifier.js";
+import type { BinaryEncoder } from "../fast-grpc/binary-encoder.js";
 import { createConnectReplay } from "../fast-grpc/connect-replay.js";
 import { createConnectUnaryHandler } from "../fast-grpc/connect-unary-handler.js";
 import { createGrpcUnaryHandler, type UnarySpec } from "../fast-grpc/unary-handler.js";
@@ -31,14 +32,24 @@ export interface ServiceBinding {
   readonly desc: DescService;
   /** The implementation per method, for the unary gRPC path (see fast-grpc/unary-handler.ts). */
   readonly spec: ServiceImplSpec;
+  /** Hand-written binary encoders of some of its responses, for the unary short paths. */
+  readonly encoders: readonly BinaryEncoder[];
   register(router: ConnectRouter): void;
 }
 
-/** Binds `impl` to `desc`; a missing method in `impl` is a compile error. */
-export function bindService<S extends DescService>(desc: S, impl: ServiceImpl<S>): ServiceBinding {
+/**
+ * Binds `impl` to `desc`; a missing method in `impl` is a compile error. `encoders` write some
+ * responses in place of protobuf-es's toBinary on the short paths (fast-grpc/binary-encoder.ts).
+ */
+export function bindService<S extends DescService>(
+  desc: S,
+  impl: ServiceImpl<S>,
+  encoders: readonly BinaryEncoder[] = [],
+): ServiceBinding {
   return {
     desc,
     spec: createServiceImplSpec(desc, impl),
+    encoders,
     register: (router) => router.service(desc, impl),
   };
 }
@@ -125,6 +136,7 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
     const shared = {
       ...connectOptions,
       methods: bindings.flatMap((binding) => unaryMethods(binding.spec)),
+      encoders: bindings.flatMap((binding) => binding.encoders),
       connectReplay: createConnectReplay(connectOptions, logger),
     };
     return {

@@ -3,11 +3,14 @@
  * calls went through connect-node. connect-node's server handler and gRPC transport are wrapped
  * here (in this file only, so production pays nothing) to count what reaches them.
  */
+
+import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ProductService } from "#gen/shop/product/v1/product_pb";
+import { GetProductResponseSchema, ProductService } from "#gen/shop/product/v1/product_pb";
+import type { BinaryEncoder } from "#shared/fast-grpc/binary-encoder";
 import { createMetrics } from "#shared/metrics";
 import { createServiceTransport } from "#shared/rpc/client";
 import { bindService, type ServiceServer, startServiceServer } from "#shared/server/service-server";
@@ -64,18 +67,34 @@ vi.mock("@connectrpc/connect-node", async (importOriginal) => {
   };
 });
 
+/**
+ * A GetProductResponse encoder whose bytes tell themselves apart: product 7 comes out named
+ * "encoded"; any other product it leaves to toBinary.
+ */
+const marking: BinaryEncoder<typeof GetProductResponseSchema> = {
+  schema: GetProductResponseSchema,
+  encode: (message) =>
+    message.product?.id === 7n
+      ? toBinary(
+          GetProductResponseSchema,
+          create(GetProductResponseSchema, { product: { id: 7n, name: "encoded" } }),
+        )
+      : undefined,
+};
+
 function products() {
   const unused = () => {
     throw new Error("not used");
   };
-  return bindService(ProductService, {
-    getProduct: (req) => ({ product: { id: req.id, name: "p" } }),
+  const impl = {
+    getProduct: (req: { id: bigint }) => ({ product: { id: req.id, name: "p" } }),
     createProduct: unused,
     listProducts: unused,
     updateProduct: unused,
     deleteProduct: unused,
     listCategories: unused,
-  });
+  };
+  return bindService(ProductService, impl, [marking]);
 }
 
 /** A server and a service transport to it, each with the fast path on or off. */
@@ -155,6 +174,21 @@ describe("the fast paths", () => {
     running = await start({ server: false, client: true });
     expect((await getOverConnect(false)).product?.id).toBe(7n);
     expect(reached.handler).toBe(1);
+  });
+
+  it("write a response with its binding's binary encoder on the binary short paths only", async () => {
+    running = await start({ server: true, client: true });
+    expect((await getProduct()).product?.name).toBe("encoded");
+    expect((await getOverConnect(true)).product?.name).toBe("encoded");
+    expect((await getOverConnect(false)).product?.name).toBe("p");
+    const other = await createClient(ProductService, running.transport).getProduct({ id: 8n });
+    expect(other.product).toMatchObject({ id: 8n, name: "p" });
+  });
+
+  it("leave every response to toBinary when switched off", async () => {
+    running = await start({ server: false, client: true });
+    expect((await getProduct()).product?.name).toBe("p");
+    expect((await getOverConnect(true)).product?.name).toBe("p");
   });
 
   it("leave the client's calls to connect-node's transport when switched off", async () => {
