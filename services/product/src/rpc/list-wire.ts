@@ -1,4 +1,10 @@
-import { ListProductsResponseSchema, type Product } from "#gen/shop/product/v1/product_pb";
+import { type DescMessage, ScalarType } from "@bufbuild/protobuf";
+import { TimestampSchema } from "@bufbuild/protobuf/wkt";
+import {
+  ListProductsResponseSchema,
+  type Product,
+  ProductSchema,
+} from "#gen/shop/product/v1/product_pb";
 import type { BinaryEncoder } from "#shared/fast-grpc/binary-encoder";
 
 /**
@@ -27,6 +33,35 @@ export const listProductsEncoder: BinaryEncoder<typeof ListProductsResponseSchem
     return w.buf.slice(0, w.pos);
   },
 };
+
+/**
+ * The fields the writers below know, by number, name and type. A proto change that adds, drops or
+ * retypes one stops the product service when it loads this file, rather than leaving the field
+ * out of every page while the tests' pages happen not to fill it.
+ */
+const WRITTEN: ReadonlyArray<[DescMessage, string]> = [
+  [ListProductsResponseSchema, "1 products repeated message, 2 next_page_token string"],
+  [
+    ProductSchema,
+    "1 id int64, 2 name string, 3 description string, 4 price string, 5 stock_quantity int32, " +
+      "6 category string, 7 image_url string, 8 created_at message, 9 updated_at message",
+  ],
+  [TimestampSchema, "1 seconds int64, 2 nanos int32"],
+];
+for (const [schema, expected] of WRITTEN) {
+  const actual = schema.fields.map((field) => `${field.number} ${field.name} ${fieldType(field)}`);
+  if (actual.join(", ") !== expected)
+    throw new Error(
+      `list-wire.ts writes ${schema.typeName} as {${expected}}, the proto now says {${actual.join(", ")}}: update the encoder`,
+    );
+}
+
+function fieldType(field: DescMessage["fields"][number]): string {
+  if (field.fieldKind === "list") return `repeated ${field.listKind}`;
+  if (field.fieldKind === "message") return "message";
+  if (field.fieldKind === "scalar") return ScalarType[field.scalar].toLowerCase();
+  return field.fieldKind;
+}
 
 type Timestamp = NonNullable<Product["createdAt"]>;
 type Writer = { buf: Uint8Array<ArrayBuffer>; pos: number };
