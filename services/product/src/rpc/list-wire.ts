@@ -71,8 +71,6 @@ let scratch = new Uint8Array(64 * 1024);
 
 const INT32_MAX = 0x7fff_ffff;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-const PRODUCT = "shop.product.v1.Product";
-const TIMESTAMP = "google.protobuf.Timestamp";
 const TEXT_FIELDS = ["name", "description", "price", "category", "imageUrl"] as const;
 const UTF8 = new TextEncoder();
 
@@ -89,7 +87,7 @@ function plain(message: object, typeName: string): boolean {
 /** A product this encoder writes as toBinary does (ids and times below 2^53, as stored). */
 function writable(p: Product): boolean {
   return (
-    plain(p, PRODUCT) &&
+    plain(p, ProductSchema.typeName) &&
     isSafeUint(p.id) &&
     isUint31(p.stockQuantity) &&
     // Spelled out: a callback per product was 5 KiB of garbage a page.
@@ -104,7 +102,7 @@ function writable(p: Product): boolean {
 }
 
 function writableTime(t: Timestamp): boolean {
-  return plain(t, TIMESTAMP) && isSafeUint(t.seconds) && isUint31(t.nanos);
+  return plain(t, TimestampSchema.typeName) && isSafeUint(t.seconds) && isUint31(t.nanos);
 }
 
 function writeProduct(w: Writer, p: Product): void {
