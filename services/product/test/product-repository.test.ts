@@ -169,6 +169,24 @@ describe("listing products", () => {
     expect(found.products.map((p) => p.id).sort()).toEqual([byName.id, byDescription.id].sort());
   });
 
+  it("finds text in one column only, never across the end of the name", async () => {
+    // The trigram index holds "name\ndescription"; a match must not straddle that line break.
+    const category = newCategory();
+    const spanning = await add(category, { name: "Blue", description: "kettle\nfor tea" });
+    const whole = await add(category, { name: "Big blue kettle", description: "for\ntea" });
+    for (const [query, ids] of [
+      ["blue kettle", [whole.id]],
+      ["blue\nkettle", []],
+      ["e\nk", []],
+      ["kettle\nfor", [spanning.id]],
+      ["r\ntea", [whole.id]],
+      ["TEA", [whole.id, spanning.id]],
+    ] as const) {
+      const found = await list({ category, query, sort: "name" });
+      expect(found.products.map((p) => p.id)).toEqual(ids);
+    }
+  });
+
   it.each([
     ["%", "100% cotton", "1000 cotton"],
     ["_", "snake_case", "snakeXcase"],

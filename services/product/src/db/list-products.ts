@@ -141,8 +141,8 @@ const CONDITIONS: readonly Condition[] = [
     sql: ([category]) => `category = ${category}`,
   },
   {
-    values: ({ filters }) => (filters.query === "" ? undefined : likeBoth(filters.query)),
-    sql: ([name, description]) => `(name ILIKE ${name} OR description ILIKE ${description})`,
+    values: ({ filters }) => (filters.query === "" ? undefined : [textPattern(filters.query)]),
+    sql: ([pattern]) => `(name || E'\\n' || description) ILIKE ${pattern}`,
   },
   {
     values: ({ filters }) =>
@@ -168,10 +168,15 @@ const CONDITIONS: readonly Condition[] = [
   },
 ];
 
-/** The ILIKE pattern of a text query, once for the name and once for the description. */
-function likeBoth(text: string): PageValue[] {
+/**
+ * The ILIKE pattern that finds a text query in the name or the description of "name\ndescription"
+ * (the trigram index's expression). No name holds a line break (`validName` refuses control
+ * characters), so text without one is found there exactly when one column holds it; text with
+ * one can only be in the description, so it must come after the joining line break.
+ */
+function textPattern(text: string): string {
   const pattern = `%${escapeLike(text)}%`;
-  return [pattern, pattern];
+  return text.includes("\n") ? `%\n${pattern}` : pattern;
 }
 
 /** Makes user text match literally inside LIKE: `\`, `%` and `_` lose their meaning. */
