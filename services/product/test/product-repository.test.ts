@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvalidArgument, NotFound } from "#shared/errors";
 import { formatMoney } from "#shared/money";
 import { connectProductDatabase, type ProductSql } from "../src/db/connection.js";
-import { listProducts } from "../src/db/list-products.js";
+import { listProducts, pageStatement } from "../src/db/list-products.js";
 import { findMigrationsFolder, migrateProductDatabase } from "../src/db/migrate.js";
 import {
   checkDatabase,
@@ -371,3 +371,32 @@ describe("categories", () => {
 function compare<T extends string | bigint | Date>(a: T, b: T): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+describe("which list statements are prepared", () => {
+  it("prepares a page whose sort index always serves it, and plans text and other-sort price bands per call", async () => {
+    // A prepared statement may run on a generic plan after five runs; see planOnce.
+    const one = connectProductDatabase({ ...config, maxConnections: 1 });
+    try {
+      const category = newCategory();
+      const cases: [ListProductsInput, boolean][] = [
+        [{ category }, true],
+        [{ category, minPrice: "1", sort: "price_asc" }, true],
+        [{ category, maxPrice: "9", sort: "price_desc" }, true],
+        [{ category, maxStock: 3, sort: "name" }, true],
+        [{ category, query: "kettle" }, false],
+        [{ category, query: "kettle", sort: "price_asc" }, false],
+        [{ category, minPrice: "1", sort: "name" }, false],
+        [{ category, maxPrice: "9", sort: "newest" }, false],
+      ];
+      for (const [input, prepared] of cases) {
+        const { text } = pageStatement(parseListProductsQuery(input));
+        await listProducts(one, parseListProductsQuery(input));
+        const [found] = await one<{ count: number }[]>`
+          SELECT count(*)::int AS count FROM pg_prepared_statements WHERE statement = ${text}`;
+        expect([input, found?.count]).toEqual([input, prepared ? 1 : 0]);
+      }
+    } finally {
+      await one.end();
+    }
+  });
+});
