@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvalidArgument, NotFound } from "#shared/errors";
 import { formatMoney } from "#shared/money";
 import { connectProductDatabase, type ProductSql } from "../src/db/connection.js";
-import { listProducts } from "../src/db/list-products.js";
+import { listProducts, pageStatement } from "../src/db/list-products.js";
 import { findMigrationsFolder, migrateProductDatabase } from "../src/db/migrate.js";
 import {
   checkDatabase,
@@ -167,6 +167,24 @@ describe("listing products", () => {
     await add(category, { name: "Mug" });
     const found = await list({ category, query: "Kettle", sort: "name" });
     expect(found.products.map((p) => p.id).sort()).toEqual([byName.id, byDescription.id].sort());
+  });
+
+  it("finds text in one column only, never across the end of the name", async () => {
+    // The trigram index holds "name\ndescription"; a match must not straddle that line break.
+    const category = newCategory();
+    const spanning = await add(category, { name: "Blue", description: "kettle\nfor tea" });
+    const whole = await add(category, { name: "Big blue kettle", description: "for\ntea" });
+    for (const [query, ids] of [
+      ["blue kettle", [whole.id]],
+      ["blue\nkettle", []],
+      ["e\nk", []],
+      ["kettle\nfor", [spanning.id]],
+      ["r\ntea", [whole.id]],
+      ["TEA", [whole.id, spanning.id]],
+    ] as const) {
+      const found = await list({ category, query, sort: "name" });
+      expect(found.products.map((p) => p.id)).toEqual(ids);
+    }
   });
 
   it.each([
@@ -353,3 +371,32 @@ describe("categories", () => {
 function compare<T extends string | bigint | Date>(a: T, b: T): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+describe("which list statements are prepared", () => {
+  it("prepares a page whose sort index always serves it, and plans text and other-sort price bands per call", async () => {
+    // A prepared statement may run on a generic plan after five runs; see planOnce.
+    const one = connectProductDatabase({ ...config, maxConnections: 1 });
+    try {
+      const category = newCategory();
+      const cases: [ListProductsInput, boolean][] = [
+        [{ category }, true],
+        [{ category, minPrice: "1", sort: "price_asc" }, true],
+        [{ category, maxPrice: "9", sort: "price_desc" }, true],
+        [{ category, maxStock: 3, sort: "name" }, true],
+        [{ category, query: "kettle" }, false],
+        [{ category, query: "kettle", sort: "price_asc" }, false],
+        [{ category, minPrice: "1", sort: "name" }, false],
+        [{ category, maxPrice: "9", sort: "newest" }, false],
+      ];
+      for (const [input, prepared] of cases) {
+        const { text } = pageStatement(parseListProductsQuery(input));
+        await listProducts(one, parseListProductsQuery(input));
+        const [found] = await one<{ count: number }[]>`
+          SELECT count(*)::int AS count FROM pg_prepared_statements WHERE statement = ${text}`;
+        expect([input, found?.count]).toEqual([input, prepared ? 1 : 0]);
+      }
+    } finally {
+      await one.end();
+    }
+  });
+});

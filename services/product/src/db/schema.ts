@@ -59,9 +59,13 @@ export const products = pgTable(
     index("products_category_name_stock_idx").on(t.category, t.name, t.id, t.stockQuantity),
     index("products_category_price_stock_idx").on(t.category, t.price, t.id, t.stockQuantity),
     index("products_stock_quantity_idx").on(t.stockQuantity),
-    // Trigram GIN indexes serve ILIKE '%text%' on either column; a BitmapOr combines them.
-    index("products_name_trgm_idx").using("gin", t.name.op("gin_trgm_ops")),
-    index("products_description_trgm_idx").using("gin", t.description.op("gin_trgm_ops")),
+    // One trigram GIN index over the name and the description joined by a line break (which no
+    // name holds) serves ILIKE '%text%' on either (see list-products.ts): one scan of the common
+    // trigrams' posting lists instead of two, and one estimate of the match count instead of two.
+    index("products_text_trgm_idx").using(
+      "gin",
+      sql`(${t.name} || E'\\n' || ${t.description}) gin_trgm_ops`,
+    ),
   ],
 );
 
