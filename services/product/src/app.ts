@@ -5,6 +5,7 @@ import { callStore, guardStore } from "#shared/store-errors";
 import { PRODUCT_DATABASE, type ProductSql } from "./db/connection.js";
 import { checkDatabase, createProductRepository } from "./db/product-repository.js";
 import { createStockRepository } from "./db/stock-repository.js";
+import { getProductEncoder } from "./rpc/get-wire.js";
 import { listProductsEncoder } from "./rpc/list-wire.js";
 import { createProductService } from "./rpc/product-service.js";
 import { createStockService } from "./rpc/stock-service.js";
@@ -24,7 +25,10 @@ export function createProductApp(sql: ProductSql): {
   const stock = guardStore(createStockRepository(sql), PRODUCT_DATABASE);
   return {
     services: [
-      bindService(ProductService, createProductService(products), [listProductsEncoder]),
+      bindService(ProductService, createProductService(products), [
+        getProductEncoder,
+        listProductsEncoder,
+      ]),
       bindService(StockService, createStockService(stock)),
     ],
     isReady: () =>
