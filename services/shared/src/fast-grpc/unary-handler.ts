@@ -95,7 +95,7 @@ export function createGrpcUnaryHandler(options: GrpcPathOptions): StreamHandler 
       if (payload !== undefined) return void serve(stream, route, context, payload);
       context.abort(CALL_ENDED);
       const { req, res } = compatExchange(stream, headers, rawHeaders);
-      options.connectReplay(req, res, replay);
+      options.connectReplay(req, res, replay());
     });
     return true;
   };
