@@ -121,7 +121,9 @@ export function createGrpcUnaryHandler(options: GrpcPathOptions): StreamHandler 
       // As in connect, a request that does not parse never reaches the interceptors.
       const input = route.serialization.getI(true).parse(payload);
       const output = await invokeUnary(route.spec, context, input, interceptors);
-      frame = await answerFrame(route, output, compression.response, limits.compressMinBytes);
+      const answer = answerFrame(route, output, compression.response, limits.compressMinBytes);
+      // Only a compression that applies is worth an await.
+      frame = answer instanceof Promise ? await answer : answer;
       context.abort(CALL_ENDED);
     } catch (error) {
       context.abort(error);
@@ -138,24 +140,23 @@ export function createGrpcUnaryHandler(options: GrpcPathOptions): StreamHandler 
 
 /**
  * The answer's envelope as connect's gRPC handler makes it: serialized under the write limit,
- * compressed where a response compression applies to its size, framed. An answer the route's
- * encoder writes behind room for the envelope header (`envelopeWriter`) is not copied again.
+ * compressed where a response compression applies to its size (then a promise), framed. An
+ * answer the route's encoder writes behind room for the envelope header is not copied again.
  */
-async function answerFrame(
+function answerFrame(
   route: Route,
   output: MessageShape<DescMessage>,
   compression: Compression | null,
   compressMinBytes: number,
-): Promise<Uint8Array> {
+): Uint8Array | Promise<Uint8Array> {
   const framed = route.envelope?.(output);
+  if (framed && !(compression && framed.byteLength - 5 >= compressMinBytes)) return framed;
   const data = framed ? framed.subarray(5) : route.serialization.getO(true).serialize(output);
-  // envelopeCompress leaves a message below the threshold as it is; only a compression that
-  // applies is worth its await.
-  if (compression && data.byteLength >= compressMinBytes) {
-    const compressed = await envelopeCompress({ flags: 0, data }, compression, 0);
-    return encodeEnvelope(compressed.flags, compressed.data);
-  }
-  return framed ?? encodeEnvelope(0, data);
+  if (compression && data.byteLength >= compressMinBytes)
+    return envelopeCompress({ flags: 0, data }, compression, 0).then((compressed) =>
+      encodeEnvelope(compressed.flags, compressed.data),
+    );
+  return encodeEnvelope(0, data);
 }
 
 /**
