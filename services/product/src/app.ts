@@ -5,9 +5,8 @@ import { callStore, guardStore } from "#shared/store-errors";
 import { PRODUCT_DATABASE, type ProductSql } from "./db/connection.js";
 import { checkDatabase, createProductRepository } from "./db/product-repository.js";
 import { createStockRepository } from "./db/stock-repository.js";
-import { getProductEncoder } from "./rpc/get-wire.js";
-import { listProductsEncoder } from "./rpc/list-wire.js";
 import { createProductService } from "./rpc/product-service.js";
+import { getProductEncoder, listProductsEncoder } from "./rpc/product-wire.js";
 import { createStockService } from "./rpc/stock-service.js";
 
 /** Longest wait of a readiness probe: /ready answers 503 rather than hang on a silent database. */
