@@ -5,8 +5,8 @@ import { callStore, guardStore } from "#shared/store-errors";
 import { PRODUCT_DATABASE, type ProductSql } from "./db/connection.js";
 import { checkDatabase, createProductRepository } from "./db/product-repository.js";
 import { createStockRepository } from "./db/stock-repository.js";
-import { listProductsEncoder } from "./rpc/list-wire.js";
 import { createProductService } from "./rpc/product-service.js";
+import { getProductEncoder, listProductsEncoder } from "./rpc/product-wire.js";
 import { createStockService } from "./rpc/stock-service.js";
 
 /** Longest wait of a readiness probe: /ready answers 503 rather than hang on a silent database. */
@@ -24,7 +24,10 @@ export function createProductApp(sql: ProductSql): {
   const stock = guardStore(createStockRepository(sql), PRODUCT_DATABASE);
   return {
     services: [
-      bindService(ProductService, createProductService(products), [listProductsEncoder]),
+      bindService(ProductService, createProductService(products), [
+        getProductEncoder,
+        listProductsEncoder,
+      ]),
       bindService(StockService, createStockService(stock)),
     ],
     isReady: () =>

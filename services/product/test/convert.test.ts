@@ -2,9 +2,11 @@ import { create, isMessage, toBinary, toJson } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
 import { ListProductsResponseSchema, ProductSchema } from "#gen/shop/product/v1/product_pb";
+import { formatMoney, parseMoney } from "#shared/money";
 import type { ListedProduct } from "../src/db/list-products.js";
 import { parseTimestamp } from "../src/db/timestamp.js";
-import { toListedProductMessage } from "../src/rpc/convert.js";
+import type { Product } from "../src/domain/product.js";
+import { toListedProductMessage, toProductMessage } from "../src/rpc/convert.js";
 import { EDGE_ROWS, listedProduct } from "./support/listed-products.js";
 
 /**
@@ -51,5 +53,46 @@ describe("a listed product's message", () => {
     const response = (products: ReturnType<typeof viaCreate>[]) =>
       toBinary(ListProductsResponseSchema, create(ListProductsResponseSchema, { products }));
     expect(response(page.map(toListedProductMessage))).toEqual(response(page.map(viaCreate)));
+  });
+});
+
+/** A product as the repository returns it, made of a listed product's row. */
+function domainProduct(row: ListedProduct): Product {
+  const price = parseMoney(row.price);
+  if (price === undefined) throw new Error(`bad price ${row.price}`);
+  return {
+    ...row,
+    price,
+    createdAt: parseTimestamp(row.createdAt),
+    updatedAt: parseTimestamp(row.updatedAt),
+  };
+}
+
+describe("a product's message", () => {
+  it.each<[string, Partial<ListedProduct>]>([
+    ...EDGE_ROWS,
+    ["the largest id", { id: 9_223_372_036_854_775_807n }],
+    ["a free product", { price: "0.00" }],
+    [
+      "times before the epoch, with milliseconds",
+      { createdAt: "1969-12-31 23:59:59.9995+00", updatedAt: "1969-12-31 23:59:58.5+00" },
+    ],
+    ["the first of year 1", { updatedAt: "0001-01-01 00:00:00+00" }],
+  ])("equals the message create() makes, for %s", (_, changes) => {
+    const product = domainProduct({ ...plain, ...changes });
+    // What toProductMessage wrote before it was a plain object.
+    const expected = create(ProductSchema, {
+      ...product,
+      price: formatMoney(product.price),
+      createdAt: timestampFromDate(product.createdAt),
+      updatedAt: timestampFromDate(product.updatedAt),
+    });
+    const actual = toProductMessage(product);
+    expect(actual).toStrictEqual(expected);
+    expect(Object.keys(actual)).toEqual(Object.keys(expected));
+    expect(Object.keys(actual.createdAt ?? {})).toEqual(Object.keys(expected.createdAt ?? {}));
+    expect(isMessage(actual, ProductSchema)).toBe(true);
+    expect(toBinary(ProductSchema, actual)).toEqual(toBinary(ProductSchema, expected));
+    expect(toJson(ProductSchema, actual)).toEqual(toJson(ProductSchema, expected));
   });
 });

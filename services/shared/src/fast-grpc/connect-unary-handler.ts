@@ -70,7 +70,7 @@ export function createConnectUnaryHandler(options: UnaryPathOptions) {
         return;
       }
       context.abort(CALL_ENDED);
-      options.connectReplay(req, res, replay);
+      options.connectReplay(req, res, replay());
     });
   };
 

@@ -1,5 +1,5 @@
 import type http2 from "node:http2";
-import type { DescMessage } from "@bufbuild/protobuf";
+import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Interceptor, type MethodImplSpec } from "@connectrpc/connect";
 import {
   type Compression,
@@ -18,7 +18,7 @@ import {
   type NodeResponse,
   type StreamHandler,
 } from "../server/one-port.js";
-import { type BinaryEncoder, withBinaryEncoder } from "./binary-encoder.js";
+import { type BinaryEncoder, envelopeWriter, withBinaryEncoder } from "./binary-encoder.js";
 import { type CallContext, createCallContext, invokeUnary } from "./call-context.js";
 import { errorFromResetCode } from "./http2-errors.js";
 import { headerValue, nodeHeaders, responseHeaderList } from "./http2-headers.js";
@@ -95,7 +95,7 @@ export function createGrpcUnaryHandler(options: GrpcPathOptions): StreamHandler 
       if (payload !== undefined) return void serve(stream, route, context, payload);
       context.abort(CALL_ENDED);
       const { req, res } = compatExchange(stream, headers, rawHeaders);
-      options.connectReplay(req, res, replay);
+      options.connectReplay(req, res, replay());
     });
     return true;
   };
@@ -121,14 +121,9 @@ export function createGrpcUnaryHandler(options: GrpcPathOptions): StreamHandler 
       // As in connect, a request that does not parse never reaches the interceptors.
       const input = route.serialization.getI(true).parse(payload);
       const output = await invokeUnary(route.spec, context, input, interceptors);
-      const data = route.serialization.getO(true).serialize(output);
-      // envelopeCompress leaves a message below the threshold as it is; only a compression
-      // that applies is worth its await.
-      const compressed =
-        compression.response && data.byteLength >= limits.compressMinBytes
-          ? await envelopeCompress({ flags: 0, data }, compression.response, 0)
-          : { flags: 0, data };
-      frame = encodeEnvelope(compressed.flags, compressed.data);
+      const answer = answerFrame(route, output, compression.response, limits.compressMinBytes);
+      // Only a compression that applies is worth an await.
+      frame = answer instanceof Promise ? await answer : answer;
       context.abort(CALL_ENDED);
     } catch (error) {
       context.abort(error);
@@ -144,6 +139,27 @@ export function createGrpcUnaryHandler(options: GrpcPathOptions): StreamHandler 
 }
 
 /**
+ * The answer's envelope as connect's gRPC handler makes it: serialized under the write limit,
+ * compressed where a response compression applies to its size (then a promise), framed. An
+ * answer the route's encoder writes behind room for the envelope header is not copied again.
+ */
+function answerFrame(
+  route: Route,
+  output: MessageShape<DescMessage>,
+  compression: Compression | null,
+  compressMinBytes: number,
+): Uint8Array | Promise<Uint8Array> {
+  const framed = route.envelope?.(output);
+  if (framed && !(compression && framed.byteLength - 5 >= compressMinBytes)) return framed;
+  const data = framed ? framed.subarray(5) : route.serialization.getO(true).serialize(output);
+  if (compression && data.byteLength >= compressMinBytes)
+    return envelopeCompress({ flags: 0, data }, compression, 0).then((compressed) =>
+      encodeEnvelope(compressed.flags, compressed.data),
+    );
+  return encodeEnvelope(0, data);
+}
+
+/**
  * What both short paths derive once from their options: the limits connect derives from the same
  * options (write limit and compression threshold are connect's defaults, as the adapter is not
  * given others), and the routes by request path (`/package.Service/Method`) with connect's
@@ -153,17 +169,19 @@ export function pathSetup(options: GrpcPathOptions) {
   const limits = validateReadWriteMaxBytes(options.readMaxBytes, undefined, undefined);
   const encoders = new Map((options.encoders ?? []).map((encoder) => [encoder.schema, encoder]));
   const routes = new Map<string, Route>(
-    options.methods.map((spec) => [
-      `/${spec.method.parent.typeName}/${spec.method.name}`,
-      {
+    options.methods.map((spec) => {
+      const encoder = encoders.get(spec.method.output);
+      const route: Route = {
         spec,
         serialization: withBinaryEncoder(
           createMethodSerializationLookup(spec.method, undefined, undefined, limits),
-          encoders.get(spec.method.output),
+          encoder,
           limits,
         ),
-      },
-    ]),
+        envelope: envelopeWriter(encoder, limits),
+      };
+      return [`/${spec.method.parent.typeName}/${spec.method.name}`, route];
+    }),
   );
   return {
     limits,
@@ -176,6 +194,8 @@ export function pathSetup(options: GrpcPathOptions) {
 export type Route = {
   readonly spec: UnarySpec;
   readonly serialization: MethodSerializationLookup<DescMessage, DescMessage>;
+  /** The binary answer as one uncompressed gRPC envelope, written in place (see binary-encoder.ts). */
+  readonly envelope: ReturnType<typeof envelopeWriter>;
 };
 
 /**

@@ -69,18 +69,25 @@ vi.mock("@connectrpc/connect-node", async (importOriginal) => {
 
 /**
  * A GetProductResponse encoder whose bytes tell themselves apart: product 7 comes out named
- * "encoded"; any other product it leaves to toBinary.
+ * "encoded", or "in place" when written after room for an envelope header; any other product it
+ * leaves to toBinary.
  */
 const marking: BinaryEncoder<typeof GetProductResponseSchema> = {
   schema: GetProductResponseSchema,
-  encode: (message) =>
-    message.product?.id === 7n
-      ? toBinary(
-          GetProductResponseSchema,
-          create(GetProductResponseSchema, { product: { id: 7n, name: "encoded" } }),
-        )
-      : undefined,
+  encode: (message) => marked(message, "encoded", 0),
+  encodeAfter: (message, headroom) => marked(message, "in place", headroom),
 };
+
+function marked(message: { product?: { id: bigint } | undefined }, name: string, room: number) {
+  if (message.product?.id !== 7n) return undefined;
+  const bytes = toBinary(
+    GetProductResponseSchema,
+    create(GetProductResponseSchema, { product: { id: 7n, name } }),
+  );
+  const frame = new Uint8Array(room + bytes.length);
+  frame.set(bytes, room);
+  return frame;
+}
 
 function products() {
   const unused = () => {
@@ -178,7 +185,7 @@ describe("the fast paths", () => {
 
   it("write a response with its binding's binary encoder on the binary short paths only", async () => {
     running = await start({ server: true, client: true });
-    expect((await getProduct()).product?.name).toBe("encoded");
+    expect((await getProduct()).product?.name).toBe("in place");
     expect((await getOverConnect(true)).product?.name).toBe("encoded");
     expect((await getOverConnect(false)).product?.name).toBe("p");
     const other = await createClient(ProductService, running.transport).getProduct({ id: 8n });

@@ -1,6 +1,7 @@
 import { type DescMessage, ScalarType } from "@bufbuild/protobuf";
 import { TimestampSchema } from "@bufbuild/protobuf/wkt";
 import {
+  GetProductResponseSchema,
   ListProductsResponseSchema,
   type Product,
   ProductSchema,
@@ -8,39 +9,76 @@ import {
 import type { BinaryEncoder } from "#shared/fast-grpc/binary-encoder";
 
 /**
- * ListProductsResponse in protobuf binary, written directly: the bytes protobuf-es 2.17's
- * `toBinary(ListProductsResponseSchema, message)` writes (fields in number order, proto3 zero
- * values left out, messages length-delimited), written into one reused buffer and copied out
- * once. toBinary grows a fresh buffer from 128 bytes by doubling: 40 KiB of garbage for a 10 KiB
- * page of 50 products.
+ * ListProductsResponse and GetProductResponse in protobuf binary, written directly: the bytes
+ * protobuf-es 2.17's `toBinary` writes (fields in number order, proto3 zero values left out,
+ * messages length-delimited), written into one reused buffer and copied out once, behind the
+ * room the gRPC path asks for its envelope header (`encodeAfter`). toBinary grows a fresh buffer
+ * from 128 bytes by doubling (40 KiB of garbage for a 10 KiB page of 50 products, 384 bytes and
+ * a slice for one product), and the gRPC path then copied the message behind its header.
  *
  * It writes only what this service's conversions make — plain message objects, ids and times
  * from 0 to 2^53 (a stored id or a time after 1970), non-negative stock, text fields that are
  * strings, no unknown fields — and answers undefined for anything else, which the caller then
- * gives to toBinary. `list-wire.test.ts` compares the two byte for byte.
+ * gives to toBinary. `product-wire.test.ts` compares the two byte for byte.
  */
 export const listProductsEncoder: BinaryEncoder<typeof ListProductsResponseSchema> = {
   schema: ListProductsResponseSchema,
-  encode(message) {
-    if (!plain(message, ListProductsResponseSchema.typeName)) return undefined;
-    const { products, nextPageToken } = message;
-    for (const product of products) if (!writable(product)) return undefined;
-    if (typeof nextPageToken !== "string") return undefined;
-    const w: Writer = { buf: scratch, pos: 0 };
-    for (const product of products) writeProduct(w, product);
-    writeString(w, 0x12, nextPageToken);
-    scratch = w.buf;
-    return w.buf.slice(0, w.pos);
-  },
+  encode: (message) => encodeList(message, 0),
+  encodeAfter: encodeList,
 };
+
+/** GetProductResponse's one field, `product = 1`, is written as a page of one product. */
+export const getProductEncoder: BinaryEncoder<typeof GetProductResponseSchema> = {
+  schema: GetProductResponseSchema,
+  encode: (message) => encodeGet(message, 0),
+  encodeAfter: encodeGet,
+};
+
+function encodeList(
+  message: { $typeName: string; products: Product[]; nextPageToken: string },
+  headroom: number,
+): Uint8Array<ArrayBuffer> | undefined {
+  if (!plain(message, ListProductsResponseSchema.typeName)) return undefined;
+  const { products, nextPageToken } = message;
+  for (const product of products) if (!writable(product)) return undefined;
+  if (typeof nextPageToken !== "string") return undefined;
+  return written(products, nextPageToken, headroom);
+}
+
+function encodeGet(
+  message: { $typeName: string; product?: Product | undefined },
+  headroom: number,
+): Uint8Array<ArrayBuffer> | undefined {
+  if (!plain(message, GetProductResponseSchema.typeName)) return undefined;
+  const { product } = message;
+  if (product === undefined) return new Uint8Array(headroom);
+  if (!writable(product)) return undefined;
+  return written([product], "", headroom);
+}
+
+/** Field 1 (products, or the product) and field 2 (the page token) after `headroom` zero bytes. */
+function written(
+  products: readonly Product[],
+  token: string,
+  headroom: number,
+): Uint8Array<ArrayBuffer> {
+  const w: Writer = { buf: scratch, pos: headroom };
+  for (const product of products) writeProduct(w, product);
+  writeString(w, 0x12, token);
+  scratch = w.buf;
+  const bytes = w.buf.slice(0, w.pos);
+  bytes.fill(0, 0, headroom);
+  return bytes;
+}
 
 /**
  * The fields the writers below know, by number, name and type. A proto change that adds, drops or
  * retypes one stops the product service when it loads this file, rather than leaving the field
- * out of every page while the tests' pages happen not to fill it.
+ * out of every answer while the tests' products happen not to fill it.
  */
 const WRITTEN: ReadonlyArray<[DescMessage, string]> = [
   [ListProductsResponseSchema, "1 products repeated message, 2 next_page_token string"],
+  [GetProductResponseSchema, "1 product message"],
   [
     ProductSchema,
     "1 id int64, 2 name string, 3 description string, 4 price string, 5 stock_quantity int32, " +
@@ -52,7 +90,7 @@ for (const [schema, expected] of WRITTEN) {
   const actual = schema.fields.map((field) => `${field.number} ${field.name} ${fieldType(field)}`);
   if (actual.join(", ") !== expected)
     throw new Error(
-      `list-wire.ts writes ${schema.typeName} as {${expected}}, the proto now says {${actual.join(", ")}}: update the encoder`,
+      `product-wire.ts writes ${schema.typeName} as {${expected}}, the proto now says {${actual.join(", ")}}: update the encoder`,
     );
 }
 
