@@ -1,7 +1,11 @@
 import { create, isMessage, toBinary, toJson } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
-import { ListProductsResponseSchema, ProductSchema } from "#gen/shop/product/v1/product_pb";
+import {
+  ListProductsResponseSchema,
+  type Product as ProductMessage,
+  ProductSchema,
+} from "#gen/shop/product/v1/product_pb";
 import { formatMoney, parseMoney } from "#shared/money";
 import type { ListedProduct } from "../src/db/list-products.js";
 import { parseTimestamp } from "../src/db/timestamp.js";
@@ -23,26 +27,34 @@ function viaCreate(product: ListedProduct) {
 
 const plain = listedProduct;
 
+/** The edge rows, and products a conversion could get wrong. */
+const CASES: [string, Partial<ListedProduct>][] = [
+  ...EDGE_ROWS,
+  ["the largest id", { id: 9_223_372_036_854_775_807n }],
+  ["a free product", { price: "0.00" }],
+  [
+    "times before the epoch, with milliseconds",
+    { createdAt: "1969-12-31 23:59:59.9995+00", updatedAt: "1969-12-31 23:59:58.5+00" },
+  ],
+  ["the first of year 1", { updatedAt: "0001-01-01 00:00:00+00" }],
+];
+
+/** The same message as `create` makes: fields, their order, and what protobuf-es makes of it. */
+function expectSameMessage(actual: ProductMessage, expected: ProductMessage) {
+  expect(actual).toStrictEqual(expected);
+  expect(Object.keys(actual)).toEqual(Object.keys(expected));
+  expect(Object.keys(actual.createdAt ?? {})).toEqual(Object.keys(expected.createdAt ?? {}));
+  expect(isMessage(actual, ProductSchema)).toBe(true);
+  expect(toBinary(ProductSchema, actual)).toEqual(toBinary(ProductSchema, expected));
+  expect(toJson(ProductSchema, actual)).toEqual(toJson(ProductSchema, expected));
+}
+
 describe("a listed product's message", () => {
-  it.each<[string, Partial<ListedProduct>]>([
-    ...EDGE_ROWS,
-    ["the largest id", { id: 9_223_372_036_854_775_807n }],
-    ["a free product", { price: "0.00" }],
-    [
-      "times before the epoch, with milliseconds",
-      { createdAt: "1969-12-31 23:59:59.9995+00", updatedAt: "1969-12-31 23:59:58.5+00" },
-    ],
-    ["the first of year 1", { updatedAt: "0001-01-01 00:00:00+00" }],
-  ])("equals the message create() makes, for %s", (_, changes) => {
+  it.each(CASES)("equals the message create() makes, for %s", (_, changes) => {
     const product = { ...plain, ...changes };
     const expected = viaCreate(product);
     const actual = toListedProductMessage(product);
-    expect(actual).toStrictEqual(expected);
-    expect(Object.keys(actual)).toEqual(Object.keys(expected));
-    expect(Object.keys(actual.createdAt ?? {})).toEqual(Object.keys(expected.createdAt ?? {}));
-    expect(isMessage(actual, ProductSchema)).toBe(true);
-    expect(toBinary(ProductSchema, actual)).toEqual(toBinary(ProductSchema, expected));
-    expect(toJson(ProductSchema, actual)).toEqual(toJson(ProductSchema, expected));
+    expectSameMessage(actual, expected);
   });
 
   it("encodes a page as a page of create() messages does", () => {
@@ -69,16 +81,7 @@ function domainProduct(row: ListedProduct): Product {
 }
 
 describe("a product's message", () => {
-  it.each<[string, Partial<ListedProduct>]>([
-    ...EDGE_ROWS,
-    ["the largest id", { id: 9_223_372_036_854_775_807n }],
-    ["a free product", { price: "0.00" }],
-    [
-      "times before the epoch, with milliseconds",
-      { createdAt: "1969-12-31 23:59:59.9995+00", updatedAt: "1969-12-31 23:59:58.5+00" },
-    ],
-    ["the first of year 1", { updatedAt: "0001-01-01 00:00:00+00" }],
-  ])("equals the message create() makes, for %s", (_, changes) => {
+  it.each(CASES)("equals the message create() makes, for %s", (_, changes) => {
     const product = domainProduct({ ...plain, ...changes });
     // What toProductMessage wrote before it was a plain object.
     const expected = create(ProductSchema, {
@@ -88,11 +91,6 @@ describe("a product's message", () => {
       updatedAt: timestampFromDate(product.updatedAt),
     });
     const actual = toProductMessage(product);
-    expect(actual).toStrictEqual(expected);
-    expect(Object.keys(actual)).toEqual(Object.keys(expected));
-    expect(Object.keys(actual.createdAt ?? {})).toEqual(Object.keys(expected.createdAt ?? {}));
-    expect(isMessage(actual, ProductSchema)).toBe(true);
-    expect(toBinary(ProductSchema, actual)).toEqual(toBinary(ProductSchema, expected));
-    expect(toJson(ProductSchema, actual)).toEqual(toJson(ProductSchema, expected));
+    expectSameMessage(actual, expected);
   });
 });

@@ -77,23 +77,26 @@ function randomTime(): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}.${iso.slice(20, 23)}${randomInt(1000)}+00`;
 }
 
+/** The edge rows, and products at the limits of what the encoder writes. */
+const PRODUCTS: [string, Partial<ListedProduct>][] = [
+  ...EDGE_ROWS,
+  ["the largest id written here (2^53 - 1)", { id: 9_007_199_254_740_991n }],
+  ["ids at varint boundaries", { id: 2n ** 49n - 1n }],
+  ["id 2^49", { id: 2n ** 49n }],
+  ["id 127 and stock 128", { id: 127n, stockQuantity: 128 }],
+  ["a lone surrogate (U+FFFD on the wire)", { name: "broken \ud800 pair" }],
+  [
+    "text of 127, 128 and 20 000 bytes",
+    { name: "n".repeat(127), description: "d".repeat(128), imageUrl: "é".repeat(10_000) },
+  ],
+  [
+    "empty Timestamps",
+    { createdAt: "1970-01-01 00:00:00+00", updatedAt: "1970-01-01 00:00:00+00" },
+  ],
+];
+
 describe("ListProductsResponse written by hand", () => {
-  it.each<[string, Partial<ListedProduct>]>([
-    ...EDGE_ROWS,
-    ["the largest id written here (2^53 - 1)", { id: 9_007_199_254_740_991n }],
-    ["ids at varint boundaries", { id: 2n ** 49n - 1n }],
-    ["id 2^49", { id: 2n ** 49n }],
-    ["id 127 and stock 128", { id: 127n, stockQuantity: 128 }],
-    ["a lone surrogate (U+FFFD on the wire)", { name: "broken \ud800 pair" }],
-    [
-      "text of 127, 128 and 20 000 bytes",
-      { name: "n".repeat(127), description: "d".repeat(128), imageUrl: "é".repeat(10_000) },
-    ],
-    [
-      "empty Timestamps",
-      { createdAt: "1970-01-01 00:00:00+00", updatedAt: "1970-01-01 00:00:00+00" },
-    ],
-  ])("writes toBinary's bytes for %s", (_, changes) => {
+  it.each(PRODUCTS)("writes toBinary's bytes for %s", (_, changes) => {
     expectPageBytes(page([product(changes)], "token"));
   });
 
@@ -154,21 +157,7 @@ describe("ListProductsResponse written by hand", () => {
 });
 
 describe("GetProductResponse written by hand", () => {
-  it.each<[string, Partial<ListedProduct>]>([
-    ...EDGE_ROWS,
-    ["the largest id written here (2^53 - 1)", { id: 9_007_199_254_740_991n }],
-    ["id 2^49", { id: 2n ** 49n }],
-    ["id 127 and stock 128", { id: 127n, stockQuantity: 128 }],
-    ["a lone surrogate (U+FFFD on the wire)", { name: "broken \ud800 pair" }],
-    [
-      "text of 127, 128 and 20 000 bytes",
-      { name: "n".repeat(127), description: "d".repeat(128), imageUrl: "é".repeat(10_000) },
-    ],
-    [
-      "empty Timestamps",
-      { createdAt: "1970-01-01 00:00:00+00", updatedAt: "1970-01-01 00:00:00+00" },
-    ],
-  ])("writes toBinary's bytes for %s", (_, changes) => {
+  it.each(PRODUCTS)("writes toBinary's bytes for %s", (_, changes) => {
     expectAnswerBytes(answer(product(changes)));
   });
 
