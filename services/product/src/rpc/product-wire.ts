@@ -12,7 +12,7 @@ import type { BinaryEncoder } from "#shared/fast-grpc/binary-encoder";
  * ListProductsResponse and GetProductResponse in protobuf binary, written directly: the bytes
  * protobuf-es 2.17's `toBinary` writes (fields in number order, proto3 zero values left out,
  * messages length-delimited), written into one reused buffer and copied out once, behind the
- * room the gRPC path asks for its envelope header (`encodeAfter`). toBinary grows a fresh buffer
+ * room the gRPC path asks for its envelope header. toBinary grows a fresh buffer
  * from 128 bytes by doubling (40 KiB of garbage for a 10 KiB page of 50 products, 384 bytes and
  * a slice for one product), and the gRPC path then copied the message behind its header.
  *
@@ -23,15 +23,13 @@ import type { BinaryEncoder } from "#shared/fast-grpc/binary-encoder";
  */
 export const listProductsEncoder: BinaryEncoder<typeof ListProductsResponseSchema> = {
   schema: ListProductsResponseSchema,
-  encode: (message) => encodeList(message, 0),
-  encodeAfter: encodeList,
+  encode: encodeList,
 };
 
 /** GetProductResponse's one field, `product = 1`, is written as a page of one product. */
 export const getProductEncoder: BinaryEncoder<typeof GetProductResponseSchema> = {
   schema: GetProductResponseSchema,
-  encode: (message) => encodeGet(message, 0),
-  encodeAfter: encodeGet,
+  encode: encodeGet,
 };
 
 function encodeList(

@@ -10,12 +10,11 @@ import { limitSerialization, type MethodSerializationLookup } from "@connectrpc/
  */
 export type BinaryEncoder<Desc extends DescMessage = DescMessage> = {
   readonly schema: Desc;
-  encode(message: MessageShape<Desc>): Uint8Array<ArrayBuffer> | undefined;
   /**
-   * Optional: `encode`'s bytes after `headroom` zero bytes, for the caller to fill. The gRPC path
-   * writes its 5-byte envelope header there, instead of copying the message behind one.
+   * The message's bytes after `headroom` zero bytes, for the caller to fill: the gRPC path writes
+   * its 5-byte envelope header there, instead of copying the message behind one.
    */
-  encodeAfter?(message: MessageShape<Desc>, headroom: number): Uint8Array<ArrayBuffer> | undefined;
+  encode(message: MessageShape<Desc>, headroom: number): Uint8Array<ArrayBuffer> | undefined;
 };
 
 /**
@@ -33,7 +32,7 @@ export function withBinaryEncoder(
   const output = limitSerialization(
     {
       parse: (data) => library.parse(data),
-      serialize: (message) => encoder.encode(message) ?? library.serialize(message),
+      serialize: (message) => encoder.encode(message, 0) ?? library.serialize(message),
     },
     limits,
   );
@@ -46,16 +45,16 @@ export function withBinaryEncoder(
 /**
  * `encoder`'s bytes of a message as one uncompressed gRPC envelope (flags 0, then the length), as
  * connect's `encodeEnvelope` frames the serialized message, written in place; undefined when the
- * encoder does not write in place or declines the message, or the message is over connect's write
- * limit (the route's serializer then writes it, and raises connect's error).
+ * encoder declines the message, or the message is over connect's write limit (the route's
+ * serializer then writes it, and raises connect's error).
  */
 export function envelopeWriter(
   encoder: BinaryEncoder | undefined,
   limits: { writeMaxBytes: number },
 ): ((message: MessageShape<DescMessage>) => Uint8Array<ArrayBuffer> | undefined) | undefined {
-  if (!encoder?.encodeAfter) return undefined;
+  if (!encoder) return undefined;
   return (message) => {
-    const frame = encoder.encodeAfter?.(message, 5);
+    const frame = encoder.encode(message, 5);
     const length = frame ? frame.byteLength - 5 : 0;
     if (!frame || length > limits.writeMaxBytes) return undefined;
     frame[1] = length >>> 24;

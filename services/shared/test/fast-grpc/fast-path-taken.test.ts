@@ -74,8 +74,7 @@ vi.mock("@connectrpc/connect-node", async (importOriginal) => {
  */
 const marking: BinaryEncoder<typeof GetProductResponseSchema> = {
   schema: GetProductResponseSchema,
-  encode: (message) => marked(message, "encoded", 0),
-  encodeAfter: (message, headroom) => marked(message, "in place", headroom),
+  encode: (message, headroom) => marked(message, headroom === 0 ? "encoded" : "in place", headroom),
 };
 
 function marked(message: { product?: { id: bigint } | undefined }, name: string, room: number) {
