@@ -12,49 +12,54 @@ import type { CategoryCount } from "../db/product-repository.js";
 import { timestampMillis } from "../db/timestamp.js";
 import type { Product } from "../domain/product.js";
 
-/**
- * The wire form of a product: money as a decimal string, times as Timestamps.
- *
- * Written, as `toListedProductMessage` is, as the object `create(ProductSchema, …)` returns:
- * GetProduct answers every basket add and checkout line, and `create` walks the schema for the
- * product and both times on every call. `convert.test.ts` holds it equal to the `create` form.
- */
+/** The wire form of a product: money as a decimal string, times as Timestamps. */
 export function toProductMessage(product: Product): ProductMessage {
-  return {
-    $typeName: "shop.product.v1.Product",
-    id: product.id,
-    name: product.name,
-    description: product.description,
-    price: formatMoney(product.price),
-    stockQuantity: product.stockQuantity,
-    category: product.category,
-    imageUrl: product.imageUrl,
-    createdAt: timestampOfMs(product.createdAt.getTime()),
-    updatedAt: timestampOfMs(product.updatedAt.getTime()),
-  };
+  return productMessage(
+    product,
+    formatMoney(product.price),
+    product.createdAt.getTime(),
+    product.updatedAt.getTime(),
+  );
 }
 
 /**
  * A listed product's wire form, the same message `toProductMessage` makes of that product: the
  * price is already the decimal text, the times are read as `parseTimestamp` reads them.
- *
- * Written as the object `create(ProductSchema, …)` returns (a proto3 message without explicit
- * presence is a plain object: `$typeName` and every field), because a page builds 50 of them and
- * three `create` calls a product were a tenth of a page's CPU. `convert.test.ts` holds it equal to
- * the `create` form, and protobuf-es 2.17's `isMessage` and serializers take it as theirs.
  */
 export function toListedProductMessage(product: ListedProduct): ProductMessage {
+  return productMessage(
+    product,
+    product.price,
+    timestampMillis(product.createdAt),
+    timestampMillis(product.updatedAt),
+  );
+}
+
+/**
+ * A product message written as the object `create(ProductSchema, …)` returns (a proto3 message
+ * without explicit presence is a plain object: `$typeName` and every field): a page builds 50 of
+ * them, GetProduct answers every basket add and checkout line, and `create` walked the schema for
+ * the product and both times on every call (a tenth of a page's CPU). `convert.test.ts` holds both
+ * conversions equal to the `create` form, and protobuf-es 2.17's `isMessage` and serializers take
+ * it as theirs.
+ */
+function productMessage(
+  product: Omit<ListedProduct, "price" | "createdAt" | "updatedAt">,
+  price: string,
+  createdMs: number,
+  updatedMs: number,
+): ProductMessage {
   return {
     $typeName: "shop.product.v1.Product",
     id: product.id,
     name: product.name,
     description: product.description,
-    price: product.price,
+    price,
     stockQuantity: product.stockQuantity,
     category: product.category,
     imageUrl: product.imageUrl,
-    createdAt: timestampOfMs(timestampMillis(product.createdAt)),
-    updatedAt: timestampOfMs(timestampMillis(product.updatedAt)),
+    createdAt: timestampOfMs(createdMs),
+    updatedAt: timestampOfMs(updatedMs),
   };
 }
 
