@@ -143,17 +143,6 @@ describe("ListProductsResponse written by hand", () => {
     expect(listProductsEncoder.encode(message(), 0)).toBeUndefined();
     expect(listProductsEncoder.encode(message(), 5)).toBeUndefined();
   });
-
-  it("is what the product service's binding writes ListProducts answers with", async () => {
-    // The pool connects on its first query; none is made here.
-    const sql = connectProductDatabase(testDatabaseConfig);
-    const app = createProductApp(sql);
-    await sql.end();
-    const binding = app.services.find((service) =>
-      service.desc.typeName.endsWith("ProductService"),
-    );
-    expect(binding?.encoders).toContain(listProductsEncoder);
-  });
 });
 
 describe("GetProductResponse written by hand", () => {
@@ -210,15 +199,14 @@ describe("GetProductResponse written by hand", () => {
     const tight = envelopeWriter(getProductEncoder, { writeMaxBytes: bytes.length - 1 });
     expect(tight?.(message)).toBeUndefined();
   });
+});
 
-  it("is what the product service's binding writes GetProduct answers with", async () => {
-    // The pool connects on its first query; none is made here.
-    const sql = connectProductDatabase(testDatabaseConfig);
-    const app = createProductApp(sql);
-    await sql.end();
-    const binding = app.services.find((service) =>
-      service.desc.typeName.endsWith("ProductService"),
-    );
-    expect(binding?.encoders).toContain(getProductEncoder);
-  });
+it("is what the product service's binding writes ListProducts and GetProduct answers with", async () => {
+  // The pool connects on its first query; none is made here.
+  const sql = connectProductDatabase(testDatabaseConfig);
+  const app = createProductApp(sql);
+  await sql.end();
+  const binding = app.services.find((service) => service.desc.typeName.endsWith("ProductService"));
+  expect(binding?.encoders).toContain(listProductsEncoder);
+  expect(binding?.encoders).toContain(getProductEncoder);
 });
