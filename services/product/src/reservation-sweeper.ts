@@ -1,4 +1,5 @@
 import type { Logger } from "#shared/logger";
+import { inBatches, type Periodic, startPeriodic } from "#shared/periodic";
 import type { StockRepository } from "./db/stock-repository.js";
 
 /** Lines released per transaction; a sweep repeats until a batch comes back short. */
@@ -19,63 +20,26 @@ export type ReservationSweeperOptions = {
   now?: () => Date;
 };
 
-/** A running sweeper. */
-export type ReservationSweeper = {
-  /** Sweeps now (also while the timer runs); resolves with the number of lines released. */
-  sweep(): Promise<number>;
-  /** Stops the timer and waits for a sweep in progress. */
-  stop(): Promise<void>;
-};
-
 /**
  * Releases reservations still `reserved` more than `graceMs` after their expiry, every
- * `intervalMs`. Safe with several product instances: each sweep skips lines another holds. A
- * failed sweep (database down) is logged and tried again on the next tick.
+ * `intervalMs`; `run()` sweeps now and resolves with the number of lines released. Safe with
+ * several product instances: each sweep skips lines another holds.
  */
-export function startReservationSweeper(options: ReservationSweeperOptions): ReservationSweeper {
+export function startReservationSweeper(options: ReservationSweeperOptions): Periodic {
   const { stock, logger, intervalMs, graceMs, now = () => new Date() } = options;
-  let running: Promise<number> | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
-
-  async function sweepAll(): Promise<number> {
-    const before = new Date(now().getTime() - graceMs);
-    let released = 0;
-    let batch: number;
-    do {
-      batch = await stock.releaseExpired(before, BATCH);
-      released += batch;
-    } while (batch === BATCH && !stopped);
-    if (released > 0) logger.info({ released }, "released expired stock reservations");
-    return released;
-  }
-
-  function sweep(): Promise<number> {
-    // One sweep at a time per process; a caller arriving meanwhile shares it.
-    running ??= sweepAll().finally(() => {
-      running = undefined;
-    });
-    return running;
-  }
-
-  function schedule() {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      sweep()
-        .catch((error: unknown) => logger.warn({ err: error }, "stock reservation sweep failed"))
-        .finally(schedule);
-    }, intervalMs);
-    // The server keeps the process alive; the sweeper never should on its own.
-    timer.unref();
-  }
-
-  schedule();
-  return {
-    sweep,
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running?.catch(() => {});
+  return startPeriodic({
+    async job(stopped) {
+      const before = new Date(now().getTime() - graceMs);
+      const released = await inBatches(
+        (size) => stock.releaseExpired(before, size),
+        BATCH,
+        stopped,
+      );
+      if (released > 0) logger.info({ released }, "released expired stock reservations");
+      return released;
     },
-  };
+    intervalMs,
+    logger,
+    failure: "stock reservation sweep failed",
+  });
 }

@@ -31,8 +31,8 @@ describe("the reservation sweeper", () => {
       graceMs: 60_000,
       now: () => now,
     });
-    const sweep = sweeper.sweep();
-    expect(sweeper.sweep()).toBe(sweep);
+    const sweep = sweeper.run();
+    expect(sweeper.run()).toBe(sweep);
     calls[0]?.answer.resolve(200);
     await vi.waitFor(() => expect(calls.length).toBe(2));
     calls[1]?.answer.resolve(7);
@@ -42,31 +42,6 @@ describe("the reservation sweeper", () => {
       "2030-01-01T00:09:00.000Z",
     ]);
     await sweeper.stop();
-  });
-
-  it("keeps sweeping on its timer after a failed sweep", async () => {
-    const { calls, stock } = scriptedStock();
-    const sweeper = startReservationSweeper({ stock, logger, intervalMs: 10, graceMs: 0 });
-    await vi.waitFor(() => expect(calls.length).toBe(1));
-    calls[0]?.answer.reject(new Error("database unreachable"));
-    await vi.waitFor(() => expect(calls.length).toBe(2));
-    calls[1]?.answer.resolve(0);
-    await sweeper.stop();
-  });
-
-  it("stops only once the sweep in progress has finished", async () => {
-    const { calls, stock } = scriptedStock();
-    const sweeper = startReservationSweeper({ stock, logger, intervalMs: 10, graceMs: 0 });
-    await vi.waitFor(() => expect(calls.length).toBe(1));
-    let stopped = false;
-    const stopping = sweeper.stop().then(() => {
-      stopped = true;
-    });
-    await Promise.resolve();
-    expect(stopped).toBe(false);
-    calls[0]?.answer.resolve(0);
-    await stopping;
-    expect(calls.length).toBe(1);
   });
 });
 
