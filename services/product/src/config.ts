@@ -28,4 +28,9 @@ export const productConfigShape = {
   RESERVATION_SWEEP_INTERVAL_MS: positiveInt(10_000),
   /** How long past its expiry a reservation may still be committed before a sweep releases it. */
   RESERVATION_SWEEP_GRACE_MS: z.coerce.number().int().min(0).default(60_000),
+  /**
+   * How long the id of an applied stock event is kept to deduplicate redeliveries: 14 days, twice
+   * the broker's default retention of `stock-events`. Raise it with the topic's retention.
+   */
+  PROCESSED_EVENTS_RETENTION_HOURS: positiveInt(336),
 };

@@ -12,6 +12,7 @@ import { productConfigShape } from "./config.js";
 import { connectProductDatabase, PRODUCT_DATABASE } from "./db/connection.js";
 import { createStockRepository } from "./db/stock-repository.js";
 import { consumeStockEvents } from "./events/stock-events-consumer.js";
+import { startProcessedEventsPruner } from "./processed-events-pruner.js";
 import { startReservationSweeper } from "./reservation-sweeper.js";
 
 const config = loadConfig(productConfigShape);
@@ -42,6 +43,13 @@ const sweeper = startReservationSweeper({
   intervalMs: config.RESERVATION_SWEEP_INTERVAL_MS,
   graceMs: config.RESERVATION_SWEEP_GRACE_MS,
 });
+// Hourly: ids only need to outlive the topic's retention (days), not to go at once.
+const pruner = startProcessedEventsPruner({
+  stock,
+  logger,
+  intervalMs: 3_600_000,
+  retentionMs: config.PROCESSED_EVENTS_RETENTION_HOURS * 3_600_000,
+});
 
 // Not part of /ready: the API works without Kafka, and events wait there until it returns.
 const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "product" }, logger);
@@ -57,6 +65,7 @@ onShutdownSignal(logger, async () => {
   // First, so the event in flight is applied and committed while the database is still open.
   await stockEvents.stop();
   await sweeper.stop();
+  await pruner.stop();
   await server.close();
   await sql.end({ timeout: 5 });
 });

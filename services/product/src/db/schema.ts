@@ -113,11 +113,16 @@ export type StockReservationRow = typeof stockReservations.$inferSelect;
 
 /**
  * Ids of the stock events already applied. Inserted in the same transaction as the event's
- * effect, so a redelivered event finds its id here and changes nothing.
+ * effect, so a redelivered event finds its id here and changes nothing. Ids older than the
+ * retention are pruned by `processed_at` (see `startProcessedEventsPruner`).
  */
-export const processedEvents = pgTable("processed_events", {
-  eventId: text("event_id").primaryKey(),
-  processedAt: timestamp("processed_at", { withTimezone: true, mode: "date" })
-    .notNull()
-    .defaultNow(),
-});
+export const processedEvents = pgTable(
+  "processed_events",
+  {
+    eventId: text("event_id").primaryKey(),
+    processedAt: timestamp("processed_at", { withTimezone: true, mode: "date" })
+      .notNull()
+      .defaultNow(),
+  },
+  (t) => [index("processed_events_processed_at_idx").on(t.processedAt)],
+);

@@ -123,3 +123,22 @@ function outcomeOf(move: StockMove, update: StockUpdate, row: ApplyColumns): Sto
   if (plan === "apply") throw new Error(`apply_stock_updated left a ${status} line unmoved`);
   return { result: "unchanged", status };
 }
+
+/**
+ * Deletes up to `limit` of the recorded event ids processed before `before`, oldest first, in
+ * one statement, and resolves with how many; ids another transaction holds are skipped. Safe
+ * once `before` is older than anything the topic can still deliver, and harmless even for an
+ * older copy: reservation lines never move back, so a forgotten event arriving again is
+ * answered "unchanged" or "refused", never applied a second time.
+ */
+export async function forgetProcessedEvents(
+  client: ProductSql,
+  before: Date,
+  limit: number,
+): Promise<number> {
+  const { count } = await client`
+    DELETE FROM processed_events WHERE event_id IN (
+      SELECT event_id FROM processed_events WHERE processed_at < ${before.toISOString()}::timestamptz
+      ORDER BY processed_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)`;
+  return count;
+}

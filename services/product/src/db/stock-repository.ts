@@ -14,7 +14,12 @@ import type { ProductSql } from "./connection.js";
 import { moveReservation as moveLines } from "./move-reservation.js";
 import { type ReservedProduct, reserveStock } from "./reserve-stock.js";
 import { stockReservations } from "./schema.js";
-import { applyStockUpdated, applyStockUpdates, type StockUpdate } from "./stock-events.js";
+import {
+  applyStockUpdated,
+  applyStockUpdates,
+  forgetProcessedEvents,
+  type StockUpdate,
+} from "./stock-events.js";
 import { applyMove, selectLines, toReservation } from "./stock-lines.js";
 
 /**
@@ -105,6 +110,10 @@ export function createStockRepository(client: ProductSql) {
 
     /** Applies several stock events in order, in one statement; see `applyStockUpdates`. */
     applyStockUpdates: (updates: readonly StockUpdate[]) => applyStockUpdates(client, updates),
+
+    /** Forgets up to `limit` ids of events processed before `before`; see `forgetProcessedEvents`. */
+    forgetProcessedEvents: (before: Date, limit: number) =>
+      forgetProcessedEvents(client, before, limit),
   };
 }
 
