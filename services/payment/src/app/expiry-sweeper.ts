@@ -1,3 +1,4 @@
+import { inBatches, type Periodic, startPeriodic } from "#shared/periodic";
 import { followUp, type PaymentDeps } from "./deps.js";
 
 /** A background task that turns PENDING payments whose time ran out into EXPIRED ones. */
@@ -23,49 +24,38 @@ export function createExpirySweeper(
 ): ExpirySweeper {
   const { payments, stock, logger, clock } = deps;
   const batchSize = options.batchSize ?? 100;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> = Promise.resolve();
-  let stopped = true;
 
-  async function sweepOnce(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const expired = await payments.expireDue(clock(), batchSize);
-      total += expired.length;
-      if (expired.length > 0) deps.outboxWritten?.();
-      await Promise.all(
-        expired.map((payment) =>
-          followUp(logger, "ReleaseStock", payment.id, stock.release(payment.id)),
-        ),
-      );
-      if (expired.length < batchSize) return total;
-    }
+  /** Expires up to `size` due payments in one transaction, then releases their stock. */
+  async function expireBatch(size: number): Promise<number> {
+    const expired = await payments.expireDue(clock(), size);
+    if (expired.length > 0) deps.outboxWritten?.();
+    await Promise.all(
+      expired.map((payment) =>
+        followUp(logger, "ReleaseStock", payment.id, stock.release(payment.id)),
+      ),
+    );
+    return expired.length;
   }
+  const sweepOnce = (stopped = () => false) => inBatches(expireBatch, batchSize, stopped);
 
-  function schedule() {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = sweepOnce()
-        .then((count) => {
-          if (count > 0) logger.info({ count }, "expired stale pending payments");
-        })
-        .catch((error: unknown) => logger.warn({ err: error }, "expiry sweep failed"))
-        .finally(schedule);
-    }, options.intervalMs);
-    timer.unref();
-  }
-
+  let periodic: Periodic | undefined;
   return {
-    sweepOnce,
+    sweepOnce: () => sweepOnce(),
     start() {
-      if (!stopped) return;
-      stopped = false;
-      schedule();
+      periodic ??= startPeriodic({
+        async job(stopped) {
+          const count = await sweepOnce(stopped);
+          if (count > 0) logger.info({ count }, "expired stale pending payments");
+          return count;
+        },
+        intervalMs: options.intervalMs,
+        logger,
+        failure: "expiry sweep failed",
+      });
     },
     async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
+      await periodic?.stop();
+      periodic = undefined;
     },
   };
 }
