@@ -1,4 +1,11 @@
-import { type Client, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
+import {
+  type Client,
+  Code,
+  ConnectError,
+  createClient,
+  type Interceptor,
+  type Transport,
+} from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { BasketService } from "#gen/shop/basket/v1/basket_pb";
 import { NotificationService } from "#gen/shop/notification/v1/notification_pb";
@@ -22,19 +29,29 @@ export interface Api {
   readonly notifications: Client<typeof NotificationService>;
 }
 
+/** Who is calling: the bearer token to send, and whom to tell when the gateway refuses it. */
+export interface Credentials {
+  /** Read on every call, so signing in or out needs no new clients. */
+  token(): string | undefined;
+  /** A call that carried `token` was answered Unauthenticated (expired, or not valid here). */
+  refused(token: string): void;
+}
+
 /**
  * Clients over Connect (JSON) or gRPC-Web (binary) to `baseUrl`, the gateway, which proxies both
- * to the services. `token()` is read on every call, so signing in or out needs no new clients.
+ * to the services, each call carrying the current token.
  */
-export function createApi(
-  kind: TransportKind,
-  baseUrl: string,
-  token: () => string | undefined,
-): Api {
-  const auth: Interceptor = (next) => (req) => {
-    const bearer = token();
-    if (bearer) req.header.set("authorization", `Bearer ${bearer}`);
-    return next(req);
+export function createApi(kind: TransportKind, baseUrl: string, credentials: Credentials): Api {
+  const auth: Interceptor = (next) => async (req) => {
+    const bearer = credentials.token();
+    if (!bearer) return next(req);
+    req.header.set("authorization", `Bearer ${bearer}`);
+    try {
+      return await next(req);
+    } catch (error) {
+      if (ConnectError.from(error).code === Code.Unauthenticated) credentials.refused(bearer);
+      throw error;
+    }
   };
   const options = { baseUrl, interceptors: [auth] };
   const transport: Transport =

@@ -1,10 +1,16 @@
-import { type Api, createApi, type TransportKind, transportNames } from "./api.js";
+import {
+  type Api,
+  type Credentials,
+  createApi,
+  type TransportKind,
+  transportNames,
+} from "./api.js";
 import { createBasketView } from "./basket.js";
 import { createCatalogue } from "./catalogue.js";
 import { byId, h, setStatus } from "./dom.js";
 import { createNotificationsView } from "./notifications.js";
 import { createPaymentsView } from "./payments.js";
-import { forgetSession, restoreSession, type Session, signIn } from "./session.js";
+import { forgetSession, restoreSession, type Session, signIn, validFor } from "./session.js";
 
 /**
  * The storefront's composition: one API (clients over the chosen transport), the session, and
@@ -15,8 +21,19 @@ const apiBase =
   location.origin;
 const TRANSPORT_KEY = "connect-shop.transport";
 
-let session: Session | undefined = restoreSession();
-let api: Api = createApi(savedTransport(), apiBase, () => session?.token);
+const EXPIRED = "Your sign-in has expired. Please sign in again.";
+
+let session: Session | undefined;
+let sessionEnds: ReturnType<typeof setTimeout> | undefined;
+/** What the sign-in form says when it comes back on its own. */
+let signedOutBecause = "";
+const credentials: Credentials = {
+  token: () => session?.token,
+  refused: (token) => {
+    if (session?.token === token) endSession(EXPIRED);
+  },
+};
+let api: Api = createApi(savedTransport(), apiBase, credentials);
 
 const user = () => session?.user;
 const payments = createPaymentsView({ api: () => api, user });
@@ -49,15 +66,30 @@ function savedTransport(): TransportKind {
   return localStorage.getItem(TRANSPORT_KEY) === "grpc-web" ? "grpc-web" : "connect";
 }
 
+/** Signs in as `next`, until its token is about to expire (a page left open signs out then). */
+function startSession(next: Session) {
+  clearTimeout(sessionEnds);
+  session = next;
+  signedOutBecause = "";
+  // setTimeout holds at most 2^31 − 1 ms (24.8 days); a longer-lived token is checked again then.
+  const check = () => (validFor(next) > 0 ? startSession(next) : endSession(EXPIRED));
+  sessionEnds = setTimeout(check, Math.min(validFor(next), 2 ** 31 - 1));
+}
+
+/** Signs out, saying `because` in the sign-in form, and redraws. */
+function endSession(because = "") {
+  clearTimeout(sessionEnds);
+  forgetSession();
+  session = undefined;
+  signedOutBecause = because;
+  void everything();
+}
+
 function renderAccount() {
   const account = byId("account");
   if (session) {
     const out = h("button", { type: "button", class: "link" }, "Sign out");
-    out.addEventListener("click", () => {
-      forgetSession();
-      session = undefined;
-      void everything();
-    });
+    out.addEventListener("click", () => endSession());
     account.replaceChildren(h("span", { id: "signed-in" }, `Signed in as ${session.user}`), out);
     return;
   }
@@ -79,11 +111,12 @@ function renderAccount() {
     h("button", { type: "submit", class: "primary" }, "Sign in"),
     message,
   );
+  if (signedOutBecause) setStatus(message, signedOutBecause, "error");
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     setStatus(message, "Signing in…");
     try {
-      session = await signIn(apiBase, name.value.trim());
+      startSession(await signIn(apiBase, name.value.trim()));
       await everything();
       byId("query").focus();
     } catch (error) {
@@ -112,10 +145,12 @@ for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="tra
     if (!radio.checked) return;
     const kind = radio.value === "grpc-web" ? "grpc-web" : "connect";
     localStorage.setItem(TRANSPORT_KEY, kind);
-    api = createApi(kind, apiBase, () => session?.token);
+    api = createApi(kind, apiBase, credentials);
     void everything();
   });
 }
 
+const restored = restoreSession();
+if (restored) startSession(restored);
 void catalogue.loadCategories();
 void everything().then(() => document.body.setAttribute("data-ready", "true"));

@@ -9,11 +9,19 @@ export interface Session {
 
 const KEY = "connect-shop.session";
 
+/**
+ * Milliseconds the page may still use `session`: until a minute before its token expires, so a
+ * call sent at the last moment does not arrive with an expired token.
+ */
+export function validFor(session: Session): number {
+  return Math.max(0, Date.parse(session.expiresAt) - Date.now() - 60_000);
+}
+
 /** The session of this tab, if it is still valid for a minute or more. */
 export function restoreSession(): Session | undefined {
   try {
     const saved = JSON.parse(sessionStorage.getItem(KEY) ?? "null") as Session | null;
-    if (saved && Date.parse(saved.expiresAt) - Date.now() > 60_000) return saved;
+    if (saved && validFor(saved) > 0) return saved;
   } catch {
     // A damaged entry is as good as none.
   }

@@ -74,11 +74,15 @@ async function seed(lines: readonly { name: string; price: string; stock: number
   return { word, category, ids };
 }
 
-/** Opens the shop, records the RPCs the page sends (content type by path) and picks a transport. */
-async function openShop(transport: Transport, origin = system.base) {
+/**
+ * Opens the shop, records the RPCs the page sends (content type by path) and picks a transport.
+ * With `clock`, the page runs on Playwright's clock (time flows until a test moves it on).
+ */
+async function openShop(transport: Transport, origin = system.base, { clock = false } = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   contexts.push(context);
   const page = await context.newPage();
+  if (clock) await page.clock.install();
   const requests: { path: string; origin: string; type: string }[] = [];
   page.on("request", (request) => {
     const url = new URL(request.url());
@@ -383,6 +387,40 @@ describe("the storefront in headless Chromium", { timeout: 120_000 }, () => {
       page.locator("#footer"),
       `Talking gRPC-Web to ${system.base} · test cards: tok_visa pays, tok_chargeDeclined and tok_insufficientFunds are declined`,
     );
+  });
+
+  it("signs out a page left open when the sign-in expires, and says so", async () => {
+    const { page } = await openShop("connect", system.base, { clock: true });
+    await signIn(page, user());
+    await page.locator("#live.on").waitFor();
+    // The dev sign-in's tokens last 8 h; the page lets go of one a minute before it expires.
+    await page.clock.fastForward("07:58:00");
+    await page.getByText("Signed in as").waitFor();
+    await page.clock.fastForward("01:30");
+    await textIs(
+      page.locator("#sign-in-status"),
+      "Your sign-in has expired. Please sign in again.",
+    );
+    await page.getByLabel("Your name").waitFor();
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+  });
+
+  it("signs out when the gateway refuses the token, and says so", async () => {
+    const { page } = await openShop("grpc-web");
+    await signIn(page, user());
+    // As after a change of the gateway's signing key: the page still holds a token, not valid now.
+    await page.evaluate(() => {
+      const key = "connect-shop.session";
+      const saved = JSON.parse(sessionStorage.getItem(key) ?? "{}");
+      sessionStorage.setItem(key, JSON.stringify({ ...saved, token: `${saved.token}x` }));
+    });
+    await page.reload();
+    await textIs(
+      page.locator("#sign-in-status"),
+      "Your sign-in has expired. Please sign in again.",
+    );
+    await page.getByLabel("Your name").waitFor();
+    expect(await page.locator("#signed-in").count()).toBe(0);
   });
 
   it("refuses an origin that is not on the list, and says so", async () => {
