@@ -1,10 +1,13 @@
+import { ConfigResourceTypes } from "kafkajs";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { consumeInBackground } from "#shared/kafka/background";
 import { createKafka } from "#shared/kafka/client";
 import { dlqTopic, ensureTopics } from "#shared/kafka/topics";
 import { createMetrics } from "#shared/metrics";
 import {
+  metricValue,
   publish,
+  readMessages,
   recordingLogger,
   testEvent,
   testKafka,
@@ -56,6 +59,68 @@ describe("consumeInBackground", () => {
       expect(messages()).toContain("kafka consumer running");
     } finally {
       await consumer.stop();
+    }
+  }, 90_000);
+
+  it("starts a new consumer when kafkajs gives up on one, and consumes on once the cause is gone", async () => {
+    const topic = uniqueName("crash");
+    const dlq = dlqTopic(topic);
+    const admin = kafka.admin();
+    await admin.connect();
+    // One partition, so the poison message is in front of the sound one; a dead-letter topic
+    // too small for it, which the broker refuses with a non-retriable MESSAGE_TOO_LARGE.
+    const tooSmall = (bytes: number) => [{ name: "max.message.bytes", value: String(bytes) }];
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic, numPartitions: 1 },
+        { topic: dlq, numPartitions: 1, configEntries: tooSmall(1000) },
+      ],
+    });
+    created.push(topic);
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic, messages: [{ value: "not a CloudEvent ".repeat(200) }] });
+    await producer.disconnect();
+    await publish(kafka, topic, testEvent("after-the-crash"));
+
+    const { logger, messages } = recordingLogger();
+    const metrics = createMetrics();
+    const group = uniqueName("group");
+    const handled: string[] = [];
+    const consumer = consumeInBackground(kafka, {
+      groupId: group,
+      topics: [topic],
+      logger,
+      metrics,
+      retryMs: 200,
+      handle: async (event) => {
+        handled.push(event.id);
+      },
+    });
+    try {
+      await vi.waitFor(
+        () => expect(messages()).toContain("kafka consumer crashed; starting a new one"),
+        { timeout: 40_000, interval: 50 },
+      );
+      expect(handled).toEqual([]);
+      await admin.alterConfigs({
+        validateOnly: false,
+        resources: [
+          { type: ConfigResourceTypes.TOPIC, name: dlq, configEntries: tooSmall(1_048_588) },
+        ],
+      });
+      await vi.waitFor(() => expect(handled).toEqual(["after-the-crash"]), {
+        timeout: 40_000,
+        interval: 50,
+      });
+      expect(await readMessages(kafka, dlq, 1)).toHaveLength(1);
+      expect(
+        await metricValue(metrics, "shop_kafka_consumer_crashes_total", { group }),
+      ).toBeGreaterThanOrEqual(1);
+    } finally {
+      await consumer.stop();
+      await admin.disconnect();
     }
   }, 90_000);
 

@@ -3,6 +3,7 @@ import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import type { KafkaClient } from "./client.js";
 import { type ConsumerOptions, type RunningConsumer, runConsumer } from "./consumer.js";
+import { kafkaMetrics } from "./metrics.js";
 
 /** A consumer started by `consumeInBackground`. */
 export interface BackgroundConsumer extends RunningConsumer {
@@ -19,34 +20,56 @@ export interface BackgroundConsumerOptions extends ConsumerOptions {
  * `runConsumer` for a service whose API works without Kafka: returns at once and starts the
  * consumer in the background, trying again every `retryMs` while the broker is unreachable or
  * the topics do not exist yet, so the service starts and serves anyway (events wait in Kafka).
- * Once the consumer runs, kafkajs itself reconnects after an outage. `stop()` cancels a pending
- * start or stops the running consumer as `RunningConsumer.stop()` does.
+ * Once the consumer runs, kafkajs itself reconnects after an outage; after a crash kafkajs does
+ * not restart from, this starts a new consumer `retryMs` later (counted in
+ * `shop_kafka_consumer_crashes_total`), so events are never left unconsumed while the service
+ * runs. `stop()` cancels a pending start or stops the running consumer as
+ * `RunningConsumer.stop()` does.
  */
 export function consumeInBackground(
   kafka: KafkaClient,
   options: BackgroundConsumerOptions,
 ): BackgroundConsumer {
   const { logger, groupId: group, topics } = options;
+  const retryMs = options.retryMs ?? 5000;
   const stopping = new AbortController();
-  const running = (async (): Promise<RunningConsumer | undefined> => {
+  const pause = () => delay(retryMs, undefined, { signal: stopping.signal }).catch(() => {});
+
+  const crashed = (error: Error) => {
+    kafkaMetrics(options.metrics.registry).crashes.inc({ group });
+    logger.error({ err: error, group, topics }, "kafka consumer crashed; starting a new one");
+    const dead = running;
+    running = (async () => {
+      await (await dead)?.stop().catch(() => {});
+      await pause();
+      return start();
+    })();
+  };
+
+  async function start(): Promise<RunningConsumer | undefined> {
     for (let attempt = 1; !stopping.signal.aborted; attempt++) {
       try {
-        const consumer = await runConsumer(kafka, options);
+        const consumer = await runConsumer(kafka, { ...options, crashed });
         logger.info({ group, topics }, "kafka consumer running");
         return consumer;
       } catch (error) {
         logger.warn({ err: error, group, topics, attempt }, "kafka consumer could not start");
-        const retryMs = options.retryMs ?? 5000;
-        await delay(retryMs, undefined, { signal: stopping.signal }).catch(() => {});
+        await pause();
       }
     }
     return undefined;
-  })();
+  }
+
+  let running = start();
   return {
     started: running.then(() => {}),
     async stop() {
       stopping.abort();
-      await (await running)?.stop();
+      // A crash while stopping replaces `running`: wait for whichever is the last.
+      for (let last: unknown; last !== running; ) {
+        last = running;
+        await (await running)?.stop();
+      }
     },
   };
 }

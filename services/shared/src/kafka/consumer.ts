@@ -61,6 +61,13 @@ export interface ConsumerOptions {
   readonly fetchWaitMs?: number;
   /** Partitions handled at the same time (each still in order). Default 3. */
   readonly concurrency?: number;
+  /**
+   * kafkajs gave up on the running consumer: it crashed on an error kafkajs does not restart
+   * after (one the broker calls non-retriable, such as a dead letter too large for its topic, or
+   * a TypeError). The consumer has left its group and consumes nothing more; the caller may stop
+   * it and start another.
+   */
+  readonly crashed?: (error: Error) => void;
 }
 
 /**
@@ -152,6 +159,9 @@ export async function runConsumer(
     }
   };
 
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (!payload.restart) options.crashed?.(payload.error);
+  });
   try {
     await deadLetters.connect();
     await consumer.connect();

@@ -7,6 +7,7 @@ export interface KafkaMetrics {
   readonly deadLettered: Counter<"topic" | "group" | "reason">;
   readonly lag: Gauge<"topic" | "partition" | "group">;
   readonly published: Counter<"topic">;
+  readonly crashes: Counter<"group">;
 }
 
 const created = new WeakMap<Registry, KafkaMetrics>();
@@ -48,6 +49,12 @@ export function kafkaMetrics(registry: Registry, prefix = "shop_"): KafkaMetrics
       name: `${prefix}kafka_messages_published_total`,
       help: "Messages the broker acknowledged from this process's event producers, by topic.",
       labelNames: ["topic"],
+      registers,
+    }),
+    crashes: new Counter({
+      name: `${prefix}kafka_consumer_crashes_total`,
+      help: "Consumers kafkajs gave up on (a crash it does not restart from) and a new one replaced, by group.",
+      labelNames: ["group"],
       registers,
     }),
   };
