@@ -256,6 +256,26 @@ describe("listing products", () => {
     expect(ids).toEqual(expected.map((p) => p.id));
   });
 
+  it.each<[string, (a: bigint, b: bigint) => number]>([
+    ["newest", (a, b) => compare(b, a)],
+    ["name", compare],
+    ["price_asc", compare],
+    ["price_desc", (a, b) => compare(b, a)],
+  ])(
+    "pages a text query sorted by %s through rows whose keys all tie, each once",
+    async (sort, byId) => {
+      // One created_at for all, as a bulk import writes: the cursor's id alone orders these rows.
+      const category = newCategory();
+      const made = await Promise.all(
+        Array.from({ length: 5 }, () => add(category, { name: "Tie kettle" })),
+      );
+      await sql`UPDATE products SET created_at = '2026-05-06 07:08:09.123456+00'
+        WHERE category = ${category}`;
+      const ids = await listAllIds({ category, query: "kettle", sort, pageSize: 2 });
+      expect(ids).toEqual(made.map((p) => p.id).sort(byId));
+    },
+  );
+
   it("pages by 50 when page_size is 0 and ends with an empty token", async () => {
     const category = newCategory();
     await Promise.all(Array.from({ length: 51 }, (_, i) => add(category, { name: `p${i}` })));
