@@ -12,7 +12,12 @@ export default defineConfig({
   // The environment vitest runs the global set-up in.
   environments: { __vitest__: { resolve: { conditions: ["source"] } } },
   test: {
-    include: ["services/**/*.test.ts", "gateway/**/*.test.ts", "web/**/*.test.ts"],
+    include: [
+      "services/**/*.test.ts",
+      "gateway/**/*.test.ts",
+      "web/**/*.test.ts",
+      "bench/**/*.test.ts",
+    ],
     globalSetup: ["scripts/vitest-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -22,6 +22,7 @@ import {
   prepareCatalogue,
   prepareCheckoutProducts,
 } from "./lib/fixture.js";
+import { GC_TRACE_FLAGS } from "./lib/gc-trace.js";
 import { haveH2load } from "./lib/h2load.js";
 import { measureIdle } from "./lib/idle.js";
 import { measureAll } from "./lib/measure.js";
@@ -96,8 +97,13 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 let exitCode = 0;
 try {
   const cpuProf = args["cpu-prof"].split(",").filter(Boolean);
-  // The services' production flags, for every server (the floor too, to keep it a fair floor).
-  const nodeOptions = [...SERVICE_NODE_FLAGS, ...args["node-options"].split(" ").filter(Boolean)];
+  // The services' production flags, for every server (the floor too, to keep it a fair floor),
+  // and V8's GC trace, the source of the allocation columns: its cost was below the noise.
+  const nodeOptions = [
+    ...SERVICE_NODE_FLAGS,
+    ...GC_TRACE_FLAGS,
+    ...args["node-options"].split(" ").filter(Boolean),
+  ];
   const servers = await startServers(group, {
     root,
     runDir,

@@ -8,6 +8,7 @@ export interface Child {
   readonly name: string;
   readonly process: ChildProcess;
   readonly pid: number;
+  readonly stdoutFile: string | undefined;
   readonly stderrFile: string | undefined;
   /** `performance.now()` at spawn, to place a measured window inside the process's profile. */
   readonly startedAt: number;
@@ -36,8 +37,9 @@ export function createProcessGroup(logDir?: string) {
       env: NodeJS.ProcessEnv,
       nodeArgs: readonly string[] = [],
     ): Child {
+      const stdoutFile = logDir && join(logDir, `${name}.log`);
       const stderrFile = logDir && join(logDir, `${name}.err`);
-      const stdout = logDir ? openSync(join(logDir, `${name}.log`), "w") : "inherit";
+      const stdout = stdoutFile ? openSync(stdoutFile, "w") : "inherit";
       const stderr = stderrFile ? openSync(stderrFile, "w") : "inherit";
       const child = spawn(process.execPath, [...nodeArgs, script], {
         env: { ...process.env, ...env },
@@ -51,6 +53,7 @@ export function createProcessGroup(logDir?: string) {
         name,
         process: child,
         pid: child.pid,
+        stdoutFile,
         stderrFile,
         startedAt: performance.now(),
       };

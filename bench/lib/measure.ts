@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { type GcPerRequest, gcPerRequest, traceOffsets } from "./gc-trace.js";
 import { quantile } from "./h2load.js";
 import { cpuMs, rssMb } from "./proc-stats.js";
 import type { StoreCpu, StoreSample } from "./store-cpu.js";
@@ -29,6 +30,11 @@ export interface Measurement {
   readonly note: string | undefined;
   /** CPU time per request of each serving process, in the order of `target.processes`. */
   readonly cpuUsPerRequest: readonly number[];
+  /**
+   * Heap allocation and main-thread GC time per request of each serving process, in the order
+   * of `target.processes`, from its `--trace-gc-nvp` lines (NaN without them).
+   */
+  readonly gcPerRequest: readonly GcPerRequest[];
   /** CPU time per request of the load generator itself: h2load, or this process's driver. */
   readonly loadCpuUsPerRequest: number;
   /** CPU time per request of each store, in the order of `MeasureOptions.stores.names`. */
@@ -64,6 +70,8 @@ async function measureOnce(target: Target, round: number, options: MeasureOption
   const pids = target.processes.map((child) => child.pid);
   let cpuStart: number[] = [];
   let cpuEnd: number[] = [];
+  let traceStart: number[] = [];
+  let traceEnd: number[] = [];
   const { stores } = options;
   let storesStart: StoreSample | undefined;
   let storesEnd: StoreSample | undefined;
@@ -91,8 +99,9 @@ async function measureOnce(target: Target, round: number, options: MeasureOption
       },
       (phase, loadPid) => {
         const sample = [...pids, loadPid].map(cpuMs);
-        if (phase === "start") cpuStart = sample;
-        else cpuEnd = sample;
+        const offsets = traceOffsets(target.processes);
+        if (phase === "start") [cpuStart, traceStart] = [sample, offsets];
+        else [cpuEnd, traceEnd] = [sample, offsets];
         if (phase === "start") storesStart = stores?.sample();
         else storesEnd = stores?.sample();
         windows.push(performance.now());
@@ -106,7 +115,8 @@ async function measureOnce(target: Target, round: number, options: MeasureOption
       stores && storesStart && storesEnd
         ? stores.perRequest(storesStart, storesEnd, result.done)
         : [];
-    return { ...result, failed: result.failed + rpcFailed, cpuUs, storeUs };
+    const gc = gcPerRequest(target.processes, traceStart, traceEnd, result.done);
+    return { ...result, failed: result.failed + rpcFailed, cpuUs, storeUs, gc };
   } finally {
     clearInterval(timer);
     clearInterval(sampler);
@@ -140,6 +150,10 @@ function fold(target: Target, runs: readonly Run[]): Measurement {
     failed: runs.reduce((sum, run) => sum + run.failed, 0),
     note: runs.find((run) => run.note !== undefined)?.note,
     cpuUsPerRequest: target.processes.map((_, index) => cpu(index)),
+    gcPerRequest: target.processes.map((_, index) => ({
+      allocatedKb: median(runs.map((run) => run.gc[index]?.allocatedKb ?? Number.NaN)),
+      pauseUs: median(runs.map((run) => run.gc[index]?.pauseUs ?? Number.NaN)),
+    })),
     loadCpuUsPerRequest: cpu(target.processes.length),
     storeCpuUsPerRequest: (runs[0]?.storeUs ?? []).map((_, index) =>
       median(runs.map((run) => run.storeUs[index] ?? Number.NaN)),

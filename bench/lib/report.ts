@@ -49,6 +49,8 @@ export function formatReport(
       "requests",
       "failed",
       "server CPU µs/req",
+      "server alloc KB/req",
+      "server GC µs/req",
       "load generator CPU µs/req",
       ...(storeNames.length > 0 ? ["store CPU µs/req", "all CPU µs/req"] : []),
     ],
@@ -56,9 +58,9 @@ export function formatReport(
       result.target.key,
       String(result.requests),
       String(result.failed),
-      result.target.processes
-        .map((child, i) => `${child.name} ${fixed(result.cpuUsPerRequest[i] ?? Number.NaN, 0)}`)
-        .join(" + "),
+      perProcess(result, result.cpuUsPerRequest, 0),
+      perProcess(result, kbPerRequest(result), 1),
+      perProcess(result, gcUsPerRequest(result), 1),
       fixed(result.loadCpuUsPerRequest, 0),
       ...(storeNames.length > 0
         ? [
@@ -87,10 +89,12 @@ function edgeCost(results: readonly Measurement[]): string {
   const on = results.find((result) => result.target.key === "rest-get-edge");
   if (!off || !on) return "";
   const cpu = (result: Measurement) => result.cpuUsPerRequest[0] ?? Number.NaN;
+  const kb = (result: Measurement) => kbPerRequest(result)[0] ?? Number.NaN;
   return (
     `Edge cost (rest-get-edge ÷ rest-get): req/s ${fixed(on.requestsPerSecond / off.requestsPerSecond, 2, "×")}, ` +
     `p50 ${fixed(on.p50Ms / off.p50Ms, 2, "×")}, p99 ${fixed(on.p99Ms / off.p99Ms, 2, "×")}, ` +
-    `gateway CPU µs/req ${fixed(cpu(on) / cpu(off), 2, "×")}\n\n`
+    `gateway CPU µs/req ${fixed(cpu(on) / cpu(off), 2, "×")}, ` +
+    `gateway alloc KB/req ${fixed(kb(on), 1)} ÷ ${fixed(kb(off), 1)} = ${fixed(kb(on) / kb(off), 2, "×")}\n\n`
   );
 }
 
@@ -100,19 +104,38 @@ function peerOf(result: Measurement, results: readonly Measurement[]): Measureme
   return key === undefined ? undefined : results.find((other) => other.target.key === key);
 }
 
+const kbPerRequest = (result: Measurement) => result.gcPerRequest.map((gc) => gc.allocatedKb);
+const gcUsPerRequest = (result: Measurement) => result.gcPerRequest.map((gc) => gc.pauseUs);
+
+/** One value per serving process of the row: "product 180 + gateway 95". */
+function perProcess(result: Measurement, values: readonly number[], digits: number): string {
+  return result.target.processes
+    .map((child, i) => `${child.name} ${fixed(values[i] ?? Number.NaN, digits)}`)
+    .join(" + ");
+}
+
 /**
  * Each row beside its peer: req/s, p99 and the serving process's CPU µs per request (the figure
- * that a shared machine disturbs least), as ratios "row ÷ peer".
+ * that a shared machine disturbs least), its heap allocation and GC time per request, as
+ * ratios "row ÷ peer".
  */
 function peerLines(results: readonly Measurement[]): string {
   const cpu = (result: Measurement) => result.cpuUsPerRequest[0] ?? Number.NaN;
+  const kb = (result: Measurement) => kbPerRequest(result)[0] ?? Number.NaN;
+  const gcUs = (result: Measurement) => gcUsPerRequest(result)[0] ?? Number.NaN;
+  const pair = (name: string, row: number, peer: number, digits: number) =>
+    `${name} ${fixed(row, digits)} ÷ ${fixed(peer, digits)} = ${fixed(row / peer, 2, "×")}`;
   const lines = results.flatMap((result) => {
     const peer = peerOf(result, results);
     if (!peer) return [];
-    return [
-      `${result.target.key} ÷ ${peer.target.key}: req/s ${fixed(result.requestsPerSecond / peer.requestsPerSecond, 2, "×")}, ` +
-        `p99 ${fixed(result.p99Ms / peer.p99Ms, 2, "×")}, server CPU µs/req ${fixed(cpu(result), 0)} ÷ ${fixed(cpu(peer), 0)} = ${fixed(cpu(result) / cpu(peer), 2, "×")}\n`,
+    const figures = [
+      `req/s ${fixed(result.requestsPerSecond / peer.requestsPerSecond, 2, "×")}`,
+      `p99 ${fixed(result.p99Ms / peer.p99Ms, 2, "×")}`,
+      pair("server CPU µs/req", cpu(result), cpu(peer), 0),
+      pair("alloc KB/req", kb(result), kb(peer), 1),
+      pair("GC µs/req", gcUs(result), gcUs(peer), 1),
     ];
+    return [`${result.target.key} ÷ ${peer.target.key}: ${figures.join(", ")}\n`];
   });
   return lines.length > 0 ? `${lines.join("")}\n` : "";
 }
