@@ -12,9 +12,9 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { service } from "#services";
 import { ensureStores, localDatabase, migrateLocalDatabases } from "../scripts/dev-stores.js";
-import { ensureKafka } from "../scripts/kafka-broker.js";
 import { SERVICE_NODE_FLAGS } from "../scripts/node-flags.js";
 import { createProcessGroup } from "../scripts/process-group.js";
+import { benchKafka } from "./lib/bench-kafka.js";
 import {
   benchDatabase,
   catalogueDatabaseName,
@@ -76,9 +76,8 @@ const database = benchDatabase();
 const productId = await prepareCatalogue(database, productCount, log);
 const checkoutProductIds = await prepareCheckoutProducts(database, productCount);
 // The payment process relays its outbox to Kafka and the basket service consumes it, as in
-// `npm start`: a broker that answers is used, otherwise the local one runs for this bench.
-const kafkaBrokers = process.env.KAFKA_BROKERS || "127.0.0.1:9092";
-const kafka = await ensureKafka({ ...process.env, KAFKA_BROKERS: kafkaBrokers });
+// `npm start`, on a broker of the bench's own unless KAFKA_BROKERS names one.
+const kafka = await benchKafka(log);
 log(
   `every row requests product ${productId} (one fixed id for all rows; h2load has no templating)`,
 );
@@ -108,7 +107,7 @@ try {
     root,
     runDir,
     database,
-    kafkaBrokers,
+    kafkaBrokers: kafka.brokers,
     cpuProf,
     nodeOptions,
     log,
@@ -135,6 +134,7 @@ try {
       localDatabase(service("notification"), "bench").database,
     ],
     payment: localDatabase(service("payment"), "bench"),
+    kafkaPid: kafka.pid,
   });
   const started = [
     servers.floor,
@@ -179,8 +179,9 @@ try {
   process.stdout.write(idle);
   process.stdout.write(
     "Store CPU: PostgreSQL backends of the bench product and notification databases, MariaDB threads of the bench " +
-      "payment database's connections; redis* and kafka* are whole processes, shared with " +
-      "anything else using them. all = servers + load generator + stores.\n",
+      "payment database's connections; redis* and kafka* are whole processes, redis shared with " +
+      "anything else using it, the broker the bench's own unless KAFKA_BROKERS named one. " +
+      "all = servers + load generator + stores.\n",
   );
   if (results.some((result) => result.failed > 0)) {
     log("some requests failed: the rates above include errors");

@@ -29,12 +29,14 @@ export interface StoreCpuOptions {
   /** The bench's PostgreSQL databases (product, notification): their backends are counted. */
   readonly postgresDatabases: readonly string[];
   readonly payment: DatabaseSettings;
+  /** The broker's process id; without it, the first Kafka broker process found. */
+  readonly kafkaPid?: number | undefined;
 }
 
 export function createStoreCpu(options: StoreCpuOptions): StoreCpu {
   const maria = findPid((comm) => comm === "mariadbd" || comm === "mysqld");
   const redis = findPid((comm) => comm === "redis-server");
-  const kafka = findPid((_, cmdline) => cmdline.includes("kafka.Kafka"));
+  const kafka = options.kafkaPid ?? findPid((_, cmdline) => cmdline.includes("kafka.Kafka"));
   const connection = mysql.createConnection({
     host: options.payment.host,
     port: options.payment.port,

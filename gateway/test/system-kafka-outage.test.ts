@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createPrivateKafka, type PrivateKafka } from "#scripts/private-kafka";
 import type { ReceivedMessage } from "#shared/kafka/consumer";
 import { TOPICS } from "#shared/kafka/topics";
 import { type OutboxEntry, outboxOf } from "../../services/payment/test/support/database.js";
@@ -10,7 +11,6 @@ import {
   stockOf,
   userWithBasket,
 } from "./support/checkout.js";
-import { createPrivateKafka, type PrivateKafka } from "./support/private-kafka.js";
 import { type System, startSystem } from "./support/system.js";
 import { ceId, consumedAll, readTopicUntil } from "./support/topics.js";
 

@@ -4,19 +4,23 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { scriptFile } from "./dev-stores.js";
 
-const root = fileURLToPath(new URL("../../../", import.meta.url));
+// Run from scripts/ by the tests and from dist/scripts/ by the bench.
+const kafkaScript = scriptFile("kafka.sh");
+const root = path.dirname(path.dirname(kafkaScript));
 const run = promisify(execFile);
 
 /**
- * A Kafka broker of one test's own, run by `scripts/kafka.sh` in a temporary folder on free
- * ports with the jars of `.kafka/libs` (fetched there once), so a test may stop or freeze it
- * without touching the broker everyone else uses.
+ * A Kafka broker of its own, run by `scripts/kafka.sh` in a temporary folder on free ports with
+ * the jars of `.kafka/libs` (fetched there once), so a test may stop or freeze it, and a bench
+ * load it, without touching the broker everyone else uses.
  */
 export type PrivateKafka = {
   readonly brokers: readonly string[];
+  /** The broker's process id while it runs. */
+  pid(): Promise<number>;
   /** Starts it (formatting its storage the first time) and resolves once it answers; in ms. */
   start(): Promise<number>;
   /** SIGTERM, as `scripts/kafka.sh stop` does: a clean shutdown; its data stays for `start`. */
@@ -43,13 +47,14 @@ export async function createPrivateKafka(): Promise<PrivateKafka> {
     KAFKA_CLUSTER_ID: `-${randomBytes(16).toString("base64url").slice(1)}`,
   };
   const script = (command: string) =>
-    run("bash", [path.join(root, "scripts", "kafka.sh"), command], { env, timeout: 300_000 });
+    run("bash", [kafkaScript, command], { env, timeout: 300_000 });
   const pid = async () => Number((await readFile(path.join(dir, "kafka.pid"), "utf8")).trim());
   const signal = async (name: NodeJS.Signals) => {
     process.kill(await pid(), name);
   };
   return {
     brokers: [`127.0.0.1:${port}`],
+    pid,
     async start() {
       const began = performance.now();
       await script("start");
