@@ -187,6 +187,18 @@ describe("listing products", () => {
     }
   });
 
+  it("keeps a line break out of names also when a row is written past the service", async () => {
+    const category = newCategory();
+    const insert = (name: string) =>
+      sql`INSERT INTO products (name, price, stock_quantity, category)
+        VALUES (${name}, 1, 1, ${category})`;
+    await expect(insert("Blue\nkettle")).rejects.toThrow(/products_name_single_line/);
+    await insert("Blue kettle");
+    expect((await list({ category, query: "blue" })).products.map((p) => p.name)).toEqual([
+      "Blue kettle",
+    ]);
+  });
+
   it.each([
     ["%", "100% cotton", "1000 cotton"],
     ["_", "snake_case", "snakeXcase"],

@@ -188,7 +188,8 @@ const CONDITIONS: readonly Condition[] = [
 /**
  * The ILIKE pattern that finds a text query in the name or the description of "name\ndescription"
  * (the trigram index's expression). No name holds a line break (`validName` refuses control
- * characters), so text without one is found there exactly when one column holds it; text with
+ * characters, and CHECK products_name_single_line any row written past the service), so text
+ * without one is found there exactly when one column holds it; text with
  * one can only be in the description, so it must come after the joining line break.
  */
 function textPattern(text: string): string {

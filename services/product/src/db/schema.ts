@@ -43,6 +43,9 @@ export const products = pgTable(
   (t) => [
     check("products_price_non_negative", sql`${t.price} >= 0`),
     check("products_stock_quantity_non_negative", sql`${t.stockQuantity} >= 0`),
+    // The text filter matches "name \n description" (see list-products.ts): a line break inside a
+    // name would let text match across the end of the name.
+    check("products_name_single_line", sql`strpos(${t.name}, chr(10)) = 0`),
     index("products_newest_stock_idx").on(
       t.createdAt.desc().nullsFirst(),
       t.id.desc().nullsFirst(),
