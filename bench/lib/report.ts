@@ -88,8 +88,6 @@ function edgeCost(results: readonly Measurement[]): string {
   const off = results.find((result) => result.target.key === "rest-get");
   const on = results.find((result) => result.target.key === "rest-get-edge");
   if (!off || !on) return "";
-  const cpu = (result: Measurement) => result.cpuUsPerRequest[0] ?? Number.NaN;
-  const kb = (result: Measurement) => kbPerRequest(result)[0] ?? Number.NaN;
   return (
     `Edge cost (rest-get-edge ÷ rest-get): req/s ${fixed(on.requestsPerSecond / off.requestsPerSecond, 2, "×")}, ` +
     `p50 ${fixed(on.p50Ms / off.p50Ms, 2, "×")}, p99 ${fixed(on.p99Ms / off.p99Ms, 2, "×")}, ` +
@@ -107,6 +105,11 @@ function peerOf(result: Measurement, results: readonly Measurement[]): Measureme
 const kbPerRequest = (result: Measurement) => result.gcPerRequest.map((gc) => gc.allocatedKb);
 const gcUsPerRequest = (result: Measurement) => result.gcPerRequest.map((gc) => gc.pauseUs);
 
+// The row's front process (the gateway, or the service a gRPC row calls): what ratios compare.
+const cpu = (result: Measurement) => result.cpuUsPerRequest[0] ?? Number.NaN;
+const kb = (result: Measurement) => kbPerRequest(result)[0] ?? Number.NaN;
+const gcUs = (result: Measurement) => gcUsPerRequest(result)[0] ?? Number.NaN;
+
 /** One value per serving process of the row: "product 180 + gateway 95". */
 function perProcess(result: Measurement, values: readonly number[], digits: number): string {
   return result.target.processes
@@ -120,9 +123,6 @@ function perProcess(result: Measurement, values: readonly number[], digits: numb
  * ratios "row ÷ peer".
  */
 function peerLines(results: readonly Measurement[]): string {
-  const cpu = (result: Measurement) => result.cpuUsPerRequest[0] ?? Number.NaN;
-  const kb = (result: Measurement) => kbPerRequest(result)[0] ?? Number.NaN;
-  const gcUs = (result: Measurement) => gcUsPerRequest(result)[0] ?? Number.NaN;
   const pair = (name: string, row: number, peer: number, digits: number) =>
     `${name} ${fixed(row, digits)} ÷ ${fixed(peer, digits)} = ${fixed(row / peer, 2, "×")}`;
   const lines = results.flatMap((result) => {
