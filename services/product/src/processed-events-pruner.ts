@@ -1,5 +1,5 @@
 import type { Logger } from "#shared/logger";
-import { inBatches, type Periodic, startPeriodic } from "#shared/periodic";
+import { type Periodic, startAgeSweep } from "#shared/periodic";
 import type { StockRepository } from "./db/stock-repository.js";
 
 /** Ids deleted per statement; a run repeats until a batch comes back short. */
@@ -27,15 +27,14 @@ export type ProcessedEventsPrunerOptions = {
  * instances: each skips the rows another is deleting.
  */
 export function startProcessedEventsPruner(options: ProcessedEventsPrunerOptions): Periodic {
-  const { stock, logger, intervalMs, retentionMs, now = () => new Date() } = options;
-  return startPeriodic({
-    async job(stopped) {
-      const before = new Date(now().getTime() - retentionMs);
-      const forget = (size: number) => stock.forgetProcessedEvents(before, size);
-      const forgotten = await inBatches(forget, BATCH, stopped);
-      if (forgotten > 0) logger.info({ forgotten, before }, "pruned processed stock event ids");
-      return forgotten;
-    },
+  const { stock, logger, intervalMs, retentionMs, now } = options;
+  return startAgeSweep({
+    sweep: (before, limit) => stock.forgetProcessedEvents(before, limit),
+    ageMs: retentionMs,
+    batch: BATCH,
+    report: (forgotten, before) =>
+      logger.info({ forgotten, before }, "pruned processed stock event ids"),
+    now,
     intervalMs,
     logger,
     failure: "pruning processed stock event ids failed",

@@ -1,5 +1,5 @@
 import type { Logger } from "#shared/logger";
-import { inBatches, type Periodic, startPeriodic } from "#shared/periodic";
+import { type Periodic, startAgeSweep } from "#shared/periodic";
 import type { StockRepository } from "./db/stock-repository.js";
 
 /** Lines released per transaction; a sweep repeats until a batch comes back short. */
@@ -26,18 +26,13 @@ export type ReservationSweeperOptions = {
  * several product instances: each sweep skips lines another holds.
  */
 export function startReservationSweeper(options: ReservationSweeperOptions): Periodic {
-  const { stock, logger, intervalMs, graceMs, now = () => new Date() } = options;
-  return startPeriodic({
-    async job(stopped) {
-      const before = new Date(now().getTime() - graceMs);
-      const released = await inBatches(
-        (size) => stock.releaseExpired(before, size),
-        BATCH,
-        stopped,
-      );
-      if (released > 0) logger.info({ released }, "released expired stock reservations");
-      return released;
-    },
+  const { stock, logger, intervalMs, graceMs, now } = options;
+  return startAgeSweep({
+    sweep: (before, limit) => stock.releaseExpired(before, limit),
+    ageMs: graceMs,
+    batch: BATCH,
+    report: (released) => logger.info({ released }, "released expired stock reservations"),
+    now,
     intervalMs,
     logger,
     failure: "stock reservation sweep failed",

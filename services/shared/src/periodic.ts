@@ -74,3 +74,33 @@ export async function inBatches(
   } while (done === size && !stopped());
   return total;
 }
+
+export type AgeSweepOptions = Omit<PeriodicOptions, "job"> & {
+  /** Handles up to `limit` of what is older than `before`; resolves with how many it handled. */
+  sweep: (before: Date, limit: number) => Promise<number>;
+  /** What is younger than this is left alone. */
+  ageMs: number;
+  /** `limit` of each `sweep` call: one short transaction each. */
+  batch: number;
+  /** Logs a run that handled something. */
+  report: (count: number, before: Date) => void;
+  /** The clock; tests move it. */
+  now?: (() => Date) | undefined;
+};
+
+/**
+ * A periodic job that works off, `batch` at a time, whatever has grown older than `ageMs`: each
+ * run sweeps everything older than its start minus `ageMs`, and resolves with how much it swept.
+ */
+export function startAgeSweep(options: AgeSweepOptions): Periodic {
+  const { sweep, ageMs, batch, report, now = () => new Date(), ...periodic } = options;
+  return startPeriodic({
+    ...periodic,
+    async job(stopped) {
+      const before = new Date(now().getTime() - ageMs);
+      const count = await inBatches((size) => sweep(before, size), batch, stopped);
+      if (count > 0) report(count, before);
+      return count;
+    },
+  });
+}
