@@ -4,11 +4,8 @@
  * from, as first sent (see `replayDeadLetters`), and says how many went where.
  */
 import { parseArgs } from "node:util";
-import { loadConfig } from "#shared/config";
-import { createKafka } from "#shared/kafka/client";
-import { kafkaConfigShape } from "#shared/kafka/config";
 import { REPLAY_GROUP, replayDeadLetters } from "#shared/kafka/replay";
-import { createLogger } from "#shared/logger";
+import { toolKafka } from "./tool-kafka.js";
 
 const { positionals } = parseArgs({ allowPositionals: true });
 const [dlq] = positionals;
@@ -17,11 +14,7 @@ if (dlq === undefined || positionals.length > 1 || !dlq.endsWith(".dlq")) {
   process.exit(2);
 }
 
-const config = loadConfig(kafkaConfigShape);
-const kafka = createKafka(
-  { brokers: config.KAFKA_BROKERS, clientId: "dlq-replay" },
-  createLogger("dlq-replay", "error"),
-);
+const { kafka } = toolKafka("dlq-replay", "error");
 const sent = Object.entries(await replayDeadLetters(kafka, dlq));
 const total = sent.reduce((sum, [, count]) => sum + count, 0);
 const where = sent.map(([topic, count]) => `${count} to ${topic}`).join(", ");

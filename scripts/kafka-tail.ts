@@ -4,12 +4,9 @@
  * from the beginning unless `--from-now`. Reads without committing; Ctrl-C stops it.
  */
 import { parseArgs } from "node:util";
-import { loadConfig } from "#shared/config";
-import { createKafka } from "#shared/kafka/client";
-import { kafkaConfigShape } from "#shared/kafka/config";
 import type { ReceivedMessage } from "#shared/kafka/consumer";
 import { tailTopic } from "#shared/kafka/tail";
-import { createLogger } from "#shared/logger";
+import { toolKafka } from "./tool-kafka.js";
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -21,11 +18,7 @@ if (topic === undefined || positionals.length > 1) {
   process.exit(2);
 }
 
-const config = loadConfig(kafkaConfigShape);
-const kafka = createKafka(
-  { brokers: config.KAFKA_BROKERS, clientId: "topic-tail" },
-  createLogger("topic-tail", "error"),
-);
+const { kafka, brokers } = toolKafka("topic-tail", "error");
 
 function print(message: ReceivedMessage): void {
   const time = new Date(Number(message.timestamp)).toISOString();
@@ -38,7 +31,7 @@ function print(message: ReceivedMessage): void {
 }
 
 const tail = await tailTopic(kafka, { topic, fromBeginning: !values["from-now"] }, print);
-console.error(`tailing ${topic} on ${config.KAFKA_BROKERS.join(",")}; Ctrl-C stops`);
+console.error(`tailing ${topic} on ${brokers}; Ctrl-C stops`);
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => void tail.stop().then(() => process.exit(0)));
 }
