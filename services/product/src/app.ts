@@ -3,6 +3,8 @@ import { StockService } from "#gen/shop/product/v1/stock_pb";
 import { bindService, type ServiceBinding } from "#shared/server/service-server";
 import { callStore, guardStore } from "#shared/store-errors";
 import { PRODUCT_DATABASE, type ProductSql } from "./db/connection.js";
+import type { ProductPage } from "./db/list-products.js";
+import { createPageCache, PAGE_CACHE_PRODUCTS } from "./db/page-cache.js";
 import { checkDatabase, createProductRepository } from "./db/product-repository.js";
 import { createStockRepository } from "./db/stock-repository.js";
 import { createProductService } from "./rpc/product-service.js";
@@ -16,11 +18,15 @@ const READY_DEADLINE = { ...PRODUCT_DATABASE, deadlineMs: 1_500 };
  * What the product service serves, given its database; shared by main.ts and the tests. Every
  * repository call is bounded and a database outage answers Unavailable (see PRODUCT_DATABASE).
  */
-export function createProductApp(sql: ProductSql): {
+export function createProductApp(
+  sql: ProductSql,
+  { pageCacheProducts = PAGE_CACHE_PRODUCTS }: { pageCacheProducts?: number } = {},
+): {
   services: ServiceBinding[];
   isReady: () => Promise<boolean>;
 } {
-  const products = guardStore(createProductRepository(sql), PRODUCT_DATABASE);
+  const pageCache = createPageCache<ProductPage>({ products: pageCacheProducts });
+  const products = guardStore(createProductRepository(sql, pageCache), PRODUCT_DATABASE);
   const stock = guardStore(createStockRepository(sql), PRODUCT_DATABASE);
   return {
     services: [

@@ -4,6 +4,7 @@ import { serviceAuthConfigShape } from "#shared/auth/config";
 import { grpcFastPath, logLevel, port, positiveInt } from "#shared/config";
 import { DATABASE_PORTS, databaseConfigShape } from "#shared/database";
 import { kafkaConsumerConfigShape } from "#shared/kafka/config";
+import { PAGE_CACHE_PRODUCTS } from "./db/page-cache.js";
 
 const { port: grpcPort, store } = service("product");
 
@@ -33,4 +34,10 @@ export const productConfigShape = {
    * the broker's default retention of `stock-events`. Raise it with the topic's retention.
    */
   PROCESSED_EVENTS_RETENTION_HOURS: positiveInt(336),
+  /**
+   * Most products kept, across the list pages asked for again, to answer them unchanged without
+   * reading them again (each answer still asks the database which rows the page holds and at
+   * which versions); 0 keeps none.
+   */
+  PAGE_CACHE_PRODUCTS: z.coerce.number().int().min(0).default(PAGE_CACHE_PRODUCTS),
 };

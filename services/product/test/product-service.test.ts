@@ -103,6 +103,18 @@ describe.each(Object.entries(transports))("ProductService over %s", (_name, tran
     expect((await client.listProducts({ category })).products).toEqual([alone]);
   });
 
+  it("answers a page asked for again as it first did, and anew once a product on it changed", async () => {
+    const category = `cat-${randomUUID()}`;
+    for (const name of ["Bowl", "Cup"]) await client.createProduct({ name, price: "1", category });
+    const first = await client.listProducts({ category, sort: "name", pageSize: 1 });
+    // The second ask keeps the page, the next ones are answered from it.
+    for (let ask = 0; ask < 3; ask++)
+      expect(await client.listProducts({ category, sort: "name", pageSize: 1 })).toEqual(first);
+    await client.updateProduct({ id: first.products[0]?.id ?? 0n, description: "deep" });
+    const now = await client.listProducts({ category, sort: "name", pageSize: 1 });
+    expect(now.products.map((p) => [p.name, p.description])).toEqual([["Bowl", "deep"]]);
+  });
+
   it("answers NotFound for an unknown id and InvalidArgument for bad input", async () => {
     expect(await codeOf(client.getProduct({ id: 9_000_000_000_000n }))).toBe(Code.NotFound);
     expect(await codeOf(client.deleteProduct({ id: 9_000_000_000_000n }))).toBe(Code.NotFound);

@@ -13,7 +13,7 @@ import { createProductApp } from "../src/app.js";
 import { connectProductDatabase } from "../src/db/connection.js";
 import type { ListedProduct } from "../src/db/list-products.js";
 import { toListedProductMessage } from "../src/rpc/convert.js";
-import { getProductEncoder, listProductsEncoder } from "../src/rpc/product-wire.js";
+import { encodeOnce, getProductEncoder, listProductsEncoder } from "../src/rpc/product-wire.js";
 import { testDatabaseConfig } from "./support/database.js";
 import { EDGE_ROWS, listedProduct } from "./support/listed-products.js";
 
@@ -114,6 +114,20 @@ describe("ListProductsResponse written by hand", () => {
 
   it("writes toBinary's bytes for a product without times", () => {
     expectPageBytes(page([{ ...product(), createdAt: undefined, updatedAt: undefined }]));
+  });
+
+  it("writes a response marked encodeOnce once, and copies those bytes after", () => {
+    const message = encodeOnce(page([randomProduct(), randomProduct()], "token"));
+    expectPageBytes(message);
+    const first = Buffer.from(toBinary(ListProductsResponseSchema, message));
+    // Never done to such a message: here it shows the bytes are not written again.
+    message.nextPageToken = "changed";
+    expectBytes(first, listProductsEncoder.encode(message, 0));
+    expectBytes(first, listProductsEncoder.encode(message, 5), 5);
+    const unmarked = page([randomProduct()], "token");
+    listProductsEncoder.encode(unmarked, 0);
+    unmarked.nextPageToken = "changed";
+    expectPageBytes(unmarked);
   });
 
   it.each<[string, () => ListProductsResponse]>([

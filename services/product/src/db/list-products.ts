@@ -1,6 +1,7 @@
 import { formatMoney } from "#shared/money";
 import { encodePageToken, type ListProductsQuery, type ProductSort } from "../domain/list-query.js";
 import type { ProductSql } from "./connection.js";
+import type { PageCache } from "./page-cache.js";
 
 /**
  * A product as a list shows it, read straight into the response's shapes (a list is a read: it
@@ -20,26 +21,90 @@ export type ListedProduct = {
   readonly updatedAt: string;
 };
 
-/** One page of a product list; `nextPageToken` is "" on the last page. */
-export type ProductPage = { products: ListedProduct[]; nextPageToken: string };
+/**
+ * One page of a product list; `nextPageToken` is "" on the last page. `kept` when the page cache
+ * keeps it: this same object may be the answer again, so it is never changed once returned.
+ */
+export type ProductPage = {
+  readonly products: readonly ListedProduct[];
+  readonly nextPageToken: string;
+  readonly kept?: true;
+};
+
+/** Pages asked for again, kept with their rows' versions (see `createPageCache`). */
+export type ProductPageCache = PageCache<ProductPage>;
 
 /**
  * One page in keyset order (never OFFSET): a row inserted while a caller pages is either ahead of
  * its cursor or behind it, so no row is returned twice and none that existed before paging began
  * is skipped. pageSize + 1 rows tell whether another page exists without a second query.
+ *
+ * With a cache, a page asked for again is kept with its rows' versions: `xmin`, new on every
+ * UPDATE by whichever process, with the id, new for every INSERT. Answering from it takes one
+ * statement, the same SELECT returning only its rows' ids and versions as one string; the kept
+ * page is the answer when that string is the one it was read with, as then the same rows,
+ * unchanged, would be read (their order and the next page's cursor follow from them). Otherwise
+ * the page is read whole, as without a cache, and is not kept again for its next few asks.
  */
 export async function listProducts(
   sql: ProductSql,
   query: ListProductsQuery,
+  cache?: ProductPageCache,
 ): Promise<ProductPage> {
-  const { text, values } = pageStatement(query);
-  const rows = await sql.unsafe<ListedProduct[]>(text, values, { prepare: planOnce(query) });
+  const { shape, values } = pageStatement(query);
+  const prepare = planOnce(query);
+  const read = (form: Form) =>
+    sql.unsafe<PageRow[]>(formText(form, shape, query), values, { prepare });
+  if (cache) {
+    const key = `${shape}\0${values.join("\0")}`;
+    const plan = cache.plan(key);
+    if (plan.kind === "keep") return keepPage(cache, key, query, await read("versioned"));
+    if (plan.kind === "kept") {
+      const [now] = await read("versions");
+      if (now?.versions === plan.versions) return plan.page;
+      cache.changed(key);
+    }
+  }
+  return toPage(query, await read("page"));
+}
+
+/** A row a page's SELECT returns: a product, its version when asked, or the versions of all. */
+type PageRow = ListedProduct & { readonly version?: string; readonly versions?: string | null };
+
+/** The page of rows read with their versions, kept under `key` unless it is empty. */
+function keepPage(
+  cache: ProductPageCache,
+  key: string,
+  query: ListProductsQuery,
+  rows: PageRow[],
+): ProductPage {
+  const versions = versionsOf(rows);
+  const page = toPage(
+    query,
+    rows.map(({ version, ...product }) => product),
+  );
+  if (page.products.length === 0) return page;
+  const kept = { ...page, kept: true } as const;
+  cache.keep(key, versions, kept, page.products.length);
+  return kept;
+}
+
+/** The page of `rows`, the pageSize + 1st of which (if read) is taken off to tell there is more. */
+function toPage(query: ListProductsQuery, rows: ListedProduct[]): ProductPage {
   const more = rows.length > query.pageSize;
   if (more) rows.pop();
   const last = rows.at(-1);
   const key = ORDERS[query.sort].key;
   const nextPageToken = more && last ? encodePageToken(query, { key: last[key], id: last.id }) : "";
   return { products: rows, nextPageToken };
+}
+
+/** The rows' ids and versions as the "versions" form of the SELECT writes them. */
+function versionsOf(rows: readonly PageRow[]): string {
+  return [...rows]
+    .sort((x, y) => (x.id < y.id ? -1 : 1))
+    .map(({ id, version }) => `${id}:${version}`)
+    .join(",");
 }
 
 /**
@@ -59,8 +124,15 @@ function planOnce({ filters, sort }: ListProductsQuery): boolean {
 /** A value a page's SELECT binds: text, the cursor's id, the row limit. */
 type PageValue = string | bigint | number;
 
-/** The SELECT of one page, as its text with `$n` placeholders and the values they stand for. */
-export type PageStatement = { readonly text: string; readonly values: PageValue[] };
+/**
+ * The SELECT of one page, as its text with `$n` placeholders and the values they stand for;
+ * `shape` names its sort and which conditions it has.
+ */
+export type PageStatement = {
+  readonly shape: string;
+  readonly text: string;
+  readonly values: PageValue[];
+};
 
 /**
  * The SELECT of one page, unexecuted, so that `bench/list-plans.ts` can EXPLAIN exactly what the
@@ -77,18 +149,39 @@ export function pageStatement(query: ListProductsQuery): PageStatement {
     if (own) values.push(...own);
   }
   values.push(query.pageSize + 1);
-  let text = PAGE_TEXTS.get(shape);
-  if (text === undefined) {
-    text = pageText(query);
-    PAGE_TEXTS.set(shape, text);
-  }
-  return { text, values };
+  return { shape, text: formText("page", shape, query), values };
 }
 
-/** SELECT texts by shape; at most 4 sorts × 2^6 condition sets. */
-const PAGE_TEXTS = new Map<string, string>();
+/**
+ * What a page's SELECT returns: its products (`page`), with their versions too (`versioned`), or
+ * only one string of its rows' ids and versions, ordered by id (`versions`).
+ */
+type Form = "page" | "versioned" | "versions";
 
-function pageText(query: ListProductsQuery): string {
+// Times as text: PostgreSQL prints them for less than it computes epoch milliseconds in NUMERIC,
+// and the text of the sort column is the next page's cursor key.
+const COLUMNS = `id, name, description, price, stock_quantity AS "stockQuantity", category,
+    image_url AS "imageUrl", created_at::text AS "createdAt", updated_at::text AS "updatedAt"`;
+const VERSION = "xmin::text AS version";
+
+/** SELECT texts by form and shape; at most 3 forms × 4 sorts × 2^6 condition sets. */
+const TEXTS = new Map<string, string>();
+
+function formText(form: Form, shape: string, query: ListProductsQuery): string {
+  const name = `${form} ${shape}`;
+  let text = TEXTS.get(name);
+  if (text === undefined) {
+    if (form === "page") text = selectPage(query, COLUMNS);
+    else if (form === "versioned") text = selectPage(query, `${COLUMNS}, ${VERSION}`);
+    else
+      text = `SELECT string_agg(id::text || ':' || version, ',' ORDER BY id) AS versions
+        FROM (${selectPage(query, `id, ${VERSION}`)}) page`;
+    TEXTS.set(name, text);
+  }
+  return text;
+}
+
+function selectPage(query: ListProductsQuery, columns: string): string {
   const order = ORDERS[query.sort];
   const where = ["TRUE"];
   let count = 0;
@@ -98,10 +191,6 @@ function pageText(query: ListProductsQuery): string {
     const placeholders = own.map(() => `$${++count}`);
     where.push(condition.sql(placeholders, order));
   }
-  // Times as text: PostgreSQL prints them for less than it computes epoch milliseconds in NUMERIC,
-  // and the text of the sort column is the next page's cursor key.
-  const columns = `id, name, description, price, stock_quantity AS "stockQuantity", category,
-    image_url AS "imageUrl", created_at::text AS "createdAt", updated_at::text AS "updatedAt"`;
   return `SELECT ${columns} FROM products WHERE ${where.join(" AND ")}
     ORDER BY ${order.orderBy} LIMIT $${count + 1}`;
 }

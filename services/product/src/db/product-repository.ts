@@ -5,7 +5,7 @@ import { formatMoney, parseMoney } from "#shared/money";
 import type { ListProductsQuery } from "../domain/list-query.js";
 import type { Product, ProductChanges, ProductFields } from "../domain/product.js";
 import type { ProductSql } from "./connection.js";
-import { listProducts, type ProductPage } from "./list-products.js";
+import { listProducts, type ProductPage, type ProductPageCache } from "./list-products.js";
 import { type ProductRow, products } from "./schema.js";
 import { refuseWhileReserved } from "./stock-lines.js";
 import { parseTimestamp } from "./timestamp.js";
@@ -19,7 +19,7 @@ export type CategoryCount = { name: string; productCount: bigint };
  * that pool return date/time columns as text (it replaces postgres.js's date parsers), which is
  * what keeps timestamps exact to the microsecond for page tokens.
  */
-export function createProductRepository(client: ProductSql) {
+export function createProductRepository(client: ProductSql, pageCache?: ProductPageCache) {
   const db = drizzle({ client });
   const byId = (id: bigint) => eq(products.id, id);
   // GetProduct is the hot read (the gateway, the basket and checkout all ask for products one by
@@ -73,7 +73,8 @@ export function createProductRepository(client: ProductSql) {
       }),
 
     /** One page of products in keyset order (see `listProducts`). */
-    list: (query: ListProductsQuery): Promise<ProductPage> => listProducts(client, query),
+    list: (query: ListProductsQuery): Promise<ProductPage> =>
+      listProducts(client, query, pageCache),
 
     /** Every non-empty category with its product count, ordered by name. */
     categories: (): Promise<CategoryCount[]> => countCategories(db),

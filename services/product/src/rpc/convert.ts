@@ -3,14 +3,16 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import {
   type Category,
   CategorySchema,
+  type ListProductsResponse,
   type Product as ProductMessage,
 } from "#gen/shop/product/v1/product_pb";
 import { InvalidArgument } from "#shared/errors";
 import { formatMoney } from "#shared/money";
-import type { ListedProduct } from "../db/list-products.js";
+import type { ListedProduct, ProductPage } from "../db/list-products.js";
 import type { CategoryCount } from "../db/product-repository.js";
 import { timestampMillis } from "../db/timestamp.js";
 import type { Product } from "../domain/product.js";
+import { encodeOnce } from "./product-wire.js";
 
 /** The wire form of a product: money as a decimal string, times as Timestamps. */
 export function toProductMessage(product: Product): ProductMessage {
@@ -20,6 +22,30 @@ export function toProductMessage(product: Product): ProductMessage {
     product.createdAt.getTime(),
     product.updatedAt.getTime(),
   );
+}
+
+/**
+ * A page's response. A kept page (the page cache's) is converted once, and its response is also
+ * written once in binary (`encodeOnce`): it is the same object every time the page is answered.
+ */
+export function toListProductsResponse(page: ProductPage): ListProductsResponse {
+  if (!page.kept) return listResponse(page);
+  let response = keptResponses.get(page);
+  if (response === undefined) {
+    response = encodeOnce(listResponse(page));
+    keptResponses.set(page, response);
+  }
+  return response;
+}
+
+const keptResponses = new WeakMap<ProductPage, ListProductsResponse>();
+
+function listResponse(page: ProductPage): ListProductsResponse {
+  return {
+    $typeName: "shop.product.v1.ListProductsResponse",
+    products: page.products.map(toListedProductMessage),
+    nextPageToken: page.nextPageToken,
+  };
 }
 
 /**

@@ -6,7 +6,7 @@ import { validateNewProduct, validateProductChanges } from "../domain/product.js
 import {
   productId,
   toCategoryMessage,
-  toListedProductMessage,
+  toListProductsResponse,
   toProductMessage,
 } from "./convert.js";
 
@@ -24,11 +24,7 @@ export function createProductService(
       return { product: toProductMessage(product) };
     },
     async listProducts(req) {
-      const page = await repository.list(parseListProductsQuery(req));
-      return {
-        products: page.products.map(toListedProductMessage),
-        nextPageToken: page.nextPageToken,
-      };
+      return toListProductsResponse(await repository.list(parseListProductsQuery(req)));
     },
     async updateProduct(req) {
       const { id, ...changes } = req;

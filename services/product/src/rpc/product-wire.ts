@@ -2,6 +2,7 @@ import { type DescMessage, ScalarType } from "@bufbuild/protobuf";
 import { TimestampSchema } from "@bufbuild/protobuf/wkt";
 import {
   GetProductResponseSchema,
+  type ListProductsResponse,
   ListProductsResponseSchema,
   type Product,
   ProductSchema,
@@ -32,15 +33,34 @@ export const getProductEncoder: BinaryEncoder<typeof GetProductResponseSchema> =
   encode: encodeGet,
 };
 
+/**
+ * Marks a response that will be answered again unchanged (a kept page's): the first encoding
+ * keeps its bytes, and the next ones copy them. Such a message must never change.
+ */
+export function encodeOnce<M extends ListProductsResponse>(message: M): M {
+  encodedOnce.set(message, null);
+  return message;
+}
+
+const encodedOnce = new WeakMap<object, Uint8Array<ArrayBuffer> | null>();
+
 function encodeList(
-  message: { $typeName: string; products: Product[]; nextPageToken: string },
+  message: ListProductsResponse,
   headroom: number,
 ): Uint8Array<ArrayBuffer> | undefined {
+  const once = encodedOnce.get(message);
+  if (once) {
+    const bytes = new Uint8Array(headroom + once.byteLength);
+    bytes.set(once, headroom);
+    return bytes;
+  }
   if (!plain(message, ListProductsResponseSchema.typeName)) return undefined;
   const { products, nextPageToken } = message;
   for (const product of products) if (!writable(product)) return undefined;
   if (typeof nextPageToken !== "string") return undefined;
-  return written(products, nextPageToken, headroom);
+  const bytes = written(products, nextPageToken, headroom);
+  if (once === null) encodedOnce.set(message, bytes.slice(headroom));
+  return bytes;
 }
 
 function encodeGet(
