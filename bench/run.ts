@@ -139,6 +139,8 @@ try {
   const started = [
     servers.floor,
     servers.grpcJsPeer,
+    servers.chainFront,
+    servers.chainBack,
     ...Object.values(servers.services),
     servers.gateway,
     servers.gatewayEdge,

@@ -42,7 +42,6 @@ export function formatReport(
       ];
     }),
   );
-  const sum = (values: readonly number[]) => values.reduce((total, value) => total + value, 0);
   const detail = table(
     [
       "target",
@@ -68,9 +67,9 @@ export function formatReport(
               .map((name, i) => `${name} ${fixed(result.storeCpuUsPerRequest[i] ?? Number.NaN, 0)}`)
               .join(" + "),
             fixed(
-              sum(result.cpuUsPerRequest) +
+              total(result.cpuUsPerRequest) +
                 result.loadCpuUsPerRequest +
-                sum(result.storeCpuUsPerRequest),
+                total(result.storeCpuUsPerRequest),
               0,
             ),
           ]
@@ -102,13 +101,15 @@ function peerOf(result: Measurement, results: readonly Measurement[]): Measureme
   return key === undefined ? undefined : results.find((other) => other.target.key === key);
 }
 
-const kbPerRequest = (result: Measurement) => result.gcPerRequest.map((gc) => gc.allocatedKb);
-const gcUsPerRequest = (result: Measurement) => result.gcPerRequest.map((gc) => gc.pauseUs);
+type PerProcess = (result: Measurement) => readonly number[];
+const cpuPerProcess: PerProcess = (result) => result.cpuUsPerRequest;
+const kbPerRequest: PerProcess = (result) => result.gcPerRequest.map((gc) => gc.allocatedKb);
+const gcUsPerRequest: PerProcess = (result) => result.gcPerRequest.map((gc) => gc.pauseUs);
+const total = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0);
 
-// The row's front process (the gateway, or the service a gRPC row calls): what ratios compare.
+// The row's front process (the gateway): what the edge-cost ratios compare.
 const cpu = (result: Measurement) => result.cpuUsPerRequest[0] ?? Number.NaN;
 const kb = (result: Measurement) => kbPerRequest(result)[0] ?? Number.NaN;
-const gcUs = (result: Measurement) => gcUsPerRequest(result)[0] ?? Number.NaN;
 
 /** One value per serving process of the row: "product 180 + gateway 95". */
 function perProcess(result: Measurement, values: readonly number[], digits: number): string {
@@ -118,22 +119,38 @@ function perProcess(result: Measurement, values: readonly number[], digits: numb
 }
 
 /**
- * Each row beside its peer: req/s, p99 and the serving process's CPU µs per request (the figure
- * that a shared machine disturbs least), its heap allocation and GC time per request, as
- * ratios "row ÷ peer".
+ * Each row beside its peer: req/s, p99 and the serving processes' CPU µs per request (the figure
+ * that a shared machine disturbs least), their heap allocation and GC time per request, as
+ * ratios "row ÷ peer". Rows of several processes (REST ÷ the bare chain) compare the sums, then
+ * each process with the peer's process in the same place (front with front).
  */
 function peerLines(results: readonly Measurement[]): string {
-  const pair = (name: string, row: number, peer: number, digits: number) =>
-    `${name} ${fixed(row, digits)} ÷ ${fixed(peer, digits)} = ${fixed(row / peer, 2, "×")}`;
+  const pair = (
+    name: string,
+    [row, peer]: readonly [Measurement, Measurement],
+    values: PerProcess,
+    digits: number,
+  ) => {
+    const [mine, theirs] = [values(row), values(peer)];
+    const ratio = (a: number, b: number) =>
+      `${fixed(a, digits)} ÷ ${fixed(b, digits)} = ${fixed(a / b, 2, "×")}`;
+    if (mine.length < 2) return `${name} ${ratio(mine[0] ?? Number.NaN, theirs[0] ?? Number.NaN)}`;
+    const each = row.target.processes.map(
+      (child, i) =>
+        `${child.name} ${fixed(mine[i] ?? Number.NaN, digits)} ÷ ` +
+        `${peer.target.processes[i]?.name ?? "–"} ${fixed(theirs[i] ?? Number.NaN, digits)}`,
+    );
+    return `${name} ${ratio(total(mine), total(theirs))} (${each.join(", ")})`;
+  };
   const lines = results.flatMap((result) => {
     const peer = peerOf(result, results);
     if (!peer) return [];
     const figures = [
       `req/s ${fixed(result.requestsPerSecond / peer.requestsPerSecond, 2, "×")}`,
       `p99 ${fixed(result.p99Ms / peer.p99Ms, 2, "×")}`,
-      pair("server CPU µs/req", cpu(result), cpu(peer), 0),
-      pair("alloc KB/req", kb(result), kb(peer), 1),
-      pair("GC µs/req", gcUs(result), gcUs(peer), 1),
+      pair("server CPU µs/req", [result, peer], cpuPerProcess, 0),
+      pair("alloc KB/req", [result, peer], kbPerRequest, 1),
+      pair("GC µs/req", [result, peer], gcUsPerRequest, 1),
     ];
     return [`${result.target.key} ÷ ${peer.target.key}: ${figures.join(", ")}\n`];
   });

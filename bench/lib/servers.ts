@@ -29,6 +29,12 @@ export interface Servers {
   readonly floor: Server;
   /** The grpc-js peer (bench/grpc-js-peer.ts): the same read on plain @grpc/grpc-js. */
   readonly grpcJsPeer: Server;
+  /**
+   * The bare two-hop chain, the REST rows' peer: bench/chain-front.ts (node:http), which calls
+   * bench/chain-back.ts (node:http2 + the floor's read) over one h2c session.
+   */
+  readonly chainFront: Server;
+  readonly chainBack: Server;
   /** The gateway with rate limiting off: the REST rows and the checkout driver use it. */
   readonly gateway?: Server;
   /**
@@ -55,15 +61,14 @@ export interface ServerOptions {
 }
 
 /**
- * Starts the floor, every listed service (on its bench store) and the gateway, each on a free
+ * Starts the floor, the peers, every listed service (on its bench store) and the gateway, each on a free
  * loopback port with logging at `info` to a file in the run folder (the honest setting), and
  * waits until each says it is ready.
  */
 export async function startServers(group: ProcessGroup, options: ServerOptions): Promise<Servers> {
   const { root } = options;
-  const [floorPort, peerPort, gatewayPort, edgePort, ...servicePorts] = await freePorts(
-    services.length + 4,
-  );
+  const [floorPort, peerPort, frontPort, backPort, gatewayPort, edgePort, ...servicePorts] =
+    await freePorts(services.length + 6);
   const listed = services.map((entry, index) => ({ entry, port: servicePorts[index] as number }));
   const serviceUrls = Object.fromEntries(
     listed.map(({ entry, port }) => [serviceUrlVariable(entry.name), `http://127.0.0.1:${port}`]),
@@ -99,6 +104,14 @@ export async function startServers(group: ProcessGroup, options: ServerOptions):
     ...databaseEnv(options.database),
     PORT: String(peerPort),
   });
+  const chainBack = start("chain-back", "bench/chain-back.js", backPort as number, {
+    ...databaseEnv(options.database),
+    PORT: String(backPort),
+  });
+  const chainFront = start("chain-front", "bench/chain-front.js", frontPort as number, {
+    PORT: String(frontPort),
+    BACK_URL: chainBack.url,
+  });
   const started: Partial<Record<ServiceName, Server>> = {};
   for (const { entry, port } of listed) {
     if (!available(entry.name, entry.main)) continue;
@@ -127,10 +140,12 @@ export async function startServers(group: ProcessGroup, options: ServerOptions):
 
   await waitReady(floor.child, `${floor.url}/health`);
   await waitGrpcReady(grpcJsPeer.child, grpcJsPeer.url);
+  // The front relays /health to the back: ready means both hops answer.
+  await waitReady(chainFront.child, `${chainFront.url}/health`);
   for (const server of Object.values(started)) await waitReady(server.child, `${server.url}/ready`);
   if (gateway) await waitReady(gateway.child, `${gateway.url}/health`);
   if (gatewayEdge) await waitReady(gatewayEdge.child, `${gatewayEdge.url}/health`);
-  return { floor, grpcJsPeer, gateway, gatewayEdge, services: started };
+  return { floor, grpcJsPeer, chainFront, chainBack, gateway, gatewayEdge, services: started };
 }
 
 /**

@@ -84,6 +84,7 @@ export async function prepareTargets(servers: Servers, options: TargetOptions): 
       load: h2load({ uri: `${floor.url}/products/${id}`, h1: true, clients: c, streams: 1 }),
       processes: [floor.child],
     },
+    await chainTarget(servers, options),
   ];
   if (gateway) {
     await expectJsonId(`${gateway.url}/products/${id}`, id);
@@ -92,6 +93,7 @@ export async function prepareTargets(servers: Servers, options: TargetOptions): 
       label: "REST GET /products/{id} via gateway",
       load: h2load({ uri: `${gateway.url}/products/${id}`, h1: true, clients: c, streams: 1 }),
       processes: [gateway.child, product.child],
+      peer: "rest-get-chain",
     });
   }
   if (gatewayEdge) targets.push(await edgeGetTarget(gatewayEdge, product, options));
@@ -184,6 +186,33 @@ export async function edgeGetTarget(
       headers: auth ? [`authorization: ${auth.authorization}`] : [],
     }),
     processes: [edge.child, product.child],
+    peer: "rest-get-chain",
+  };
+}
+
+/**
+ * `rest-get-chain`: the REST rows' peer (issue 11, goal 2), the bare two-hop chain loaded as
+ * `rest-get` is, both its processes counted. Verified once: it must answer the floor's body.
+ */
+async function chainTarget(
+  servers: Pick<Servers, "floor" | "chainFront" | "chainBack">,
+  options: Pick<TargetOptions, "productId" | "concurrency">,
+): Promise<Target> {
+  const { productId: id, concurrency: c } = options;
+  const uri = `${servers.chainFront.url}/products/${id}`;
+  const [floorBody, chainBody] = await Promise.all(
+    [`${servers.floor.url}/products/${id}`, uri].map(async (url) =>
+      JSON.stringify(await expectStatus(url)),
+    ),
+  );
+  if (chainBody !== floorBody) {
+    throw new Error(`GET ${uri} answered ${chainBody}, the floor ${floorBody}`);
+  }
+  return {
+    key: "rest-get-chain",
+    label: "bare chain: node:http → node:http2 + postgres.js, GET /products/{id}",
+    load: h2load({ uri, h1: true, clients: c, streams: 1 }),
+    processes: [servers.chainFront.child, servers.chainBack.child],
   };
 }
 
