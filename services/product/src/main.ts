@@ -25,7 +25,7 @@ const sql = connectProductDatabase({
 });
 // Bounded like the RPCs' calls, so a silent database cannot stall the sweeps or the consumer.
 const stock = guardStore(createStockRepository(sql), PRODUCT_DATABASE);
-const app = createProductApp(sql, { pageCacheProducts: config.PAGE_CACHE_PRODUCTS });
+const app = createProductApp(sql, { pageCacheProducts: config.PAGE_CACHE_PRODUCTS, metrics });
 const server = await startServiceServer({
   name: "product",
   host: config.HOST,

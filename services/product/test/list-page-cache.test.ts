@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
+import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ProductSql } from "../src/db/connection.js";
 import { listProducts, type ProductPage } from "../src/db/list-products.js";
 import { createPageCache } from "../src/db/page-cache.js";
+import { registerPageCacheMetrics } from "../src/db/page-cache-metrics.js";
 import { createProductRepository, type ProductRepository } from "../src/db/product-repository.js";
 import { type ListProductsInput, parseListProductsQuery } from "../src/domain/list-query.js";
 import { validateNewProduct } from "../src/domain/product.js";
@@ -35,7 +37,7 @@ async function shelf(count: number, readsAfterChange = 0) {
     listProducts(sql, parseListProductsQuery({ category, sort: "price_asc", ...input }), cache);
   const uncached = (input: ListProductsInput = {}) =>
     listProducts(sql, parseListProductsQuery({ category, sort: "price_asc", ...input }));
-  return { category, ids, list, uncached };
+  return { category, ids, list, uncached, cache };
 }
 
 /** Asks for a page until the cache answers it: the second ask keeps it, the third is served. */
@@ -117,5 +119,23 @@ describe("listing from the page cache", () => {
     expect(found.products.map((p) => p.id)).toEqual([ids[2]]);
     await sql`UPDATE products SET name = 'Other' WHERE id = ${ids[2] as bigint}`;
     expect((await list({ query: "thing 3" })).products).toEqual([]);
+  });
+
+  it("counts its answers and its products for /metrics, each once however often scraped", async () => {
+    const { ids, list, cache } = await shelf(2);
+    const registry = new Registry();
+    registerPageCacheMetrics(registry, cache);
+    await kept(() => list());
+    const keptNow = await registry.metrics();
+    expect(keptNow).toContain("shop_product_page_cache_products 2");
+    await sql`UPDATE products SET description = 'changed' WHERE id = ${ids[0] as bigint}`;
+    await list();
+    for (let scrape = 0; scrape < 2; scrape++) {
+      const text = await registry.metrics();
+      expect(text).toContain('shop_product_list_pages_total{answer="kept"} 1');
+      expect(text).toContain('shop_product_list_pages_total{answer="changed"} 1');
+      expect(text).toContain('shop_product_list_pages_total{answer="read"} 2');
+      expect(text).toContain("shop_product_page_cache_products 0");
+    }
   });
 });

@@ -19,6 +19,19 @@ export type PageCache<Page> = {
    * of them): a page that changes between most asks would pay for a check and a keep each time.
    */
   changed(key: string): void;
+  /** What it has answered since it was made, and what it keeps now. */
+  stats(): PageCacheStats;
+};
+
+export type PageCacheStats = {
+  /** Pages planned: every ask. */
+  readonly asked: number;
+  /** Asks of a kept page, each checked against the rows' versions. */
+  readonly checked: number;
+  /** Of those, the ones that found a row changed (the page was read). */
+  readonly changed: number;
+  readonly products: number;
+  readonly pages: number;
 };
 
 export type PagePlan<Page> =
@@ -69,6 +82,9 @@ export function createPageCache<Page>(options: PageCacheOptions): PageCache<Page
   // Pages not kept that were asked for, by how many more asks read them before one keeps them.
   const asked = new Map<string, number>();
   let size = 0;
+  let asks = 0;
+  let checks = 0;
+  let changes = 0;
 
   const forget = (key: string, entry: Kept<Page>) => {
     kept.delete(key);
@@ -81,6 +97,7 @@ export function createPageCache<Page>(options: PageCacheOptions): PageCache<Page
 
   return {
     plan(key) {
+      asks++;
       if (capacity === 0) return READ;
       const entry = kept.get(key);
       if (entry !== undefined) {
@@ -91,6 +108,7 @@ export function createPageCache<Page>(options: PageCacheOptions): PageCache<Page
           return KEEP;
         }
         kept.set(key, entry);
+        checks++;
         return { kind: "kept", versions: entry.versions, page: entry.page };
       }
       const reads = asked.get(key);
@@ -115,9 +133,18 @@ export function createPageCache<Page>(options: PageCacheOptions): PageCache<Page
     },
 
     changed(key) {
+      changes++;
       const entry = kept.get(key);
       if (entry !== undefined) forget(key, entry);
       remember(key, readsAfterChange);
     },
+
+    stats: () => ({
+      asked: asks,
+      checked: checks,
+      changed: changes,
+      products: size,
+      pages: kept.size,
+    }),
   };
 }
