@@ -1,9 +1,10 @@
 /**
  * Product pages asked for again, kept with the row versions they were read at, so that a page
  * whose rows are unchanged is answered without reading, converting and encoding its products
- * again (half of ListProducts' CPU at the bench's 50-product pages). A kept page is never trusted on its own: every
- * answer first asks PostgreSQL which rows the page holds now and at which version (see
- * `listProducts`), and the kept copy is used only when that is exactly what it was read from.
+ * again (half of ListProducts' CPU at the bench's 50-product pages). A kept page is never
+ * trusted on its own: every answer first asks PostgreSQL which rows the page holds now and at
+ * which version (see `listProducts`), and the kept copy is used only when that is exactly what it
+ * was read from.
  */
 export type PageCache<Page> = {
   /**
@@ -66,8 +67,8 @@ type Kept<Page> = {
 };
 
 /**
- * Products kept by default: ~4 MB at the bench's 50-product pages (the rows, their messages and
- * bytes), 80 such pages.
+ * Products kept by default: ~4 MB of the bench's products (4 050 of them on 81 pages of 50 took
+ * 3.3 MB of heap for their rows and messages, and 0.8 MB of protobuf bytes).
  */
 export const PAGE_CACHE_PRODUCTS = 4096;
 
