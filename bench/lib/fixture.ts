@@ -9,6 +9,13 @@ import {
 export const PRODUCT_COUNT = 100_000;
 
 /**
+ * The seeded catalogue's categories, `category-0` … `category-39`, product i in `category-(i % 40)`;
+ * its prices run from 0.99 to 100.98 (product i: ((i % 10000) + 99) / 100), the same spread in
+ * every category.
+ */
+export const CATEGORY_COUNT = 40;
+
+/**
  * The product bench database for a catalogue of `count` products: the usual one at
  * PRODUCT_COUNT, `<name>_<count>` otherwise, so catalogues of different sizes never mix.
  */
@@ -47,7 +54,7 @@ export async function prepareCatalogue(
                'Seeded by bench/run.ts; product number ' || i || ' of the benchmark catalogue.',
                ((i % 10000) + 99) / 100.0,
                i % 1000,
-               'category-' || (i % 40),
+               'category-' || (i % ${CATEGORY_COUNT}::int),
                'https://images.example.com/products/' || i || '.png'
         FROM generate_series(1, ${missing}::int) AS i`;
       await sql`ANALYZE products`;

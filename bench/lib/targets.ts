@@ -14,6 +14,7 @@ import type { Child } from "../../scripts/process-group.js";
 import { checkoutTargets } from "./checkout-targets.js";
 import { grpcFrame } from "./fixture.js";
 import { h2load } from "./h2load.js";
+import { listPagesTarget } from "./list-pages.js";
 import type { Load } from "./load.js";
 import type { Server, Servers } from "./servers.js";
 
@@ -140,6 +141,7 @@ export async function prepareTargets(servers: Servers, options: TargetOptions): 
     },
   );
   targets.push(await listTarget(product, options, file));
+  targets.push(await listPagesTarget(product, c, file));
   targets.push(await connectJsonTarget(product, options, file));
   if (basket) targets.push(...(await addItemTargets(basket, gateway, product, options, file)));
   targets.push(
