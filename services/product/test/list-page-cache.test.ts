@@ -59,7 +59,7 @@ describe("listing from the page cache", () => {
 
   it("reads a page again once a row on it changed", async () => {
     const { ids, list } = await shelf(3);
-    const page = await kept(() => list({ pageSize: 2 }));
+    await kept(() => list({ pageSize: 2 }));
     await sql`UPDATE products SET description = 'changed' WHERE id = ${ids[1] as bigint}`;
     const now = await list({ pageSize: 2 });
     expect(now.kept).toBeUndefined();

@@ -7,28 +7,28 @@ const page = (name: string): Page => ({ name });
 describe("page cache", () => {
   it("reads a page asked for once, and keeps it from its second ask", () => {
     const cache = createPageCache<Page>({ products: 10 });
-    expect(cache.plan("a")).toEqual({ kind: "read" });
-    expect(cache.plan("a")).toEqual({ kind: "keep" });
+    expect(cache.plan("a", 5)).toEqual({ kind: "read" });
+    expect(cache.plan("a", 5)).toEqual({ kind: "keep" });
     cache.keep("a", "1:7", page("a"), 5);
-    expect(cache.plan("a")).toEqual({ kind: "kept", versions: "1:7", page: page("a") });
+    expect(cache.plan("a", 5)).toEqual({ kind: "kept", versions: "1:7", page: page("a") });
   });
 
-  it("forgets the oldest pages asked for once beyond what it remembers", () => {
-    const cache = createPageCache<Page>({ products: 10, remembered: 2 });
-    for (const key of ["a", "b", "c"]) expect(cache.plan(key).kind).toBe("read");
-    expect(cache.plan("a").kind).toBe("read");
-    expect(cache.plan("c").kind).toBe("keep");
+  it("forgets pages asked for once beyond as many products as it keeps", () => {
+    const cache = createPageCache<Page>({ products: 10 });
+    for (const key of ["a", "b", "c"]) expect(cache.plan(key, 4).kind).toBe("read");
+    expect(cache.plan("a", 4).kind).toBe("read");
+    expect(cache.plan("c", 4).kind).toBe("keep");
   });
 
   it("drops the least recently asked pages when its products exceed the bound", () => {
     const cache = createPageCache<Page>({ products: 10 });
     cache.keep("a", "a", page("a"), 4);
     cache.keep("b", "b", page("b"), 4);
-    expect(cache.plan("a").kind).toBe("kept");
+    expect(cache.plan("a", 4).kind).toBe("kept");
     cache.keep("c", "c", page("c"), 4);
-    expect(cache.plan("b").kind).toBe("read");
-    expect(cache.plan("a").kind).toBe("kept");
-    expect(cache.plan("c").kind).toBe("kept");
+    expect(cache.plan("b", 4).kind).toBe("read");
+    expect(cache.plan("a", 4).kind).toBe("kept");
+    expect(cache.plan("c", 4).kind).toBe("kept");
   });
 
   it("replaces a page kept again under its key, counting its products once", () => {
@@ -36,28 +36,29 @@ describe("page cache", () => {
     cache.keep("a", "old", page("a"), 6);
     cache.keep("a", "new", page("a2"), 6);
     cache.keep("b", "b", page("b"), 4);
-    expect(cache.plan("a")).toEqual({ kind: "kept", versions: "new", page: page("a2") });
-    expect(cache.plan("b").kind).toBe("kept");
+    expect(cache.plan("a", 6)).toEqual({ kind: "kept", versions: "new", page: page("a2") });
+    expect(cache.plan("b", 4).kind).toBe("kept");
   });
 
   it("reads a page found changed without keeping it for as many asks as it is told", () => {
     const cache = createPageCache<Page>({ products: 10, readsAfterChange: 2 });
     cache.keep("a", "a", page("a"), 5);
-    cache.changed("a");
-    const plans = Array.from({ length: 4 }, () => cache.plan("a").kind);
+    cache.changed("a", 5);
+    const plans = Array.from({ length: 4 }, () => cache.plan("a", 5).kind);
     expect(plans).toEqual(["read", "read", "keep", "read"]);
     cache.keep("a", "a2", page("a"), 10);
     cache.keep("b", "b", page("b"), 10);
-    expect(cache.plan("b").kind).toBe("kept");
+    expect(cache.plan("b", 10).kind).toBe("kept");
+    expect(cache.stats()).toMatchObject({ asked: 5, checked: 1, changed: 1, products: 10 });
   });
 
   it("keeps no page larger than its bound, and none at all with a bound of 0", () => {
     const small = createPageCache<Page>({ products: 3 });
     small.keep("a", "a", page("a"), 4);
-    expect(small.plan("a").kind).toBe("read");
+    expect(small.plan("a", 4).kind).toBe("read");
     const none = createPageCache<Page>({ products: 0 });
     none.keep("a", "a", page("a"), 1);
-    for (let ask = 0; ask < 3; ask++) expect(none.plan("a").kind).toBe("read");
+    for (let ask = 0; ask < 3; ask++) expect(none.plan("a", 1).kind).toBe("read");
   });
 
   it("reads a kept page again in full once it is older than the longest age", () => {
@@ -65,10 +66,11 @@ describe("page cache", () => {
     const cache = createPageCache<Page>({ products: 10, maxAgeMs: 60_000, now: () => now });
     cache.keep("a", "a", page("a"), 5);
     now += 60_000;
-    expect(cache.plan("a").kind).toBe("kept");
+    expect(cache.plan("a", 5).kind).toBe("kept");
     now += 1;
-    expect(cache.plan("a").kind).toBe("keep");
+    expect(cache.plan("a", 5).kind).toBe("keep");
+    expect(cache.stats().products).toBe(0);
     cache.keep("a", "a2", page("a"), 5);
-    expect(cache.plan("a")).toMatchObject({ kind: "kept", versions: "a2" });
+    expect(cache.plan("a", 5)).toMatchObject({ kind: "kept", versions: "a2" });
   });
 });

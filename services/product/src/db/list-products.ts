@@ -57,12 +57,12 @@ export async function listProducts(
     sql.unsafe<PageRow[]>(formText(form, shape, query), values, { prepare });
   if (cache) {
     const key = `${shape}\0${values.join("\0")}`;
-    const plan = cache.plan(key);
+    const plan = cache.plan(key, query.pageSize);
     if (plan.kind === "keep") return keepPage(cache, key, query, await read("versioned"));
     if (plan.kind === "kept") {
       const [now] = await read("versions");
       if (now?.versions === plan.versions) return plan.page;
-      cache.changed(key);
+      cache.changed(key, query.pageSize);
     }
   }
   return toPage(query, await read("page"));

@@ -8,18 +8,18 @@
  */
 export type PageCache<Page> = {
   /**
-   * What to do for the page with this key: `kept` answers with `page` if the rows still have
-   * `versions`; `keep` reads it and offers it with its versions (it was asked for before);
-   * `read` just reads it (first time it is asked for, as far as the cache remembers).
+   * What to do for the page with this key, of at most `size` products: `kept` answers with `page`
+   * if the rows still have `versions`; `keep` reads it and offers it with its versions (it was
+   * asked for before); `read` just reads it (as far as the cache remembers, the first ask).
    */
-  plan(key: string): PagePlan<Page>;
-  /** Keeps a page read after a `keep` plan (too large a page is not kept). */
+  plan(key: string, size: number): PagePlan<Page>;
+  /** Keeps a page read after a `keep` plan, of `size` products (too large a page is not kept). */
   keep(key: string, versions: string, page: Page, size: number): void;
   /**
    * Drops a kept page found changed. Its next asks read it without keeping it (`readsAfterChange`
    * of them): a page that changes between most asks would pay for a check and a keep each time.
    */
-  changed(key: string): void;
+  changed(key: string, size: number): void;
   /** What it has answered since it was made, and what it keeps now. */
   stats(): PageCacheStats;
 };
@@ -41,13 +41,14 @@ export type PagePlan<Page> =
   | { readonly kind: "read" };
 
 export type PageCacheOptions = {
-  /** Most products kept across all pages; 0 keeps none (every page is read). */
-  readonly products: number;
   /**
-   * Keys of pages asked for once that are remembered, so that a second ask keeps the page: a page
-   * asked for once in a while never displaces a kept page, nor pays for its versions.
+   * Most products kept across all pages; 0 keeps none (every page is read). Pages asked for once
+   * are remembered up to as many products again, so that their second ask keeps them: a page
+   * asked again only after more other pages than the cache holds would be dropped before its
+   * third ask, so it is not kept (nor read with its versions), and it never displaces a page
+   * asked more often.
    */
-  readonly remembered?: number;
+  readonly products: number;
   /** Asks of a page found changed that read it without keeping it (see `changed`). */
   readonly readsAfterChange?: number;
   /**
@@ -77,74 +78,84 @@ const KEEP = { kind: "keep" } as const;
 
 /** A least-recently-used PageCache; see PageCacheOptions for its bounds. */
 export function createPageCache<Page>(options: PageCacheOptions): PageCache<Page> {
-  const { products: capacity, remembered = 1024, readsAfterChange = 16 } = options;
+  const { products: capacity, readsAfterChange = 16 } = options;
   const { maxAgeMs = 600_000, now = Date.now } = options;
   const kept = new Map<string, Kept<Page>>();
-  // Pages not kept that were asked for, by how many more asks read them before one keeps them.
-  const asked = new Map<string, number>();
-  let size = 0;
+  // Pages asked for and not kept: their size, and how many more asks read them before one keeps
+  // them. Both maps are in least recently asked order.
+  const asked = new Map<string, { size: number; reads: number }>();
+  let keptSize = 0;
+  let askedSize = 0;
   let asks = 0;
   let checks = 0;
   let changes = 0;
 
   const forget = (key: string, entry: Kept<Page>) => {
     kept.delete(key);
-    size -= entry.size;
+    keptSize -= entry.size;
   };
-  const remember = (key: string, reads: number) => {
-    asked.set(key, reads);
-    if (asked.size > remembered) asked.delete(asked.keys().next().value as string);
+  const unask = (key: string, entry: { size: number }) => {
+    asked.delete(key);
+    askedSize -= entry.size;
+  };
+  const remember = (key: string, size: number, reads: number) => {
+    asked.set(key, { size, reads });
+    askedSize += size;
+    for (const [oldest, entry] of asked) {
+      if (askedSize <= capacity) break;
+      unask(oldest, entry);
+    }
   };
 
   return {
-    plan(key) {
+    plan(key, size) {
       asks++;
       if (capacity === 0) return READ;
       const entry = kept.get(key);
       if (entry !== undefined) {
-        // Re-inserted, so that the map's order is least recently asked first.
-        kept.delete(key);
-        if (now() - entry.keptAt > maxAgeMs) {
-          size -= entry.size;
-          return KEEP;
-        }
+        forget(key, entry);
+        if (now() - entry.keptAt > maxAgeMs) return KEEP;
+        // Put back last: the most recently asked.
         kept.set(key, entry);
+        keptSize += entry.size;
         checks++;
         return { kind: "kept", versions: entry.versions, page: entry.page };
       }
-      const reads = asked.get(key);
-      if (reads === undefined) remember(key, 0);
-      else if (reads === 0) {
-        asked.delete(key);
-        return KEEP;
-      } else asked.set(key, reads - 1);
+      const seen = asked.get(key);
+      if (seen === undefined) {
+        remember(key, size, 0);
+        return READ;
+      }
+      unask(key, seen);
+      if (seen.reads === 0) return KEEP;
+      remember(key, size, seen.reads - 1);
       return READ;
     },
 
-    keep(key, versions, page, pageSize) {
-      if (capacity === 0 || pageSize > capacity) return;
+    keep(key, versions, page, size) {
+      if (capacity === 0 || size > capacity) return;
       const old = kept.get(key);
       if (old !== undefined) forget(key, old);
-      kept.set(key, { versions, page, size: pageSize, keptAt: now() });
-      size += pageSize;
+      kept.set(key, { versions, page, size, keptAt: now() });
+      keptSize += size;
       for (const [oldest, entry] of kept) {
-        if (size <= capacity) break;
+        if (keptSize <= capacity) break;
         forget(oldest, entry);
       }
     },
 
-    changed(key) {
+    changed(key, size) {
       changes++;
       const entry = kept.get(key);
       if (entry !== undefined) forget(key, entry);
-      remember(key, readsAfterChange);
+      remember(key, size, readsAfterChange);
     },
 
     stats: () => ({
       asked: asks,
       checked: checks,
       changed: changes,
-      products: size,
+      products: keptSize,
       pages: kept.size,
     }),
   };
