@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Registry } from "prom-client";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ProductSql } from "../src/db/connection.js";
 import { listProducts, type ProductPage } from "../src/db/list-products.js";
 import { createPageCache } from "../src/db/page-cache.js";
@@ -25,7 +25,7 @@ afterAll(() => sql?.end());
  * A category of `count` products priced 1.00, 2.00, …, and a lister of it with its own cache,
  * which keeps a page found changed again from its next ask unless told otherwise.
  */
-async function shelf(count: number, readsAfterChange = 0) {
+async function shelf(count: number, readsAfterChange = 0, db: ProductSql = sql) {
   const category = `cache-${randomUUID()}`;
   const ids: bigint[] = [];
   for (let n = 1; n <= count; n++) {
@@ -34,10 +34,38 @@ async function shelf(count: number, readsAfterChange = 0) {
   }
   const cache = createPageCache<ProductPage>({ products: 100, readsAfterChange });
   const list = (input: ListProductsInput = {}) =>
-    listProducts(sql, parseListProductsQuery({ category, sort: "price_asc", ...input }), cache);
+    listProducts(db, parseListProductsQuery({ category, sort: "price_asc", ...input }), cache);
   const uncached = (input: ListProductsInput = {}) =>
     listProducts(sql, parseListProductsQuery({ category, sort: "price_asc", ...input }));
   return { category, ids, list, uncached, cache };
+}
+
+/**
+ * The pool, but once `hold` is given a promise, every answer of a page's versions statement (run
+ * at once, so read at the time it was sent) waits for that promise before it is returned.
+ */
+function holdingVersions(pool: ProductSql) {
+  let held: Promise<void> | undefined;
+  let probes = 0;
+  const unsafe = async (...args: Parameters<ProductSql["unsafe"]>) => {
+    const rows = await pool.unsafe(...args);
+    if (args[0].includes("string_agg")) {
+      probes++;
+      await held;
+    }
+    return rows;
+  };
+  const db = new Proxy(pool, {
+    get: (target, name, receiver) =>
+      name === "unsafe" ? unsafe : Reflect.get(target, name, receiver),
+  });
+  return {
+    db,
+    hold: (until: Promise<void>) => {
+      held = until;
+    },
+    probes: () => probes,
+  };
 }
 
 /** Asks for a page until the cache answers it: the second ask keeps it, the third is served. */
@@ -137,5 +165,28 @@ describe("listing from the page cache", () => {
       expect(text).toContain('shop_product_list_pages_total{answer="read"} 2');
       expect(text).toContain("shop_product_page_cache_products 0");
     }
+  });
+
+  it("answers an ask made after a write from a probe sent after it, though an earlier one is still out", async () => {
+    const versions = holdingVersions(sql);
+    const { ids, list, cache } = await shelf(2, 0, versions.db);
+    const page = await kept(() => list());
+    let release = () => {};
+    versions.hold(new Promise((resolve) => (release = resolve)));
+    const probes = versions.probes();
+    const before = list();
+    await vi.waitFor(() => expect(versions.probes()).toBe(probes + 1));
+    // Its probe has read the rows; the write commits while that answer is held back.
+    await sql`UPDATE products SET description = 'after' WHERE id = ${ids[0] as bigint}`;
+    const after = [list(), list()];
+    release();
+    expect(await before).toBe(page);
+    for (const answer of await Promise.all(after)) {
+      expect(answer.kept).toBeUndefined();
+      expect(answer.products.map((p) => p.description)).toEqual(["after", ""]);
+    }
+    // The two asks made meanwhile shared one probe.
+    expect(versions.probes()).toBe(probes + 2);
+    expect(cache.stats()).toMatchObject({ checked: 4, probes: 3 });
   });
 });

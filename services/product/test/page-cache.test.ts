@@ -73,4 +73,72 @@ describe("page cache", () => {
     cache.keep("a", "a2", page("a"), 5);
     expect(cache.plan("a", 5)).toMatchObject({ kind: "kept", versions: "a2" });
   });
+
+  describe("versions of a kept page's rows", () => {
+    /** Probes answered by hand, in the order they were sent. */
+    function probes() {
+      const sent: { resolve(versions: string | null): void; reject(error: Error): void }[] = [];
+      const probe = () =>
+        new Promise<string | null>((resolve, reject) => sent.push({ resolve, reject }));
+      return { sent, probe };
+    }
+    const settled = () => new Promise((resolve) => setImmediate(resolve));
+
+    it("answers each ask from a probe sent after it, sharing one among asks made meanwhile", async () => {
+      const cache = createPageCache<Page>({ products: 10 });
+      const { sent, probe } = probes();
+      const first = cache.versionsNow("a", probe);
+      const waiting = [cache.versionsNow("a", probe), cache.versionsNow("a", probe)];
+      expect(sent).toHaveLength(1);
+      sent[0]?.resolve("1:7");
+      expect(await first).toBe("1:7");
+      await settled();
+      // The asks made while the first probe ran get the one sent after it, not its answer.
+      expect(sent).toHaveLength(2);
+      const late = cache.versionsNow("a", probe);
+      sent[1]?.resolve("1:8");
+      expect(await Promise.all(waiting)).toEqual(["1:8", "1:8"]);
+      await settled();
+      expect(sent).toHaveLength(3);
+      sent[2]?.resolve("1:9");
+      expect(await late).toBe("1:9");
+      expect(cache.stats().probes).toBe(3);
+    });
+
+    it("sends a probe at once when none is running, and one per key", async () => {
+      const cache = createPageCache<Page>({ products: 10 });
+      const { sent, probe } = probes();
+      const a = cache.versionsNow("a", probe);
+      const b = cache.versionsNow("b", probe);
+      expect(sent).toHaveLength(2);
+      sent[0]?.resolve("a");
+      sent[1]?.resolve(null);
+      expect([await a, await b]).toEqual(["a", null]);
+      await settled();
+      const again = cache.versionsNow("a", probe);
+      expect(sent).toHaveLength(3);
+      sent[2]?.resolve("a2");
+      expect(await again).toBe("a2");
+    });
+
+    it("fails only the asks of a probe that failed; the asks after it get a probe of their own", async () => {
+      const cache = createPageCache<Page>({ products: 10 });
+      const { sent, probe } = probes();
+      const first = cache.versionsNow("a", probe);
+      const next = cache.versionsNow("a", probe);
+      sent[0]?.reject(new Error("connection lost"));
+      await expect(first).rejects.toThrow("connection lost");
+      await settled();
+      sent[1]?.resolve("1:7");
+      expect(await next).toBe("1:7");
+      const thrown = cache.versionsNow("b", () => {
+        throw new Error("no connection");
+      });
+      await expect(thrown).rejects.toThrow("no connection");
+      await settled();
+      const after = cache.versionsNow("b", probe);
+      sent[2]?.resolve("b");
+      expect(await after).toBe("b");
+    });
+  });
 });

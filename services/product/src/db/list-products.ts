@@ -41,9 +41,10 @@ export type ProductPageCache = PageCache<ProductPage>;
  *
  * With a cache, a page asked for again is kept with its rows' versions: `xmin`, new on every
  * UPDATE by whichever process, with the id, new for every INSERT. Answering from it takes one
- * statement, the same SELECT returning only its rows' ids and versions as one string; the kept
- * page is the answer when that string is the one it was read with, as then the same rows,
- * unchanged, would be read (their order and the next page's cursor follow from them). Otherwise
+ * statement, the same SELECT returning only its rows' ids and versions as one string (callers
+ * asking for the page at once share it: see `versionsNow`); the kept page is the answer when
+ * that string is the one it was read with, as then the same rows, unchanged, would be read
+ * (their order and the next page's cursor follow from them). Otherwise
  * the page is read whole, as without a cache, and is not kept again for its next few asks.
  */
 export async function listProducts(
@@ -60,8 +61,9 @@ export async function listProducts(
     const plan = cache.plan(key, query.pageSize);
     if (plan.kind === "keep") return keepPage(cache, key, query, await read("versioned"));
     if (plan.kind === "kept") {
-      const [now] = await read("versions");
-      if (now?.versions === plan.versions) return plan.page;
+      const probe = async () => (await read("versions"))[0]?.versions ?? null;
+      const now = await cache.versionsNow(key, probe);
+      if (now === plan.versions) return plan.page;
       cache.changed(key, query.pageSize);
     }
   }

@@ -20,9 +20,20 @@ export type PageCache<Page> = {
    * of them): a page that changes between most asks would pay for a check and a keep each time.
    */
   changed(key: string, size: number): void;
+  /**
+   * The versions the rows of the page with this key have now, as `probe` reads them. Asks of a key
+   * while its probe runs share one next probe, sent when that one ends: every answer still comes
+   * from a probe sent after it was asked (so no caller is answered with rows older than its ask,
+   * nor misses its own write), and a page many callers ask for at once costs at most two probes
+   * in flight instead of one per caller.
+   */
+  versionsNow(key: string, probe: VersionsProbe): Promise<string | null>;
   /** What it has answered since it was made, and what it keeps now. */
   stats(): PageCacheStats;
 };
+
+/** One read of a page's row versions (its "versions" statement); null when it has no rows. */
+export type VersionsProbe = () => Promise<string | null>;
 
 export type PageCacheStats = {
   /** Pages planned: every ask. */
@@ -31,6 +42,8 @@ export type PageCacheStats = {
   readonly checked: number;
   /** Of those, the ones that found a row changed (the page was read). */
   readonly changed: number;
+  /** Probes sent for those checks: fewer than `checked` when callers shared them. */
+  readonly probes: number;
   readonly products: number;
   readonly pages: number;
 };
@@ -89,6 +102,9 @@ export function createPageCache<Page>(options: PageCacheOptions): PageCache<Page
   let asks = 0;
   let checks = 0;
   let changes = 0;
+  let probes = 0;
+  // Keys whose probe is running, with the asks that came since and wait for the next one.
+  const flights = new Map<string, { following?: Following }>();
 
   const forget = (key: string, entry: Kept<Page>) => {
     kept.delete(key);
@@ -105,6 +121,25 @@ export function createPageCache<Page>(options: PageCacheOptions): PageCache<Page
       if (askedSize <= capacity) break;
       unask(oldest, entry);
     }
+  };
+
+  const fly = (key: string, probe: VersionsProbe): Promise<string | null> => {
+    const flight: { following?: Following } = {};
+    flights.set(key, flight);
+    probes++;
+    let run: Promise<string | null>;
+    try {
+      run = probe();
+    } catch (error) {
+      run = Promise.reject(error);
+    }
+    const land = () => {
+      flights.delete(key);
+      const next = flight.following;
+      if (next) next.settle(fly(key, next.probe));
+    };
+    run.then(land, land);
+    return run;
   };
 
   return {
@@ -151,12 +186,35 @@ export function createPageCache<Page>(options: PageCacheOptions): PageCache<Page
       remember(key, size, readsAfterChange);
     },
 
+    versionsNow(key, probe) {
+      const flight = flights.get(key);
+      if (flight === undefined) return fly(key, probe);
+      flight.following ??= following(probe);
+      return flight.following.answer;
+    },
+
     stats: () => ({
       asked: asks,
       checked: checks,
       changed: changes,
+      probes,
       products: keptSize,
       pages: kept.size,
     }),
   };
+}
+
+/** Asks waiting for the probe after the running one: its answer, once `settle` sends it. */
+type Following = {
+  readonly probe: VersionsProbe;
+  readonly answer: Promise<string | null>;
+  readonly settle: (run: Promise<string | null>) => void;
+};
+
+function following(probe: VersionsProbe): Following {
+  let settle!: (run: Promise<string | null>) => void;
+  const answer = new Promise<string | null>((resolve) => {
+    settle = resolve;
+  });
+  return { probe, answer, settle };
 }
