@@ -1,10 +1,8 @@
-import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import http2 from "node:http2";
-import { createInterface } from "node:readline";
 import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import type { Load, LoadWindow } from "./load.js";
+import { type Load, type LoadWindow, runLoadProcess } from "./load.js";
 
 /**
  * A gRPC load of many request bodies, which h2load cannot make (it POSTs one fixed body): the
@@ -33,28 +31,16 @@ const REQUEST_TIMEOUT_MS = 10_000;
  */
 export function grpcFramesLoad(spec: FramesSpec): Load {
   return async (window, onPhase) => {
-    const child = spawn(process.execPath, [DRIVER, JSON.stringify({ ...spec, ...window })], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const stop = () => child.kill("SIGKILL");
-    process.once("exit", stop);
-    let stderr = "";
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    let summary: Omit<DriveResult, "latenciesUs"> | undefined;
-    for await (const line of createInterface({ input: child.stdout })) {
-      if (line === PHASE_START) onPhase("start", child.pid ?? 0);
-      else if (line === PHASE_END) onPhase("end", child.pid ?? 0);
-      else if (line.startsWith("{")) summary = JSON.parse(line) as Omit<DriveResult, "latenciesUs">;
-    }
-    const status = await new Promise<number | null>((resolve) => {
-      if (child.exitCode !== null) resolve(child.exitCode);
-      else child.once("exit", (code) => resolve(code));
-    });
-    process.off("exit", stop);
-    if (status !== 0 || !summary)
+    const { status, output, stderr } = await runLoadProcess(
+      process.execPath,
+      [DRIVER, JSON.stringify({ ...spec, ...window })],
+      { start: PHASE_START, end: PHASE_END },
+      onPhase,
+    );
+    const last = output.split("\n").findLast((line) => line.startsWith("{"));
+    if (status !== 0 || last === undefined)
       throw new Error(`the gRPC frames driver exited with ${status}:\n${stderr}`);
+    const summary = JSON.parse(last) as Omit<DriveResult, "latenciesUs">;
     const latenciesUs = readFileSync(window.logFile, "utf8")
       .split("\n")
       .filter(Boolean)

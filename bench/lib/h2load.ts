@@ -1,7 +1,12 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { createInterface } from "node:readline";
-import type { Load, LoadResult, LoadWindow, PhaseListener } from "./load.js";
+import {
+  type Load,
+  type LoadResult,
+  type LoadWindow,
+  type PhaseListener,
+  runLoadProcess,
+} from "./load.js";
 
 /** One h2load load: what to hit and how hard (how long is the LoadWindow). */
 export interface LoadSpec {
@@ -35,28 +40,21 @@ export function haveH2load(): boolean {
  * which lets the caller sample CPU time over exactly the measured window (h2load's own too).
  */
 async function runH2load(spec: LoadSpec & LoadWindow, onPhase: PhaseListener): Promise<LoadResult> {
-  const child = spawn("h2load", h2loadArgs(spec), { stdio: ["ignore", "pipe", "pipe"] });
-  const stop = () => child.kill("SIGKILL");
-  process.once("exit", stop);
-  let output = "";
-  let stderr = "";
-  child.stderr.on("data", (chunk) => {
-    stderr += chunk;
-  });
-  for await (const line of createInterface({ input: child.stdout })) {
-    output += `${line}\n`;
-    if (line.startsWith("Main benchmark duration is started")) onPhase("start", child.pid ?? 0);
-    if (line.startsWith("Main benchmark duration is over")) onPhase("end", child.pid ?? 0);
-  }
-  const status = await new Promise<number | null>((resolve) => {
-    if (child.exitCode !== null) resolve(child.exitCode);
-    else child.once("exit", (code) => resolve(code));
-  });
-  process.off("exit", stop);
+  const { status, output, stderr } = await runLoadProcess(
+    "h2load",
+    h2loadArgs(spec),
+    H2LOAD_PHASES,
+    onPhase,
+  );
   writeFileSync(spec.logFile.replace(/\.tsv$/, ".out"), output);
   if (status !== 0) throw new Error(`h2load exited with ${status}:\n${stderr}${output}`);
   return parseResult(output, spec.logFile);
 }
+
+const H2LOAD_PHASES = {
+  start: "Main benchmark duration is started",
+  end: "Main benchmark duration is over",
+};
 
 function h2loadArgs(spec: LoadSpec & LoadWindow): string[] {
   const args = [
