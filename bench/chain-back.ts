@@ -7,28 +7,19 @@
  * Env: PORT, HOST, DB_HOST, DB_PORT, DB_USER, DB_PASSWORD, DB_NAME, DB_POOL_MAX (10).
  */
 import http2 from "node:http2";
-import { connectBenchProducts, SELECT_BY_ID } from "./lib/select-by-id.js";
+import { answerProductRequest } from "./lib/bare-answers.js";
+import { connectBenchProducts } from "./lib/select-by-id.js";
 
 const env = process.env;
 const sql = connectBenchProducts(env);
-
-const PATH = /^\/products\/(\d{1,19})$/;
 
 // The stream API, not the compatibility one: the least node:http2 does per request.
 const server = http2.createServer();
 server.on("stream", (stream, headers) => {
   // A front that goes away resets its streams: nothing to answer, and no crash.
   stream.on("error", () => {});
-  const path = headers[":path"] ?? "";
-  const match = headers[":method"] === "GET" ? PATH.exec(path) : null;
-  if (path === "/health") return send(stream, 200, '{"status":"ok"}');
-  if (!match) return send(stream, 404, '{"code":"not_found","message":"no such route"}');
-  sql.unsafe(SELECT_BY_ID, [match[1] as string], { prepare: true }).then(
-    ([row]) =>
-      row
-        ? send(stream, 200, JSON.stringify(row))
-        : send(stream, 404, '{"code":"not_found","message":"product not found"}'),
-    () => send(stream, 500, '{"code":"internal","message":"internal error"}'),
+  answerProductRequest(sql, headers[":method"], headers[":path"] ?? "", (status, body) =>
+    send(stream, status, body),
   );
 });
 

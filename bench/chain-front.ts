@@ -9,6 +9,7 @@
  */
 import http from "node:http";
 import http2 from "node:http2";
+import { NO_ROUTE, sendJson } from "./lib/bare-answers.js";
 
 const env = process.env;
 const BACK_URL = env.BACK_URL ?? "http://127.0.0.1:8092";
@@ -35,7 +36,7 @@ function back(): http2.ClientHttp2Session {
 const server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
   const url = req.url ?? "";
   if (url === "/health" || (req.method === "GET" && PATH.test(url))) return relay(url, res);
-  send(res, 404, '{"code":"not_found","message":"no such route"}');
+  sendJson(res, 404, NO_ROUTE);
 });
 
 function relay(path: string, res: http.ServerResponse): void {
@@ -45,7 +46,7 @@ function relay(path: string, res: http.ServerResponse): void {
   } catch {
     // A session that can take no new stream (GOAWAY on its way): the next request opens one.
     session = undefined;
-    send(res, 502, '{"code":"unavailable","message":"upstream unavailable"}');
+    sendJson(res, 502, '{"code":"unavailable","message":"upstream unavailable"}');
     return;
   }
   let status = 502;
@@ -54,17 +55,10 @@ function relay(path: string, res: http.ServerResponse): void {
     status = headers[":status"] ?? 502;
   });
   stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-  stream.on("end", () => send(res, status, Buffer.concat(chunks)));
-  stream.on("error", () => send(res, 502, '{"code":"unavailable","message":"upstream failed"}'));
-}
-
-function send(res: http.ServerResponse, status: number, body: string | Buffer): void {
-  if (res.headersSent) return;
-  res.writeHead(status, {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(body),
-  });
-  res.end(body);
+  stream.on("end", () => sendJson(res, status, Buffer.concat(chunks)));
+  stream.on("error", () =>
+    sendJson(res, 502, '{"code":"unavailable","message":"upstream failed"}'),
+  );
 }
 
 server.listen(Number(env.PORT ?? 8093), env.HOST ?? "127.0.0.1");
