@@ -52,7 +52,7 @@ export async function listProducts(
   query: ListProductsQuery,
   cache?: ProductPageCache,
 ): Promise<ProductPage> {
-  const { shape, values } = pageStatement(query);
+  const { shape, values } = pageParameters(query);
   const prepare = planOnce(query);
   const read = (form: Form) =>
     sql.unsafe<PageRow[]>(formText(form, shape, query), values, { prepare });
@@ -143,6 +143,12 @@ export type PageStatement = {
  * composing the query from fragments on every call.
  */
 export function pageStatement(query: ListProductsQuery): PageStatement {
+  const { shape, values } = pageParameters(query);
+  return { shape, text: formText("page", shape, query), values };
+}
+
+/** A page's shape (its sort and which conditions it has) and the values its SELECT binds. */
+function pageParameters(query: ListProductsQuery): Omit<PageStatement, "text"> {
   const values: PageValue[] = [];
   let shape: string = query.sort;
   for (const condition of CONDITIONS) {
@@ -151,7 +157,7 @@ export function pageStatement(query: ListProductsQuery): PageStatement {
     if (own) values.push(...own);
   }
   values.push(query.pageSize + 1);
-  return { shape, text: formText("page", shape, query), values };
+  return { shape, values };
 }
 
 /**
