@@ -4,6 +4,7 @@ import type { Message } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ANONYMOUS } from "#shared/auth/caller";
 import type { Verifier } from "#shared/auth/verifier";
+import { lazyFields } from "#shared/lazy-fields";
 import type { Logger } from "#shared/logger";
 import type { Metrics } from "#shared/metrics";
 import {
@@ -322,7 +323,7 @@ async function admit(
   return credential;
 }
 
-/** What the admission step is told; the path variables are decoded only if it reads them. */
+/** What the admission step is told. */
 function admissionRequest(
   exchange: Exchange,
   req: NodeRequest,
@@ -331,21 +332,36 @@ function admissionRequest(
   pathParamsOf: (() => Record<string, string>) | undefined,
 ): AdmissionRequest {
   const { caller } = exchange;
-  let pathParams: Record<string, string> | undefined;
-  return {
+  return withAdmissionGetters({
     kind,
     rpc,
     httpMethod: kind === "rest" ? exchange.method : undefined,
-    get pathParams() {
-      pathParams ??= pathParamsOf ? pathParamsOf() : {};
-      return pathParams;
-    },
     label: exchange.label,
     req,
     subject: caller.kind === "user" ? caller.subject : undefined,
     requestId: exchange.requestId,
-  };
+    [PATH_PARAMS]: { of: pathParamsOf, params: undefined } satisfies PathParams,
+  });
 }
+
+const PATH_PARAMS = Symbol("path params");
+
+type PathParams = {
+  readonly of: (() => Record<string, string>) | undefined;
+  params: Record<string, string> | undefined;
+};
+
+/** The path variables, decoded only if the admission step reads them. */
+const withAdmissionGetters = lazyFields<
+  { [PATH_PARAMS]: PathParams },
+  Pick<AdmissionRequest, "pathParams">
+>({
+  pathParams() {
+    const path = this[PATH_PARAMS];
+    path.params ??= path.of ? path.of() : {};
+    return path.params;
+  },
+});
 
 /** A file of the storefront: GET and HEAD only, labelled by kind so metrics stay bounded. */
 async function serveFile(

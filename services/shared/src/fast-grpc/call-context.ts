@@ -8,6 +8,7 @@ import {
   type UnaryRequest,
   type UnaryResponse,
 } from "@connectrpc/connect";
+import { lazyFields } from "../lazy-fields.js";
 import { type NodeHeaderObject, webHeaders } from "./http2-headers.js";
 import type { UnarySpec } from "./unary-handler.js";
 
@@ -119,6 +120,21 @@ function timedOut() {
   return new ConnectError("the operation timed out", Code.DeadlineExceeded);
 }
 
+const CONTEXT = Symbol("call context");
+
+/** The request's url and signal, the context's, read only when asked. */
+const withRequestGetters = lazyFields<
+  { [CONTEXT]: CallContext },
+  Pick<UnaryRequest, "url" | "signal">
+>({
+  url() {
+    return this[CONTEXT].url;
+  },
+  signal() {
+    return this[CONTEXT].signal;
+  },
+});
+
 /**
  * connect 2.2.0's `invokeUnaryImplementation`: the interceptors around the implementation, its
  * answer normalised to the output message, and the response headers and trailers an
@@ -132,21 +148,16 @@ export async function invokeUnary(
   input: MessageShape<DescMessage>,
   interceptors: readonly Interceptor[],
 ): Promise<MessageShape<DescMessage>> {
-  const request: UnaryRequest = {
-    stream: false,
+  const request: UnaryRequest = withRequestGetters({
+    stream: false as const,
     message: input,
     method: spec.method,
     requestMethod: context.requestMethod,
-    get url() {
-      return context.url;
-    },
-    get signal() {
-      return context.signal;
-    },
     header: context.requestHeader,
     service: spec.method.parent,
     contextValues: context.values,
-  };
+    [CONTEXT]: context,
+  });
   let next = async (req: UnaryRequest): Promise<UnaryResponse> => {
     const handlerContext = req === request ? context : mergeRequest(context, req);
     return {

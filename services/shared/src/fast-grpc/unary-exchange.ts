@@ -6,6 +6,7 @@ import {
   validateResponseWithCompression,
   validateTrailer,
 } from "@connectrpc/connect/protocol-grpc";
+import { lazyFields } from "../lazy-fields.js";
 import { failureOfClosedStream } from "./http2-errors.js";
 import { webHeaders } from "./http2-headers.js";
 import { protocolError, ResponseBody } from "./response-body.js";
@@ -118,24 +119,42 @@ function unaryResponse(
     const reason = "protocol error: received output message for unary method with error status";
     throw new ConnectError(reason, Code.Unknown);
   }
-  let webHeader: Headers | undefined;
-  let webTrailer: Headers | undefined;
-  return {
-    stream: false,
+  const metadata: Metadata = { header, trailer, webHeader: undefined, webTrailer: undefined };
+  return withResponseGetters({
+    stream: false as const,
     service: method.parent,
     method,
     message,
-    // Built on first read: most callers only want the message, and Headers check every entry.
-    get header() {
-      webHeader ??= webHeaders(header);
-      return webHeader;
-    },
-    get trailer() {
-      webTrailer ??= webHeaders(trailer);
-      return webTrailer;
-    },
-  };
+    [METADATA]: metadata,
+  });
 }
+
+const METADATA = Symbol("response metadata");
+
+/** A response's Node headers and trailers, and their web Headers once read. */
+type Metadata = {
+  readonly header: NodeHeaders;
+  readonly trailer: NodeHeaders | undefined;
+  webHeader: Headers | undefined;
+  webTrailer: Headers | undefined;
+};
+
+/** Built on first read: most callers only want the message, and Headers check every entry. */
+const withResponseGetters = lazyFields<
+  { [METADATA]: Metadata },
+  Pick<UnaryResponse, "header" | "trailer">
+>({
+  header() {
+    const metadata = this[METADATA];
+    metadata.webHeader ??= webHeaders(metadata.header);
+    return metadata.webHeader;
+  },
+  trailer() {
+    const metadata = this[METADATA];
+    metadata.webTrailer ??= webHeaders(metadata.trailer);
+    return metadata.webTrailer;
+  },
+});
 
 /**
  * Undefined for a plain 200 gRPC answer; otherwise connect's own verdict (HTTP status, content

@@ -16,6 +16,7 @@ import {
   validateReadWriteMaxBytes,
 } from "@connectrpc/connect/protocol";
 import { requestHeader } from "@connectrpc/connect/protocol-grpc";
+import { lazyFields } from "../lazy-fields.js";
 import { markTransportFailure } from "../rpc/outcome.js";
 import { CallControl } from "./call-control.js";
 import { createConnectGrpcTransport } from "./connect-transport.js";
@@ -44,6 +45,15 @@ type HeadersInit = ConstructorParameters<typeof Headers>[0];
 type Message = UnaryRequest["message"];
 
 const USER_AGENT = "connect-shop-grpc-unary connect-es/2.2.0";
+
+const CONTROL = Symbol("call control");
+
+/** Made only if an interceptor looks: connect's run-call makes two controllers per call. */
+const withRequestGetters = lazyFields<{ [CONTROL]: CallControl }, Pick<UnaryRequest, "signal">>({
+  signal() {
+    return this[CONTROL].signal();
+  },
+});
 
 /**
  * A Connect transport whose unary calls speak binary gRPC over one persistent HTTP/2 session
@@ -106,8 +116,8 @@ export function createGrpcUnaryTransport(
     for (let i = interceptors.length - 1; i >= 0; i--) {
       next = (interceptors[i] as Interceptor)(next);
     }
-    return next({
-      stream: false,
+    const request = withRequestGetters({
+      stream: false as const,
       service: method.parent,
       method,
       requestMethod: "POST",
@@ -115,11 +125,9 @@ export function createGrpcUnaryTransport(
       header: requestHeader(true, timeoutMs, header),
       contextValues: contextValues ?? createContextValues(),
       message,
-      // Made only if an interceptor looks: connect's run-call makes two controllers per call.
-      get signal() {
-        return control.signal();
-      },
-    }) as Promise<UnaryResponse>;
+      [CONTROL]: control,
+    });
+    return next(request) as Promise<UnaryResponse>;
   }
 
   return {

@@ -8,6 +8,7 @@ import {
   ConnectError,
   createServiceImplSpec,
   type HandlerContext,
+  type UnaryRequest,
 } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { GetProductRequestSchema, ProductService } from "#gen/shop/product/v1/product_pb";
@@ -142,5 +143,28 @@ describe("the short paths' call context", () => {
       values: ctx.values,
     });
     expect(seen?.timeoutMs()).toBeGreaterThan(59_000);
+  });
+
+  it("gives interceptors a request whose url and signal are the context's, read when asked, with getters shared by every call", async () => {
+    const seen: UnaryRequest[] = [];
+    const impl = () => ({});
+    const calls = [context(60_000), context(60_000)];
+    for (const { ctx } of calls) {
+      await invokeUnary({ ...spec, impl } as UnarySpec, ctx, create(GetProductRequestSchema), [
+        (next) => (req) => {
+          seen.push(req as UnaryRequest);
+          return next(req);
+        },
+      ]);
+    }
+    const [first, second] = seen as [UnaryRequest, UnaryRequest];
+    expect(first.url).toBe("http://h/shop.product.v1.ProductService/GetProduct");
+    expect(first.signal).toBe(calls[0]?.ctx.signal);
+    expect({ ...second }).toMatchObject({ url: first.url, signal: calls[1]?.ctx.signal });
+    for (const name of ["url", "signal"]) {
+      const getter = (req: UnaryRequest) => Object.getOwnPropertyDescriptor(req, name)?.get;
+      expect(getter(first), name).toBeTypeOf("function");
+      expect(getter(first), name).toBe(getter(second));
+    }
   });
 });

@@ -39,4 +39,35 @@ describe("the unary gRPC transport's interceptors", () => {
       await server.close(100);
     }
   });
+
+  it("see a request signal and response headers read when asked, with getters shared by every call", async () => {
+    const server = await start();
+    const getters: Record<string, Set<unknown>> = { signal: new Set(), header: new Set() };
+    const getterOf = (of: object, name: string) => Object.getOwnPropertyDescriptor(of, name)?.get;
+    const recording: Interceptor = (next) => async (req) => {
+      getters.signal?.add(getterOf(req, "signal"));
+      const response = await next(req);
+      getters.header?.add(getterOf(response, "header"));
+      expect(req.signal.aborted).toBe(false);
+      expect({ ...response }.header.get("content-type")).toBe("application/grpc+proto");
+      return response;
+    };
+    const transport = createGrpcUnaryTransport({
+      baseUrl: `http://127.0.0.1:${server.port}`,
+      interceptors: [recording],
+    });
+    try {
+      await get(transport);
+      await get(transport);
+      for (const [name, each] of Object.entries(getters)) {
+        expect(
+          [...each].map((getter) => typeof getter),
+          name,
+        ).toEqual(["function"]);
+      }
+    } finally {
+      transport.close();
+      await server.close(100);
+    }
+  });
 });
