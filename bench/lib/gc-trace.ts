@@ -23,10 +23,17 @@ export interface GcTotals {
    * incremental marking steps (`incremental=`), which also stop the program, in slices.
    */
   readonly pauseMs: number;
+  /**
+   * Bytes moved from the young generation to the old one (`promoted=`): what lived through two
+   * scavenges, or was held there by old objects. Per-request objects that get here cost a full
+   * collection later; a server that promotes much more per request than its peer keeps its
+   * calls' objects too long (issue 11: literal getters, see lazy-fields.ts).
+   */
+  readonly promotedBytes: number;
   readonly collections: number;
 }
 
-const FIELD = /(?:^| )(gc|pause|allocated|incremental)=([^ ]+)/g;
+const FIELD = /(?:^| )(gc|pause|allocated|promoted|incremental)=([^ ]+)/g;
 
 /**
  * Sums the `--trace-gc-nvp` lines in `text`. Anything else (the process's own log lines, a
@@ -36,6 +43,7 @@ const FIELD = /(?:^| )(gc|pause|allocated|incremental)=([^ ]+)/g;
 export function sumGcTrace(text: string): GcTotals {
   let allocatedBytes = 0;
   let pauseMs = 0;
+  let promotedBytes = 0;
   let collections = 0;
   for (const line of text.split("\n")) {
     if (!line.includes("pause=")) continue;
@@ -45,9 +53,10 @@ export function sumGcTrace(text: string): GcTotals {
     if (!fields.has("gc") || !Number.isFinite(pause) || !Number.isFinite(allocated)) continue;
     allocatedBytes += allocated;
     pauseMs += pause + (Number(fields.get("incremental")) || 0);
+    promotedBytes += Number(fields.get("promoted")) || 0;
     collections++;
   }
-  return { allocatedBytes, pauseMs, collections };
+  return { allocatedBytes, pauseMs, promotedBytes, collections };
 }
 
 /** Where each child's stdout file ends now (bytes); NaN for a child without one. */
@@ -67,10 +76,12 @@ export interface GcPerRequest {
   readonly allocatedKb: number;
   /** Main-thread GC time per request, in µs. */
   readonly pauseUs: number;
+  /** Bytes promoted to the old generation per request, in KB. */
+  readonly promotedKb: number;
 }
 
 /**
- * Each child's allocation and GC time per request between two `traceOffsets` samples; NaN for
+ * Each child's allocation, GC time and promotion per request between two `traceOffsets` samples; NaN for
  * a child whose window holds no collection (no trace, or too short a window to tell).
  */
 export function gcPerRequest(
@@ -81,10 +92,13 @@ export function gcPerRequest(
 ): GcPerRequest[] {
   return children.map((child, i) => {
     const totals = sumGcTrace(readRange(child.stdoutFile, from[i], to[i]));
-    if (totals.collections === 0) return { allocatedKb: Number.NaN, pauseUs: Number.NaN };
+    if (totals.collections === 0) {
+      return { allocatedKb: Number.NaN, pauseUs: Number.NaN, promotedKb: Number.NaN };
+    }
     return {
       allocatedKb: totals.allocatedBytes / 1024 / requests,
       pauseUs: (totals.pauseMs * 1000) / requests,
+      promotedKb: totals.promotedBytes / 1024 / requests,
     };
   });
 }

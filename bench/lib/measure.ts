@@ -153,6 +153,7 @@ function fold(target: Target, runs: readonly Run[]): Measurement {
     gcPerRequest: target.processes.map((_, index) => ({
       allocatedKb: median(runs.map((run) => run.gc[index]?.allocatedKb ?? Number.NaN)),
       pauseUs: median(runs.map((run) => run.gc[index]?.pauseUs ?? Number.NaN)),
+      promotedKb: median(runs.map((run) => run.gc[index]?.promotedKb ?? Number.NaN)),
     })),
     loadCpuUsPerRequest: cpu(target.processes.length),
     storeCpuUsPerRequest: (runs[0]?.storeUs ?? []).map((_, index) =>

@@ -105,6 +105,7 @@ type PerProcess = (result: Measurement) => readonly number[];
 const cpuPerProcess: PerProcess = (result) => result.cpuUsPerRequest;
 const kbPerRequest: PerProcess = (result) => result.gcPerRequest.map((gc) => gc.allocatedKb);
 const gcUsPerRequest: PerProcess = (result) => result.gcPerRequest.map((gc) => gc.pauseUs);
+const promotedPerRequest: PerProcess = (result) => result.gcPerRequest.map((gc) => gc.promotedKb);
 const total = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0);
 
 // The row's front process (the gateway): what the edge-cost ratios compare.
@@ -120,9 +121,10 @@ function perProcess(result: Measurement, values: readonly number[], digits: numb
 
 /**
  * Each row beside its peer: req/s, p99 and the serving processes' CPU µs per request (the figure
- * that a shared machine disturbs least), their heap allocation and GC time per request, as
- * ratios "row ÷ peer". Rows of several processes (REST ÷ the bare chain) compare the sums, then
- * each process with the peer's process in the same place (front with front).
+ * that a shared machine disturbs least), their heap allocation, GC time and promotion to the old
+ * generation per request, as ratios "row ÷ peer". Rows of several processes (REST ÷ the bare
+ * chain) compare the sums, then each process with the peer's process in the same place (front
+ * with front).
  */
 function peerLines(results: readonly Measurement[]): string {
   const pair = (
@@ -151,6 +153,7 @@ function peerLines(results: readonly Measurement[]): string {
       pair("server CPU µs/req", [result, peer], cpuPerProcess, 0),
       pair("alloc KB/req", [result, peer], kbPerRequest, 1),
       pair("GC µs/req", [result, peer], gcUsPerRequest, 1),
+      pair("promoted KB/req", [result, peer], promotedPerRequest, 2),
     ];
     return [`${result.target.key} ÷ ${peer.target.key}: ${figures.join(", ")}\n`];
   });

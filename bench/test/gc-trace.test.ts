@@ -10,7 +10,7 @@ import { GC_TRACE_FLAGS, gcPerRequest, sumGcTrace, traceOffsets } from "../lib/g
 // read, with names that contain the read ones (incremental.steps_took, allocation_throughput).
 const SCAVENGE =
   "[1:0x1:0]       35 ms: pause=1.2 mutator=32.4 gc=s reduce_memory=0 incremental.steps_count=0 " +
-  "incremental.steps_took=3.0 start_object_size=100 allocated=4000 promoted=0 " +
+  "incremental.steps_took=3.0 start_object_size=100 allocated=4000 promoted=700 " +
   "new_space_allocation_throughput=5745.9 allocation_throughput=26173.4";
 const MARK_COMPACT =
   "[1:0x1:0]      604 ms: pause=18.6 mutator=1.0 gc=mc reduce_memory=0 " +
@@ -18,11 +18,12 @@ const MARK_COMPACT =
   "incremental_longest_step=0.9 allocated=6000 promoted=0";
 
 describe("sumGcTrace", () => {
-  it("adds up every collection's allocation, and its pause plus a full one's incremental steps", () => {
-    expect(sumGcTrace(`${SCAVENGE}\n${MARK_COMPACT}\n`)).toEqual({
-      allocatedBytes: 10_000,
-      pauseMs: 1.2 + 18.6 + 2.5,
-      collections: 2,
+  it("adds up every collection's allocation and promotion, and its pause plus a full one's incremental steps", () => {
+    expect(sumGcTrace(`${SCAVENGE}\n${MARK_COMPACT}\n${SCAVENGE}\n`)).toEqual({
+      allocatedBytes: 14_000,
+      pauseMs: 1.2 + 18.6 + 2.5 + 1.2,
+      promotedBytes: 1400,
+      collections: 3,
     });
   });
 
@@ -33,13 +34,19 @@ describe("sumGcTrace", () => {
       MARK_COMPACT,
       SCAVENGE.slice(0, SCAVENGE.indexOf("allocated=")),
     ].join("\n");
-    expect(sumGcTrace(text)).toEqual({ allocatedBytes: 6000, pauseMs: 18.6 + 2.5, collections: 1 });
+    expect(sumGcTrace(text)).toEqual({
+      allocatedBytes: 6000,
+      pauseMs: 18.6 + 2.5,
+      promotedBytes: 0,
+      collections: 1,
+    });
   });
 
   it("finds nothing in a stretch without collections", () => {
     expect(sumGcTrace('{"level":30,"msg":"request"}\n')).toEqual({
       allocatedBytes: 0,
       pauseMs: 0,
+      promotedBytes: 0,
       collections: 0,
     });
   });
@@ -97,6 +104,7 @@ describe("gcPerRequest", () => {
     const [window] = gcPerRequest([child], [0], traceOffsets([child]), 1);
     expect(window?.allocatedKb).toBeNaN();
     expect(window?.pauseUs).toBeNaN();
+    expect(window?.promotedKb).toBeNaN();
   });
 });
 

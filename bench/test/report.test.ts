@@ -3,10 +3,19 @@ import type { Child } from "../../scripts/process-group.js";
 import type { Measurement } from "../lib/measure.js";
 import { formatReport } from "../lib/report.js";
 
-/** A measured row: its processes' CPU µs, alloc KB and GC µs per request, in process order. */
+/**
+ * A measured row: its processes' CPU µs, alloc KB, GC µs and promoted KB per request, in process
+ * order (promoted KB is a tenth of the alloc KB unless given).
+ */
 function row(
   key: string,
-  processes: readonly [name: string, cpuUs: number, kb: number, gcUs: number][],
+  processes: readonly [
+    name: string,
+    cpuUs: number,
+    kb: number,
+    gcUs: number,
+    promotedKb?: number,
+  ][],
   figures: { rate: number; p99: number; peer?: string },
 ): Measurement {
   return {
@@ -24,7 +33,11 @@ function row(
     failed: 0,
     note: undefined,
     cpuUsPerRequest: processes.map(([, cpuUs]) => cpuUs),
-    gcPerRequest: processes.map(([, , allocatedKb, pauseUs]) => ({ allocatedKb, pauseUs })),
+    gcPerRequest: processes.map(([, , allocatedKb, pauseUs, promotedKb]) => ({
+      allocatedKb,
+      pauseUs,
+      promotedKb: promotedKb ?? allocatedKb / 10,
+    })),
     loadCpuUsPerRequest: 20,
     storeCpuUsPerRequest: [],
   };
@@ -45,7 +58,7 @@ describe("formatReport's peer lines", () => {
     const rest = row(
       "rest-get",
       [
-        ["gateway", 180, 20, 9],
+        ["gateway", 180, 20, 9, 3],
         ["product", 120, 10, 6],
       ],
       { rate: 2000, p99: 25, peer: "rest-get-chain" },
@@ -54,7 +67,8 @@ describe("formatReport's peer lines", () => {
       "rest-get ÷ rest-get-chain: req/s 0.40×, p99 2.50×, " +
         "server CPU µs/req 300 ÷ 150 = 2.00× (gateway 180 ÷ chain-front 60, product 120 ÷ chain-back 90), " +
         "alloc KB/req 30.0 ÷ 10.0 = 3.00× (gateway 20.0 ÷ chain-front 4.0, product 10.0 ÷ chain-back 6.0), " +
-        "GC µs/req 15.0 ÷ 5.0 = 3.00× (gateway 9.0 ÷ chain-front 2.0, product 6.0 ÷ chain-back 3.0)\n",
+        "GC µs/req 15.0 ÷ 5.0 = 3.00× (gateway 9.0 ÷ chain-front 2.0, product 6.0 ÷ chain-back 3.0), " +
+        "promoted KB/req 4.00 ÷ 1.00 = 4.00× (gateway 3.00 ÷ chain-front 0.40, product 1.00 ÷ chain-back 0.60)\n",
     );
   });
 
@@ -67,7 +81,8 @@ describe("formatReport's peer lines", () => {
     });
     expect(report([peer, grpc])).toContain(
       "grpc-get ÷ grpc-js-peer: req/s 0.75×, p99 1.25×, server CPU µs/req 150 ÷ 100 = 1.50×, " +
-        "alloc KB/req 10.0 ÷ 5.0 = 2.00×, GC µs/req 4.0 ÷ 2.0 = 2.00×\n",
+        "alloc KB/req 10.0 ÷ 5.0 = 2.00×, GC µs/req 4.0 ÷ 2.0 = 2.00×, " +
+        "promoted KB/req 1.00 ÷ 0.50 = 2.00×\n",
     );
   });
 
