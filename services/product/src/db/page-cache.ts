@@ -104,7 +104,7 @@ export function createPageCache<Page>(options: PageCacheOptions): PageCache<Page
   let changes = 0;
   let probes = 0;
   // Keys whose probe is running, with the asks that came since and wait for the next one.
-  const flights = new Map<string, { following?: Following }>();
+  const flights = new Map<string, Flight>();
 
   const forget = (key: string, entry: Kept<Page>) => {
     kept.delete(key);
@@ -124,7 +124,7 @@ export function createPageCache<Page>(options: PageCacheOptions): PageCache<Page
   };
 
   const fly = (key: string, probe: VersionsProbe): Promise<string | null> => {
-    const flight: { following?: Following } = {};
+    const flight: Flight = {};
     flights.set(key, flight);
     probes++;
     let run: Promise<string | null>;
@@ -203,6 +203,9 @@ export function createPageCache<Page>(options: PageCacheOptions): PageCache<Page
     }),
   };
 }
+
+/** A key's running probe: the asks made since wait for the one after it. */
+type Flight = { following?: Following };
 
 /** Asks waiting for the probe after the running one: its answer, once `settle` sends it. */
 type Following = {
