@@ -1,11 +1,11 @@
 import { Code } from "@connectrpc/connect";
 import type { Redis } from "ioredis";
 import { Counter } from "prom-client";
-import { RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import type { Logger } from "#shared/logger";
 import type { Metrics } from "#shared/metrics";
 import { HttpError } from "./errors.js";
-import { type RouteClass, routeClasses } from "./route-class.js";
+import type { RouteClass } from "./route-class.js";
+import { createWindowCounter, type WindowCount } from "./window-counts.js";
 
 /** Requests per window of one route class: for an anonymous client (per IP) and a user. */
 export interface ClassLimit {
@@ -52,12 +52,14 @@ export interface RateLimiter {
 }
 
 const LOG_EVERY_MS = 10_000;
+/** Keys remembered as over their limit at most; past that the memory starts again. */
+const MAX_BLOCKED = 10_000;
 
 /**
- * A limiter counting in Redis, so every gateway replica shares the counts. Each count is one
- * round trip: rate-limiter-flexible's Lua script (SET NX EX + INCRBY + PTTL, atomic, run by
- * EVALSHA). A key over its limit is also remembered in this process until its window ends, so a
- * client hammering past its limit costs no further Redis calls here.
+ * A limiter counting in Redis (window-counts.ts), so every gateway replica shares the counts:
+ * fixed windows, the counts of one event-loop turn in one atomic script call. A key over its
+ * limit is also remembered in this process until its window ends, so a client hammering past its
+ * limit costs no further Redis calls here.
  *
  * `redis` must fail fast rather than queue: see {@link rateLimitRedisOptions}.
  */
@@ -67,42 +69,42 @@ export function createRateLimiter(
   logger: Logger,
   metrics: Metrics,
 ): RateLimiter {
-  const limiters = new Map<string, RateLimiterRedis>();
-  for (const routeClass of routeClasses) {
-    for (const who of ["anonymous", "user"] as const) {
-      const points = options.limits[routeClass][who];
-      const limiter = new RateLimiterRedis({
-        storeClient: redis,
-        keyPrefix: `${options.keyPrefix}:${routeClass}:${who === "user" ? "user" : "ip"}`,
-        points,
-        duration: options.windowSeconds,
-        inMemoryBlockOnConsumed: points + 1,
-        rejectIfRedisNotReady: true,
-      });
-      limiters.set(`${routeClass}:${who}`, limiter);
-    }
-  }
+  const count = createWindowCounter(redis, options.windowSeconds * 1000);
+  const blocked = new Map<string, number>();
   const counters = rateLimitMetrics(metrics);
   const logFailure = throttledLog(logger);
+  const limited = (routeClass: RouteClass, limit: number, msLeft: number): Admission => {
+    counters.rejected.labels(routeClass).inc();
+    const retryAfter = secondsOf(msLeft);
+    const headers = { ...headersOf(limit, 0, msLeft), "retry-after": `${retryAfter}` };
+    return { kind: "limited", headers, retryAfter };
+  };
   return {
     async admit(caller, routeClass) {
-      const who = caller.subject === undefined ? "anonymous" : "user";
-      const limiter = limiters.get(`${routeClass}:${who}`) as RateLimiterRedis;
-      const key = caller.subject ?? caller.ip;
+      const who = caller.subject === undefined ? "ip" : "user";
+      const limit = options.limits[routeClass][who === "ip" ? "anonymous" : "user"];
+      const key = `${options.keyPrefix}:${routeClass}:${who}:${caller.subject ?? caller.ip}`;
+      const until = blocked.get(key);
+      if (until !== undefined) {
+        const msLeft = until - performance.now();
+        if (msLeft > 0) return limited(routeClass, limit, msLeft);
+        blocked.delete(key);
+      }
+      let counted: WindowCount;
       try {
-        const res = await limiter.consume(key);
-        return { kind: "allowed", headers: headersOf(limiter.points, res) };
-      } catch (thrown) {
-        if (thrown instanceof RateLimiterRes) {
-          counters.rejected.labels(routeClass).inc();
-          const retryAfter = secondsOf(thrown.msBeforeNext);
-          const headers = { ...headersOf(limiter.points, thrown), "retry-after": `${retryAfter}` };
-          return { kind: "limited", headers, retryAfter };
-        }
+        counted = await count(key);
+      } catch (error) {
         counters.storeFailures.inc();
-        logFailure(thrown);
+        logFailure(error);
         return { kind: options.whenStoreFails === "allow" ? "unchecked" : "unavailable" };
       }
+      if (counted.count <= limit) {
+        const headers = headersOf(limit, limit - counted.count, counted.msLeft);
+        return { kind: "allowed", headers };
+      }
+      if (blocked.size >= MAX_BLOCKED) blocked.clear();
+      blocked.set(key, performance.now() + counted.msLeft);
+      return limited(routeClass, limit, counted.msLeft);
     },
   };
 }
@@ -126,15 +128,12 @@ export function admissionError(admission: Admission): HttpError | undefined {
 
 /**
  * ioredis settings for the limiter's client: no offline queue and a short command timeout, so a
- * Redis that is down or stalled costs a request at most `timeoutMs`, never a hang. Auto-pipelining
- * sends the counts of all requests that arrive in one event-loop turn as one write (and Redis
- * answers them in one read): under load that saves most of a write and a read system call per
- * request on both ends, while each count stays its own atomic script.
+ * Redis that is down or stalled costs a request at most `timeoutMs`, never a hang. No
+ * auto-pipelining: the counter already sends one command per event-loop turn.
  */
 export function rateLimitRedisOptions(timeoutMs: number) {
   return {
     connectionName: "gateway-rate-limit",
-    enableAutoPipelining: true,
     enableOfflineQueue: false,
     commandTimeout: timeoutMs,
     maxRetriesPerRequest: 0,
@@ -143,11 +142,11 @@ export function rateLimitRedisOptions(timeoutMs: number) {
   } as const;
 }
 
-function headersOf(limit: number, res: RateLimiterRes): Record<string, string> {
+function headersOf(limit: number, remaining: number, msLeft: number): Record<string, string> {
   return {
     "ratelimit-limit": `${limit}`,
-    "ratelimit-remaining": `${res.remainingPoints}`,
-    "ratelimit-reset": `${secondsOf(res.msBeforeNext)}`,
+    "ratelimit-remaining": `${remaining}`,
+    "ratelimit-reset": `${secondsOf(msLeft)}`,
   };
 }
 

@@ -47,6 +47,13 @@ async function ready(redis: Redis): Promise<void> {
   if (redis.status !== "ready") await once(redis, "ready");
 }
 
+const smallLimits: RateLimitOptions["limits"] = {
+  catalogue: { anonymous: 5, user: 8 },
+  read: { anonymous: 5, user: 8 },
+  write: { anonymous: 3, user: 6 },
+  checkout: { anonymous: 2, user: 4 },
+};
+
 /** Small limits under a key prefix of this test's own, so tests never share a count. */
 function limiter(
   redis: Redis,
@@ -55,12 +62,7 @@ function limiter(
 ): RateLimiter {
   const options: RateLimitOptions = {
     windowSeconds: 10,
-    limits: {
-      catalogue: { anonymous: 5, user: 8 },
-      read: { anonymous: 5, user: 8 },
-      write: { anonymous: 3, user: 6 },
-      checkout: { anonymous: 2, user: 4 },
-    },
+    limits: smallLimits,
     whenStoreFails: "allow",
     keyPrefix: `ratelimit-test-${randomUUID()}`,
     ...overrides,
@@ -184,6 +186,97 @@ describe("who is counted", () => {
     for (let i = 0; i < 2; i++) await limits.admit({ ip }, "checkout");
     expect((await limits.admit({ ip }, "checkout")).kind).toBe("limited");
     expect((await limits.admit({ ip }, "write")).kind).toBe("allowed");
+  });
+});
+
+describe("what a count costs Redis", () => {
+  let redisServer: PrivateServer;
+  let stats: Redis;
+  beforeAll(async () => {
+    // A server of its own, so the command statistics are this test's alone.
+    redisServer = await startPrivateRedis();
+    open.push(redisServer);
+    stats = await connect(redisServer.port);
+  });
+
+  /** Script calls since `CONFIG RESETSTAT` (EVALSHA, and EVAL where the script was not loaded). */
+  async function scriptCalls(): Promise<number> {
+    const info = await stats.info("commandstats");
+    const calls = (name: string) =>
+      Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
+    return calls("evalsha") + calls("eval");
+  }
+
+  it("counts the requests that arrive together with one script call, each exactly", async () => {
+    const limits = limiter(await connect(redisServer.port));
+    await limits.admit({ ip: "192.0.2.9" }, "catalogue"); // loads the script
+    await stats.config("RESETSTAT");
+    // Three clients at once, five over the limit each, mixed in one turn.
+    const ips = ["192.0.2.10", "192.0.2.11", "192.0.2.12"];
+    const admissions = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => limits.admit({ ip: ips[i % 3] as string }, "catalogue")),
+    );
+    expect(await scriptCalls()).toBe(1);
+    for (const [n, ip] of ips.entries()) {
+      const own = admissions.filter((_, i) => i % 3 === n);
+      expect(own.map((admission) => admission.kind)).toEqual([
+        ...Array(5).fill("allowed"),
+        ...Array(5).fill("limited"),
+      ]);
+      const remaining = own.map((admission) =>
+        admission.kind === "allowed" ? admission.headers["ratelimit-remaining"] : undefined,
+      );
+      expect(remaining.slice(0, 5), ip).toEqual(["4", "3", "2", "1", "0"]);
+    }
+  });
+
+  it("splits a crowded turn into calls of at most 512 counts, still counting each once", async () => {
+    const limits = limiter(await connect(redisServer.port), {
+      limits: { ...smallLimits, catalogue: { anonymous: 1000, user: 1000 } },
+    });
+    await limits.admit({ ip: "192.0.2.14" }, "catalogue"); // loads the script
+    await stats.config("RESETSTAT");
+    const admissions = await Promise.all(
+      Array.from({ length: 1100 }, () => limits.admit({ ip: "192.0.2.15" }, "catalogue")),
+    );
+    expect(await scriptCalls()).toBe(3);
+    expect(admissions.filter((admission) => admission.kind === "allowed")).toHaveLength(1000);
+  });
+
+  it("asks Redis nothing more for a client over its limit until its window ends", async () => {
+    const limits = limiter(await connect(redisServer.port), { windowSeconds: 1 });
+    const ip = "192.0.2.20";
+    for (let i = 0; i < 6; i++) await limits.admit({ ip }, "catalogue");
+    await stats.config("RESETSTAT");
+    for (let i = 0; i < 10; i++) {
+      const admission = await limits.admit({ ip }, "catalogue");
+      expect(admission).toMatchObject({ kind: "limited", retryAfter: 1 });
+    }
+    expect(await scriptCalls()).toBe(0);
+    // A new window: counted in Redis again, from one.
+    const deadline = performance.now() + 5_000;
+    let next = await limits.admit({ ip }, "catalogue");
+    while (next.kind === "limited" && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      next = await limits.admit({ ip }, "catalogue");
+    }
+    expect(next).toEqual({
+      kind: "allowed",
+      headers: expect.objectContaining({ "ratelimit-remaining": "4", "ratelimit-reset": "1" }),
+    });
+    expect(await scriptCalls()).toBeGreaterThan(0);
+  });
+
+  it("gives a count left without an expiry one, so it cannot block a client for ever", async () => {
+    const prefix = `ratelimit-test-${randomUUID()}`;
+    const limits = limiter(await connect(redisServer.port), { keyPrefix: prefix });
+    const key = `${prefix}:catalogue:ip:192.0.2.30`;
+    await stats.set(key, 2);
+    const admission = await limits.admit({ ip: "192.0.2.30" }, "catalogue");
+    expect(admission).toMatchObject({ kind: "allowed", headers: { "ratelimit-remaining": "2" } });
+    const left = await stats.pttl(key);
+    expect(left).toBeGreaterThan(0);
+    expect(left).toBeLessThanOrEqual(10_000);
   });
 });
 
