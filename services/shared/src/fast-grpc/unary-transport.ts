@@ -164,10 +164,10 @@ export function createGrpcUnaryTransport(
 
 /**
  * The request headers connect's gRPC transport sends, minus the compression it offers. A plain
- * record of lowercase names (what our callers pass) becomes node's flat array form, in the order
- * the object form would reach the wire — node copies an object into a fresh one per request,
- * but sends an array as it is. Anything else (Headers, pairs, names to merge or override) goes
- * through the object form.
+ * record of lowercase names (what our callers pass) and web Headers (what interceptors pass on)
+ * become node's flat array form, in the order the object form would reach the wire — node
+ * copies an object into a fresh one per request, but sends an array as it is. Anything else
+ * (pairs, names to merge or override) goes through the object form.
  */
 function requestHeaders(
   session: { readonly authority: string; readonly scheme: string },
@@ -175,13 +175,71 @@ function requestHeaders(
   init: HeadersInit | undefined,
   timeoutMs: number | undefined,
 ): http2.OutgoingHttpHeaders | string[] {
+  if (init instanceof Headers) return headersArray(session, path, init, timeoutMs);
   if (!isPlainRecord(init)) return headerObject(path, init, timeoutMs);
-  // Pseudo-headers first, in the order node emits those of the object form.
-  const raw = [":method", "POST", ":path", path, ":authority", session.authority];
-  raw.push(":scheme", session.scheme);
+  const raw = pseudoHeaders(session, path);
   for (const name in init) raw.push(name, String(init[name]));
-  raw.push("content-type", "application/grpc+proto", "te", "trailers", "user-agent", USER_AGENT);
+  raw.push("content-type", CONTENT_TYPE, "te", "trailers", "user-agent", USER_AGENT);
   if (timeoutMs !== undefined) raw.push("grpc-timeout", grpcTimeout(timeoutMs));
+  return raw;
+}
+
+const CONTENT_TYPE = "application/grpc+proto";
+
+/** Pseudo-headers first, in the order node emits those of the object form. */
+function pseudoHeaders(
+  session: { readonly authority: string; readonly scheme: string },
+  path: string,
+) {
+  return [
+    ":method",
+    "POST",
+    ":path",
+    path,
+    ":authority",
+    session.authority,
+    ":scheme",
+    session.scheme,
+  ];
+}
+
+/**
+ * Web Headers (what interceptors hand on: connect's request header with theirs added) in the
+ * array form, holding what `headerObject` would make of them in the same order: each name where
+ * Headers lists it (sorted, lower case), the names the object form sets taking its values there,
+ * and any of those missing added after. Saves the object, and node's copy of it, on every
+ * intercepted call (every service-to-service call carries credentials added by an interceptor).
+ */
+function headersArray(
+  session: { readonly authority: string; readonly scheme: string },
+  path: string,
+  init: Headers,
+  timeoutMs: number | undefined,
+): string[] {
+  const raw = pseudoHeaders(session, path);
+  let contentType = false;
+  let te = false;
+  let userAgent = false;
+  let timeout = false;
+  for (const [name, value] of init) {
+    if (name === "content-type") {
+      contentType = true;
+      raw.push(name, CONTENT_TYPE);
+    } else if (name === "te") {
+      te = true;
+      raw.push(name, "trailers");
+    } else if (name === "grpc-timeout") {
+      timeout = true;
+      raw.push(name, timeoutMs === undefined ? value : grpcTimeout(timeoutMs));
+    } else {
+      userAgent ||= name === "user-agent";
+      raw.push(name, value);
+    }
+  }
+  if (!contentType) raw.push("content-type", CONTENT_TYPE);
+  if (!te) raw.push("te", "trailers");
+  if (!userAgent) raw.push("user-agent", USER_AGENT);
+  if (!timeout && timeoutMs !== undefined) raw.push("grpc-timeout", grpcTimeout(timeoutMs));
   return raw;
 }
 
@@ -199,20 +257,18 @@ function isPlainRecord(init: HeadersInit | undefined): init is Record<string, st
 
 function headerObject(
   path: string,
-  init: HeadersInit | undefined,
+  init: Exclude<HeadersInit, Headers> | undefined,
   timeoutMs: number | undefined,
 ): http2.OutgoingHttpHeaders {
   const headers: http2.OutgoingHttpHeaders = Object.create(null);
-  if (init instanceof Headers) {
-    for (const [name, value] of init) appendNodeHeader(headers, name, value);
-  } else if (Array.isArray(init)) {
+  if (Array.isArray(init)) {
     for (const [name, value] of init) appendNodeHeader(headers, name as string, value as string);
   } else if (init) {
     for (const name in init) appendNodeHeader(headers, name, String(init[name]));
   }
   headers[":method"] = "POST";
   headers[":path"] = path;
-  headers["content-type"] = "application/grpc+proto";
+  headers["content-type"] = CONTENT_TYPE;
   headers.te = "trailers";
   headers["user-agent"] ??= USER_AGENT;
   if (timeoutMs !== undefined) headers["grpc-timeout"] = grpcTimeout(timeoutMs);

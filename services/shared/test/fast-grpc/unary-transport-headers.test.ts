@@ -6,7 +6,7 @@
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { type CallOptions, createClient } from "@connectrpc/connect";
+import { type CallOptions, createClient, type Transport } from "@connectrpc/connect";
 import { encodeEnvelope } from "@connectrpc/connect/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GetProductResponseSchema, ProductService } from "#gen/shop/product/v1/product_pb";
@@ -47,9 +47,13 @@ describe("the unary gRPC client's request headers", () => {
   });
 
   /** The raw headers the server got for one GetProduct sent with `headers`. */
-  async function sent(headers: CallOptions["headers"], timeoutMs?: number): Promise<string[]> {
+  async function sent(
+    headers: CallOptions["headers"],
+    timeoutMs?: number,
+    through: Transport = transport,
+  ): Promise<string[]> {
     const before = received.length;
-    await createClient(ProductService, transport).getProduct({ id: 1n }, { headers, timeoutMs });
+    await createClient(ProductService, through).getProduct({ id: 1n }, { headers, timeoutMs });
     expect(received.length).toBe(before + 1);
     return received[before] as string[];
   }
@@ -101,6 +105,54 @@ describe("the unary gRPC client's request headers", () => {
     const overridden = await sent({ "content-type": "text/plain", te: "gzip" });
     expect(overridden[overridden.indexOf("content-type") + 1]).toBe("application/grpc+proto");
     expect(overridden[overridden.indexOf("te") + 1]).toBe("trailers");
+  });
+
+  it("sends the Headers interceptors pass on as the object form sends the same pairs", async () => {
+    const intercepted = createGrpcUnaryTransport({
+      baseUrl: `http://127.0.0.1:${port}`,
+      interceptors: [
+        (next) => (req) => {
+          req.header.set("authorization", "Bearer i");
+          if (req.header.has("x-drop"))
+            for (const name of ["te", "user-agent"]) req.header.delete(name);
+          return next(req);
+        },
+      ],
+    });
+    try {
+      // connect's request header with the interceptor's added, in the order Headers lists them.
+      const raw = await sent({ "x-request-id": "r-4" }, 1500, intercepted);
+      expect(raw).toEqual(
+        await sent(
+          [
+            ["authorization", "Bearer i"],
+            ["content-type", "application/grpc+proto"],
+            ["grpc-timeout", "1500m"],
+            ["te", "trailers"],
+            ["user-agent", "connect-es/2.2.0"],
+            ["x-request-id", "r-4"],
+          ],
+          1500,
+        ),
+      );
+      // Names the object form sets, when an interceptor removed them, come after the rest.
+      const dropped = await sent({ "x-drop": "1" }, undefined, intercepted);
+      expect(dropped).toEqual(
+        await sent([
+          ["authorization", "Bearer i"],
+          ["content-type", "application/grpc+proto"],
+          ["x-drop", "1"],
+        ]),
+      );
+      expect(dropped.slice(-4)).toEqual([
+        "te",
+        "trailers",
+        "user-agent",
+        "connect-shop-grpc-unary connect-es/2.2.0",
+      ]);
+    } finally {
+      intercepted.close();
+    }
   });
 
   it("names the authority node's session would name", () => {
