@@ -4,7 +4,6 @@ import type { Message } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ANONYMOUS } from "#shared/auth/caller";
 import type { Verifier } from "#shared/auth/verifier";
-import { lazyFields } from "#shared/lazy-fields";
 import type { Logger } from "#shared/logger";
 import type { Metrics } from "#shared/metrics";
 import {
@@ -332,36 +331,18 @@ function admissionRequest(
   pathParamsOf: (() => Record<string, string>) | undefined,
 ): AdmissionRequest {
   const { caller } = exchange;
-  return withAdmissionGetters({
+  return {
     kind,
     rpc,
     httpMethod: kind === "rest" ? exchange.method : undefined,
     label: exchange.label,
+    // Decoded here, not on demand: a getter (lazy-fields.ts) costs more than the decoding.
+    pathParams: pathParamsOf ? pathParamsOf() : {},
     req,
     subject: caller.kind === "user" ? caller.subject : undefined,
     requestId: exchange.requestId,
-    [PATH_PARAMS]: { of: pathParamsOf, params: undefined } satisfies PathParams,
-  });
+  };
 }
-
-const PATH_PARAMS = Symbol("path params");
-
-type PathParams = {
-  readonly of: (() => Record<string, string>) | undefined;
-  params: Record<string, string> | undefined;
-};
-
-/** The path variables, decoded only if the admission step reads them. */
-const withAdmissionGetters = lazyFields<
-  { [PATH_PARAMS]: PathParams },
-  Pick<AdmissionRequest, "pathParams">
->({
-  pathParams() {
-    const path = this[PATH_PARAMS];
-    path.params ??= path.of ? path.of() : {};
-    return path.params;
-  },
-});
 
 /** A file of the storefront: GET and HEAD only, labelled by kind so metrics stay bounded. */
 async function serveFile(
