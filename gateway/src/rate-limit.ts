@@ -81,9 +81,10 @@ export function createRateLimiter(
   };
   return {
     async admit(caller, routeClass) {
-      const who = caller.subject === undefined ? "ip" : "user";
-      const limit = options.limits[routeClass][who === "ip" ? "anonymous" : "user"];
-      const key = `${options.keyPrefix}:${routeClass}:${who}:${caller.subject ?? caller.ip}`;
+      const { subject, ip } = caller;
+      const limit = options.limits[routeClass][subject === undefined ? "anonymous" : "user"];
+      const who = subject === undefined ? `ip:${ip}` : `user:${subject}`;
+      const key = `${options.keyPrefix}:${routeClass}:${who}`;
       const until = blocked.get(key);
       if (until !== undefined) {
         const msLeft = until - performance.now();

@@ -20,7 +20,7 @@ import { lazyFields } from "../lazy-fields.js";
 import { markTransportFailure } from "../rpc/outcome.js";
 import { CallControl } from "./call-control.js";
 import { createConnectGrpcTransport } from "./connect-transport.js";
-import { createHttp2Connection } from "./http2-connection.js";
+import { createHttp2Connection, type Http2Connection } from "./http2-connection.js";
 import { connectionFailure } from "./http2-errors.js";
 import { appendNodeHeader } from "./http2-headers.js";
 import { exchange } from "./unary-exchange.js";
@@ -170,7 +170,7 @@ export function createGrpcUnaryTransport(
  * (pairs, names to merge or override) goes through the object form.
  */
 function requestHeaders(
-  session: { readonly authority: string; readonly scheme: string },
+  session: Origin,
   path: string,
   init: HeadersInit | undefined,
   timeoutMs: number | undefined,
@@ -186,11 +186,11 @@ function requestHeaders(
 
 const CONTENT_TYPE = "application/grpc+proto";
 
+/** What node's session would add to a request lacking it (see `Http2Connection`). */
+type Origin = Pick<Http2Connection, "authority" | "scheme">;
+
 /** Pseudo-headers first, in the order node emits those of the object form. */
-function pseudoHeaders(
-  session: { readonly authority: string; readonly scheme: string },
-  path: string,
-) {
+function pseudoHeaders(session: Origin, path: string) {
   return [
     ":method",
     "POST",
@@ -211,7 +211,7 @@ function pseudoHeaders(
  * intercepted call (every service-to-service call carries credentials added by an interceptor).
  */
 function headersArray(
-  session: { readonly authority: string; readonly scheme: string },
+  session: Origin,
   path: string,
   init: Headers,
   timeoutMs: number | undefined,
