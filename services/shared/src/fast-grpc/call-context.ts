@@ -10,6 +10,7 @@ import {
 } from "@connectrpc/connect";
 import { lazyFields } from "../lazy-fields.js";
 import { type NodeHeaderObject, webHeaders } from "./http2-headers.js";
+import { requestHeaders } from "./request-headers.js";
 import type { UnarySpec } from "./unary-handler.js";
 
 /** What the short paths know of a call when its headers arrive. */
@@ -73,7 +74,7 @@ class LazySignalContext implements CallContext {
     this.method = init.spec.method;
     this.service = init.spec.method.parent;
     this.protocolName = init.protocolName;
-    this.requestHeader = webHeaders(init.requestHeader);
+    this.requestHeader = requestHeaders(init.requestHeader);
     this.responseHeader = webHeaders(init.responseHeader);
     this.responseTrailer = webHeaders(init.responseTrailer);
   }

@@ -12,15 +12,22 @@ export type NodeHeaderObject = Readonly<
  */
 export function webHeaders(node: NodeHeaderObject | undefined): Headers {
   const headers = new Headers();
-  if (node === undefined) return headers;
+  if (node !== undefined) appendNodeHeaders(node, (name, value) => headers.append(name, value));
+  return headers;
+}
+
+/** Each header `webHeaders` appends, in the same order, given to `append`. */
+export function appendNodeHeaders(
+  node: NodeHeaderObject,
+  append: (name: string, value: string) => void,
+): void {
   for (const name in node) {
     const value = node[name];
     if (value === undefined || name.startsWith(":")) continue;
-    if (typeof value === "string") headers.append(name, value);
-    else if (Array.isArray(value)) for (const each of value) headers.append(name, each);
-    else headers.append(name, String(value));
+    if (typeof value === "string") append(name, value);
+    else if (Array.isArray(value)) for (const each of value) append(name, each);
+    else append(name, String(value));
   }
-  return headers;
 }
 
 /** One request header as `Headers.get()` reads it: repeated values joined by ", ". */
