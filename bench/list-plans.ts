@@ -12,6 +12,7 @@
 import { parseArgs } from "node:util";
 import { connectProductDatabase } from "../services/product/src/db/connection.js";
 import { listProducts, pageStatement } from "../services/product/src/db/list-products.js";
+import { createTextWords } from "../services/product/src/db/text-words.js";
 import {
   type ListProductsInput,
   PRODUCT_SORTS,
@@ -60,20 +61,22 @@ function subsets<T>(items: T[]): T[][] {
 }
 
 const sql = connectProductDatabase({ ...benchDatabase(), maxConnections: 1 });
+const words = createTextWords(sql);
 let slow = 0;
 try {
   for (const sort of PRODUCT_SORTS) {
     for (const names of subsets(Object.keys(FILTERS))) {
       const input: ListProductsInput = Object.assign({ sort }, ...names.map((n) => FILTERS[n]));
       const first = parseListProductsQuery(input);
-      const { nextPageToken } = await listProducts(sql, first);
+      const { nextPageToken } = await listProducts(sql, first, undefined, words);
       const pages = [first];
       if (nextPageToken !== "")
         pages.push(parseListProductsQuery({ ...input, pageToken: nextPageToken }));
       for (const [index, query] of pages.entries()) {
         let best: Explained | undefined;
+        const lookup = query.filters.query === "" ? undefined : await words(query.filters.query);
         for (let run = 0; run < 2; run++) {
-          const { text, values } = pageStatement(query);
+          const { text, values } = pageStatement(query, lookup);
           const [row] = await sql.unsafe(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${text}`, values);
           const [explained] = (row?.["QUERY PLAN"] ?? []) as Explained[];
           if (explained && (!best || explained["Execution Time"] < best["Execution Time"]))

@@ -65,4 +65,16 @@ describe("the SELECT of a page", () => {
     expect(text).toMatch(/LIMIT \$1$/);
     expect(values).toEqual([21]);
   });
+
+  it("looks up the word it is given and checks the whole text on the rows found", () => {
+    const query = parseListProductsQuery({ query: "steel 50%_kettle" });
+    const whole = pageStatement(query);
+    const looked = pageStatement(query, "50%_kettle");
+    expect(whole.values).toEqual(["%steel 50\\%\\_kettle%", 51]);
+    expect(looked.values).toEqual(["%50\\%\\_kettle%", "%steel 50\\%\\_kettle%", 51]);
+    expect(looked.shape).not.toBe(whole.shape);
+    expect(whole.text).not.toContain("concat_ws");
+    expect(looked.text).toMatch(/\(name \|\| E'\\n' \|\| description\) ILIKE \$1/);
+    expect(looked.text).toMatch(/concat_ws\(E'\\n', name, description\) ILIKE \$2/);
+  });
 });

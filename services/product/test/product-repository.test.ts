@@ -187,6 +187,30 @@ describe("listing products", () => {
     }
   });
 
+  it("finds a text of several words only as written, whichever word the index looks up", async () => {
+    // The index looks up the rarest word alone (text-words.ts); the whole text is still required.
+    const category = newCategory();
+    const exact = await add(category, { name: "Steel kettle 170" });
+    const longer = await add(category, { name: "Steel kettle 1700 XL" });
+    const reversed = await add(category, { name: "Steel 170 kettle" });
+    const described = await add(category, { name: "Kettle", description: "170 steel" });
+    const cotton = await add(category, { name: "100% cotton kettle cosy" });
+    const lookalike = await add(category, { name: "1000 cotton kettle cosy" });
+    for (const [query, ids] of [
+      ["kettle 170", [exact.id, longer.id]],
+      ["STEEL KETTLE 17", [exact.id, longer.id]],
+      ["170 kettle", [reversed.id]],
+      ["170 steel", [described.id]],
+      ["kettle\n170", []],
+      ["100% cotton", [cotton.id]],
+      ["cotton kettle", [cotton.id, lookalike.id]],
+      ["steel cotton", []],
+    ] as const) {
+      const found = await list({ category, query });
+      expect(found.products.map((p) => p.id).sort()).toEqual([...ids].sort());
+    }
+  });
+
   it("keeps a line break out of names also when a row is written past the service", async () => {
     const category = newCategory();
     const insert = (name: string) =>

@@ -2,6 +2,7 @@ import { formatMoney } from "#shared/money";
 import { encodePageToken, type ListProductsQuery, type ProductSort } from "../domain/list-query.js";
 import type { ProductSql } from "./connection.js";
 import type { PageCache } from "./page-cache.js";
+import { escapeLike, PRODUCT_TEXT, type TextWords } from "./text-words.js";
 
 /**
  * A product as a list shows it, read straight into the response's shapes (a list is a read: it
@@ -46,16 +47,21 @@ export type ProductPageCache = PageCache<ProductPage>;
  * that string is the one it was read with, as then the same rows, unchanged, would be read
  * (their order and the next page's cursor follow from them). Otherwise
  * the page is read whole, as without a cache, and is not kept again for its next few asks.
+ *
+ * With `words`, a text query of several words is looked up in the index by its rarest word and
+ * checked whole on the rows found (see `TextWords`).
  */
 export async function listProducts(
   sql: ProductSql,
   query: ListProductsQuery,
   cache?: ProductPageCache,
+  words?: TextWords,
 ): Promise<ProductPage> {
-  const { shape, values } = pageParameters(query);
+  const lookup = words && query.filters.query !== "" ? await words(query.filters.query) : undefined;
+  const { shape, values } = pageParameters(query, lookup);
   const prepare = planOnce(query);
   const read = (form: Form) =>
-    sql.unsafe<PageRow[]>(formText(form, shape, query), values, { prepare });
+    sql.unsafe<PageRow[]>(formText(form, shape, query, lookup), values, { prepare });
   if (cache) {
     const key = `${shape}\0${values.join("\0")}`;
     const plan = cache.plan(key, query.pageSize);
@@ -138,21 +144,25 @@ export type PageStatement = {
 
 /**
  * The SELECT of one page, unexecuted, so that `bench/list-plans.ts` can EXPLAIN exactly what the
- * service sends. Every value is a parameter, and each combination of sort, filters and cursor has
- * one text, written on first use: postgres.js runs it as one prepared statement, without
- * composing the query from fragments on every call.
+ * service sends (`lookup`: the word of the text query the index looks up, as `TextWords` chose).
+ * Every value is a parameter, and each combination of sort, filters and cursor has one text,
+ * written on first use: postgres.js runs it as one prepared statement, without composing the
+ * query from fragments on every call.
  */
-export function pageStatement(query: ListProductsQuery): PageStatement {
-  const { shape, values } = pageParameters(query);
-  return { shape, text: formText("page", shape, query), values };
+export function pageStatement(query: ListProductsQuery, lookup?: string): PageStatement {
+  const { shape, values } = pageParameters(query, lookup);
+  return { shape, text: formText("page", shape, query, lookup), values };
 }
 
 /** A page's shape (its sort and which conditions it has) and the values its SELECT binds. */
-function pageParameters(query: ListProductsQuery): Omit<PageStatement, "text"> {
+function pageParameters(
+  query: ListProductsQuery,
+  lookup: string | undefined,
+): Omit<PageStatement, "text"> {
   const values: PageValue[] = [];
   let shape: string = query.sort;
   for (const condition of CONDITIONS) {
-    const own = condition.values(query);
+    const own = condition.values(query, lookup);
     shape += own ? "+" : "-";
     if (own) values.push(...own);
   }
@@ -172,29 +182,35 @@ const COLUMNS = `id, name, description, price, stock_quantity AS "stockQuantity"
     image_url AS "imageUrl", created_at::text AS "createdAt", updated_at::text AS "updatedAt"`;
 const VERSION = "xmin::text AS version";
 
-/** SELECT texts by form and shape; at most 3 forms × 4 sorts × 2^6 condition sets. */
+/** SELECT texts by form and shape; at most 3 forms × 4 sorts × 2^7 condition sets. */
 const TEXTS = new Map<string, string>();
 
-function formText(form: Form, shape: string, query: ListProductsQuery): string {
+function formText(
+  form: Form,
+  shape: string,
+  query: ListProductsQuery,
+  lookup: string | undefined,
+): string {
   const name = `${form} ${shape}`;
   let text = TEXTS.get(name);
   if (text === undefined) {
-    if (form === "page") text = selectPage(query, COLUMNS);
-    else if (form === "versioned") text = selectPage(query, `${COLUMNS}, ${VERSION}`);
+    const select = (columns: string) => selectPage(query, lookup, columns);
+    if (form === "page") text = select(COLUMNS);
+    else if (form === "versioned") text = select(`${COLUMNS}, ${VERSION}`);
     else
       text = `SELECT string_agg(id::text || ':' || version, ',' ORDER BY id) AS versions
-        FROM (${selectPage(query, `id, ${VERSION}`)}) page`;
+        FROM (${select(`id, ${VERSION}`)}) page`;
     TEXTS.set(name, text);
   }
   return text;
 }
 
-function selectPage(query: ListProductsQuery, columns: string): string {
+function selectPage(query: ListProductsQuery, lookup: string | undefined, columns: string): string {
   const order = ORDERS[query.sort];
   const where = ["TRUE"];
   let count = 0;
   for (const condition of CONDITIONS) {
-    const own = condition.values(query);
+    const own = condition.values(query, lookup);
     if (!own) continue;
     const placeholders = own.map(() => `$${++count}`);
     where.push(condition.sql(placeholders, order));
@@ -237,7 +253,7 @@ const ORDERS: Record<ProductSort, Order> = {
  * not ask for it), and its SQL given their placeholders.
  */
 type Condition = {
-  values: (query: ListProductsQuery) => PageValue[] | undefined;
+  values: (query: ListProductsQuery, lookup: string | undefined) => PageValue[] | undefined;
   sql: (placeholders: string[], order: Order) => string;
 };
 
@@ -247,8 +263,20 @@ const CONDITIONS: readonly Condition[] = [
     sql: ([category]) => `category = ${category}`,
   },
   {
-    values: ({ filters }) => (filters.query === "" ? undefined : [textPattern(filters.query)]),
-    sql: ([pattern]) => `(name || E'\\n' || description) ILIKE ${pattern}`,
+    // The text, or the word of it the trigram index looks up (see text-words.ts).
+    values: ({ filters }, lookup) => {
+      if (filters.query === "") return undefined;
+      return [lookup === undefined ? textPattern(filters.query) : `%${escapeLike(lookup)}%`];
+    },
+    sql: ([pattern]) => `${PRODUCT_TEXT} ILIKE ${pattern}`,
+  },
+  {
+    // The whole text, on the rows the word found. The same string (neither column is null) in a
+    // form the index is not built on, so PostgreSQL checks it on those rows rather than adding
+    // its trigrams to the index search.
+    values: ({ filters }, lookup) =>
+      lookup === undefined ? undefined : [textPattern(filters.query)],
+    sql: ([pattern]) => `concat_ws(E'\\n', name, description) ILIKE ${pattern}`,
   },
   {
     values: ({ filters }) =>
@@ -292,9 +320,4 @@ const CONDITIONS: readonly Condition[] = [
 function textPattern(text: string): string {
   const pattern = `%${escapeLike(text)}%`;
   return text.includes("\n") ? `%\n${pattern}` : pattern;
-}
-
-/** Makes user text match literally inside LIKE: `\`, `%` and `_` lose their meaning. */
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
 }

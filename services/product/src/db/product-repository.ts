@@ -8,6 +8,7 @@ import type { ProductSql } from "./connection.js";
 import { listProducts, type ProductPage, type ProductPageCache } from "./list-products.js";
 import { type ProductRow, products } from "./schema.js";
 import { refuseWhileReserved } from "./stock-lines.js";
+import { createTextWords } from "./text-words.js";
 import { parseTimestamp } from "./timestamp.js";
 
 /** A category in use and how many products carry it. */
@@ -21,6 +22,7 @@ export type CategoryCount = { name: string; productCount: bigint };
  */
 export function createProductRepository(client: ProductSql, pageCache?: ProductPageCache) {
   const db = drizzle({ client });
+  const textWords = createTextWords(client);
   const byId = (id: bigint) => eq(products.id, id);
   // GetProduct is the hot read (the gateway, the basket and checkout all ask for products one by
   // one): drizzle writes its SELECT once, and postgres.js runs it as a prepared statement, without
@@ -74,7 +76,7 @@ export function createProductRepository(client: ProductSql, pageCache?: ProductP
 
     /** One page of products in keyset order (see `listProducts`). */
     list: (query: ListProductsQuery): Promise<ProductPage> =>
-      listProducts(client, query, pageCache),
+      listProducts(client, query, pageCache, textWords),
 
     /** Every non-empty category with its product count, ordered by name. */
     categories: (): Promise<CategoryCount[]> => countCategories(db),
