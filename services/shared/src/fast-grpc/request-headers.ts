@@ -51,14 +51,14 @@ class RequestHeaders extends (Headers as new () => object) {
       // A repeated header (node gives only set-cookie so) is left to undici to join.
       if (typeof value === "string" && PLAIN_VALUE.test(value)) return value;
     }
-    this.#append();
+    this.#fill();
     return UNDICI.get.call(this, name);
   }
 
   has(name: string): boolean {
     const key = this.#key(name);
     if (key !== undefined) return this.#value(key) !== undefined;
-    this.#append();
+    this.#fill();
     return UNDICI.has.call(this, name);
   }
 
@@ -70,7 +70,7 @@ class RequestHeaders extends (Headers as new () => object) {
       typeof value === "string" &&
       PLAIN_VALUE.test(value);
     if (!plain) {
-      this.#append();
+      this.#fill();
       UNDICI.set.call(this, name, value);
       return;
     }
@@ -79,17 +79,17 @@ class RequestHeaders extends (Headers as new () => object) {
   }
 
   append(name: string, value: string): void {
-    this.#append();
+    this.#fill();
     UNDICI.append.call(this, name, value);
   }
 
   delete(name: string): void {
-    this.#append();
+    this.#fill();
     UNDICI.delete.call(this, name);
   }
 
   getSetCookie(): string[] {
-    this.#append();
+    this.#fill();
     return UNDICI.getSetCookie.call(this);
   }
 
@@ -97,34 +97,34 @@ class RequestHeaders extends (Headers as new () => object) {
     callback: (value: string, key: string, parent: Headers) => void,
     thisArg?: unknown,
   ): void {
-    this.#append();
+    this.#fill();
     UNDICI.forEach.call(this, callback, thisArg);
   }
 
   entries(): ReturnType<Headers["entries"]> {
-    this.#append();
+    this.#fill();
     return UNDICI.entries.call(this);
   }
 
   keys(): ReturnType<Headers["keys"]> {
-    this.#append();
+    this.#fill();
     return UNDICI.keys.call(this);
   }
 
   values(): ReturnType<Headers["values"]> {
-    this.#append();
+    this.#fill();
     return UNDICI.values.call(this);
   }
 
   // A method of its own, not Headers.prototype.entries: undici copies a Headers whose iterator
   // is that one from its list directly, which would miss headers not yet appended.
   [Symbol.iterator](): ReturnType<Headers["entries"]> {
-    this.#append();
+    this.#fill();
     return UNDICI.entries.call(this);
   }
 
   [inspect.custom](...args: unknown[]): unknown {
-    this.#append();
+    this.#fill();
     return UNDICI_INSPECT.apply(this, args);
   }
 
@@ -145,8 +145,8 @@ class RequestHeaders extends (Headers as new () => object) {
     return Array.isArray(value) && value.length === 0 ? undefined : value;
   }
 
-  /** Makes this undici's Headers of what `webHeaders` would have made, sets applied. */
-  #append(): void {
+  /** Fills undici's own list with what `webHeaders` would have made, sets applied. */
+  #fill(): void {
     const pairs = this.#pairs;
     if (pairs === undefined) return;
     const sets = this.#sets;
