@@ -74,7 +74,7 @@ try {
         pages.push(parseListProductsQuery({ ...input, pageToken: nextPageToken }));
       for (const [index, query] of pages.entries()) {
         let best: Explained | undefined;
-        const lookup = query.filters.query === "" ? undefined : await words(query.filters.query);
+        const lookup = await words(query.filters.query);
         for (let run = 0; run < 2; run++) {
           const { text, values } = pageStatement(query, lookup);
           const [row] = await sql.unsafe(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${text}`, values);
