@@ -1,14 +1,18 @@
 /**
- * Prints the top entries of a V8 `.cpuprofile` (from `node --cpu-prof`) by self time.
+ * Prints the top entries of a V8 `.cpuprofile` (from `node --cpu-prof`) by self time, or of a
+ * `.heapprofile` (from the bench's `--heap-sample`) by bytes allocated.
  *
- *   node dist/bench/profile-top.js <file.cpuprofile> [--top 25] [--by function|package]
- *        [--after S] [--until S] [--callers TEXT [--depth 6]]
+ *   node dist/bench/profile-top.js <file.cpuprofile|file.heapprofile> [--top 25]
+ *        [--by function|package] [--after S] [--until S] [--callers TEXT [--depth 6]]
+ *        [--requests N]
  *
  * `function` groups by function name and source location; `package` groups by npm package (or
  * `node:` internals, the project's own code, and V8's pseudo-entries like "(garbage collector)").
  * `--after`/`--until` keep only the samples in that window (seconds from the profile's start;
- * the bench logs each row's measured window), so start-up and idle time stay out.
- * `--callers TEXT` prints instead the call stacks leading to the entries whose name contains TEXT.
+ * the bench logs each row's measured window), so start-up and idle time stay out; a heap profile
+ * covers one measured window already and has no times. `--callers TEXT` prints instead the call
+ * stacks leading to the entries whose name contains TEXT. `--requests N` (the row's requests in
+ * that window, as the bench logs them) adds each entry's share of one request: µs, or bytes.
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -26,6 +30,14 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
+/** V8's sampling heap profile: a tree of call frames, each with the bytes allocated in it. */
+interface HeapNode {
+  id: number;
+  callFrame: CallFrame;
+  selfSize: number;
+  children: HeapNode[];
+}
+
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
@@ -35,18 +47,29 @@ const { values, positionals } = parseArgs({
     until: { type: "string", default: "Infinity" },
     callers: { type: "string" },
     depth: { type: "string", default: "6" },
+    requests: { type: "string" },
   },
 });
 const file = positionals[0];
-if (!file || (values.by !== "function" && values.by !== "package")) {
-  process.stderr.write("usage: profile-top <file.cpuprofile> [--top N] [--by function|package]\n");
+const requests = values.requests === undefined ? undefined : Number(values.requests);
+if (
+  !file ||
+  (values.by !== "function" && values.by !== "package") ||
+  (requests !== undefined && !(requests > 0))
+) {
+  process.stderr.write(
+    "usage: profile-top <file.cpuprofile|file.heapprofile> [--top N] [--by function|package] " +
+      "[--after S] [--until S] [--callers TEXT [--depth N]] [--requests N]\n",
+  );
   process.exit(2);
 }
 
-const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
-const frames = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
+const parsed = JSON.parse(readFileSync(file, "utf8")) as CpuProfile | { head: HeapNode };
+const heap = "head" in parsed;
+const nodes = heap ? flatten(parsed.head) : parsed.nodes;
+const frames = new Map(nodes.map((node) => [node.id, node.callFrame]));
 const parents = new Map<number, number>();
-for (const node of profile.nodes) {
+for (const node of nodes) {
   for (const child of node.children ?? []) parents.set(child, node.id);
 }
 const keyOf = (id: number): string => {
@@ -57,23 +80,60 @@ const keyOf = (id: number): string => {
   return functionKey(frame).includes(values.callers) ? stackOf(id) : "(other)";
 };
 
-const selfUs = tally();
-const total = sum(selfUs.values());
-const busy = total - (selfUs.get("(idle)") ?? 0);
+// Microseconds of self time, or bytes allocated.
+const selfAmounts = heap ? allocated(parsed.head) : tally(parsed);
+const total = sum(selfAmounts.values());
+const busy = total - (selfAmounts.get("(idle)") ?? 0);
 const percent = (part: number, whole: number) => `${((100 * part) / whole).toFixed(1)}%`;
+const perRequest = (amount: number) =>
+  requests === undefined ? "" : `${(amount / requests).toFixed(heap ? 0 : 1).padStart(9)}`;
 process.stdout.write(
-  `${file}: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s not idle\n` +
-    "  self ms  % total  % busy  entry\n",
+  heap
+    ? `${file}: ${(total / 2 ** 20).toFixed(1)} MiB allocated (sampled)\n` +
+        `  self KiB  % total${requests === undefined ? "" : "    B/req"}  entry\n`
+    : `${file}: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s not idle\n` +
+        `  self ms  % total  % busy${requests === undefined ? "" : "   µs/req"}  entry\n`,
 );
-const rows = [...selfUs].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top));
-for (const [key, us] of rows) {
-  const ms = (us / 1000).toFixed(0).padStart(7);
-  const ofBusy = key === "(idle)" ? "" : percent(us, busy);
-  process.stdout.write(`${ms}  ${percent(us, total).padStart(7)}  ${ofBusy.padStart(6)}  ${key}\n`);
+const rows = [...selfAmounts].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top));
+for (const [key, amount] of rows) {
+  const share = percent(amount, total).padStart(7);
+  if (heap) {
+    const kib = (amount / 1024).toFixed(0).padStart(8);
+    process.stdout.write(`${kib}  ${share}${perRequest(amount)}  ${key}\n`);
+    continue;
+  }
+  const ms = (amount / 1000).toFixed(0).padStart(7);
+  const ofBusy = key === "(idle)" ? "" : percent(amount, busy);
+  process.stdout.write(`${ms}  ${share}  ${ofBusy.padStart(6)}${perRequest(amount)}  ${key}\n`);
+}
+
+/** A heap profile's tree as a cpuprofile's list of nodes. */
+function flatten(head: HeapNode): CpuProfile["nodes"] {
+  const list: CpuProfile["nodes"] = [];
+  const visit = (node: HeapNode) => {
+    list.push({ ...node, children: node.children.map((child) => child.id) });
+    for (const child of node.children) visit(child);
+  };
+  visit(head);
+  return list;
+}
+
+/** Bytes allocated by key, from every node of a heap profile. */
+function allocated(head: HeapNode): Map<string, number> {
+  const result = new Map<string, number>();
+  const visit = (node: HeapNode) => {
+    if (node.selfSize > 0) {
+      const key = keyOf(node.id);
+      result.set(key, (result.get(key) ?? 0) + node.selfSize);
+    }
+    for (const child of node.children) visit(child);
+  };
+  visit(head);
+  return result;
 }
 
 /** Self time by key over the samples inside the window. A sample lasts until the next one. */
-function tally(): Map<string, number> {
+function tally(profile: CpuProfile): Map<string, number> {
   const from = Number(values.after) * 1e6;
   const to = Number(values.until) * 1e6;
   const keys = new Map<number, string>();

@@ -43,6 +43,7 @@ const { values: args } = parseArgs({
     rounds: { type: "string", default: "1" },
     only: { type: "string" },
     "cpu-prof": { type: "string", default: "" },
+    "heap-sample": { type: "string", default: "" },
     "node-options": { type: "string", default: "" },
     token: { type: "string" },
     products: { type: "string", default: String(PRODUCT_COUNT) },
@@ -96,6 +97,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 let exitCode = 0;
 try {
   const cpuProf = args["cpu-prof"].split(",").filter(Boolean);
+  const heapSample = args["heap-sample"].split(",").filter(Boolean);
   // The services' production flags, for every server (the floor too, to keep it a fair floor),
   // and V8's GC trace, the source of the allocation columns: its cost was below the noise.
   const nodeOptions = [
@@ -109,6 +111,7 @@ try {
     database,
     kafkaBrokers: kafka.brokers,
     cpuProf,
+    heapSample,
     nodeOptions,
     log,
   });
@@ -151,6 +154,7 @@ try {
     stores,
     runDir,
     rssUnderLoad,
+    heapSampled: new Set(heapSample),
     rounds: Number(args.rounds),
     warmUpSeconds: Number(args.warmup),
     durationSeconds: Number(args.duration),
@@ -197,5 +201,7 @@ try {
   await kafka.stop();
   if (args["cpu-prof"])
     log(`CPU profiles: ${runDir}/*.cpuprofile (node dist/bench/profile-top.js)`);
+  if (args["heap-sample"])
+    log(`heap profiles: ${runDir}/*.heapprofile (node dist/bench/profile-top.js)`);
 }
 process.exit(exitCode);

@@ -15,6 +15,11 @@ export interface MeasureOptions {
   readonly rssUnderLoad: Map<string, number>;
   /** The stores' CPU, sampled over every row's measured window like the servers'. */
   readonly stores?: StoreCpu;
+  /**
+   * Processes (by name) that sample their heap from one SIGUSR2 to the next (`--heap-sample`):
+   * signalled as each of their rows' measured windows starts and ends.
+   */
+  readonly heapSampled?: ReadonlySet<string>;
 }
 
 /** A row's numbers over every round: median rate, latencies pooled over rounds. */
@@ -65,6 +70,9 @@ export async function measureAll(
 
 type Run = Awaited<ReturnType<typeof measureOnce>>;
 
+/** Heap-sampled windows so far, by process name: the heap sampler numbers its files alike. */
+const heapWindows = new Map<string, number>();
+
 async function measureOnce(target: Target, round: number, options: MeasureOptions) {
   const before = target.rpc ? await rpcCodes(target.rpc) : undefined;
   const pids = target.processes.map((child) => child.pid);
@@ -76,6 +84,7 @@ async function measureOnce(target: Target, round: number, options: MeasureOption
   let storesStart: StoreSample | undefined;
   let storesEnd: StoreSample | undefined;
   const windows: number[] = [];
+  const sampled = target.processes.filter((child) => options.heapSampled?.has(child.name));
   const timer = target.reset
     ? setInterval(() => void target.reset?.(), RESET_INTERVAL_MS)
     : undefined;
@@ -105,9 +114,15 @@ async function measureOnce(target: Target, round: number, options: MeasureOption
         if (phase === "start") storesStart = stores?.sample();
         else storesEnd = stores?.sample();
         windows.push(performance.now());
+        for (const child of sampled) process.kill(child.pid, "SIGUSR2");
       },
     );
     options.log(`  measured window (s since start): ${windowText(target, windows)}`);
+    for (const child of sampled) {
+      const window = (heapWindows.get(child.name) ?? 0) + 1;
+      heapWindows.set(child.name, window);
+      options.log(`  heap profile: ${join(options.runDir, `${child.name}.${window}.heapprofile`)}`);
+    }
     const after = target.rpc ? await rpcCodes(target.rpc) : undefined;
     const rpcFailed = before && after ? failures(before, after) : 0;
     const cpuUs = cpuEnd.map((end, i) => ((end - (cpuStart[i] ?? end)) * 1000) / result.done);

@@ -18,6 +18,12 @@ import type { ProductDatabaseConfig } from "../../services/product/src/db/connec
  */
 export const BENCH_GROUP_PREFIX = `bench-${process.env.KAFKA_GROUP_PREFIX ?? ""}`;
 
+/**
+ * The module `--heap-sample` loads into a process (under dist/): it samples the heap from one
+ * SIGUSR2 to the next and writes `<run folder>/<name>.<n>.heapprofile`.
+ */
+export const HEAP_SAMPLER = "bench/lib/heap-sampler.js";
+
 /** A started server: its process and the base URL it answers on. */
 export interface Server {
   readonly child: Child;
@@ -55,6 +61,8 @@ export interface ServerOptions {
   readonly kafkaBrokers: string;
   /** Names of the processes to run under `node --cpu-prof`. */
   readonly cpuProf: readonly string[];
+  /** Names of the processes to load `heap-sampler.js` into (see `HEAP_SAMPLER`). */
+  readonly heapSample: readonly string[];
   /** Extra node flags for every server, the floor included (e.g. V8 heap sizing). */
   readonly nodeOptions: readonly string[];
   readonly log: (line: string) => void;
@@ -86,8 +94,16 @@ export async function startServers(group: ProcessGroup, options: ServerOptions):
     const prof = options.cpuProf.includes(name)
       ? ["--cpu-prof", `--cpu-prof-dir=${options.runDir}`, `--cpu-prof-name=${name}.cpuprofile`]
       : [];
-    const flags = [...options.nodeOptions, ...prof];
-    const child = group.start(name, join(root, "dist", main), { ...common, ...env }, flags);
+    const sampled = options.heapSample.includes(name);
+    const heap = sampled ? [`--import=${join(root, "dist", HEAP_SAMPLER)}`] : [];
+    const heapEnv = sampled ? { HEAP_SAMPLE_PREFIX: join(options.runDir, name) } : {};
+    const flags = [...options.nodeOptions, ...prof, ...heap];
+    const child = group.start(
+      name,
+      join(root, "dist", main),
+      { ...common, ...env, ...heapEnv },
+      flags,
+    );
     return { child, url: `http://127.0.0.1:${port}` };
   };
   const available = (name: string, main: string) => {
