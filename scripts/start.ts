@@ -10,7 +10,7 @@ import { services, serviceUrlVariable } from "#services";
 import { devAuthEnv } from "./dev-auth.js";
 import { ensureStores, localStoreEnv, migrateLocalDatabases } from "./dev-stores.js";
 import { ensureKafka } from "./kafka-broker.js";
-import { SERVICE_NODE_FLAGS } from "./node-flags.js";
+import { SERVICE_NODE_FLAGS, serviceProcessEnv } from "./node-flags.js";
 import { createProcessGroup, waitReady } from "./process-group.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -69,7 +69,7 @@ const started = processes.map(({ name, main, env, ready }) => {
   const child = group.start(
     name,
     `${root}dist/${main}`,
-    { ...serviceUrls, ...env },
+    { ...serviceProcessEnv(), ...serviceUrls, ...env },
     SERVICE_NODE_FLAGS,
   );
   child.process.on("exit", (code, signal) => {

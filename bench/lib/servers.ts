@@ -8,6 +8,7 @@ import { type ServiceName, services, serviceUrlVariable } from "#services";
 import { databaseEnv } from "#shared/database";
 import { devAuthEnv } from "../../scripts/dev-auth.js";
 import { localRedis, localStoreEnv } from "../../scripts/dev-stores.js";
+import { serviceProcessEnv } from "../../scripts/node-flags.js";
 import { type Child, type ProcessGroup, waitReady } from "../../scripts/process-group.js";
 import type { ProductDatabaseConfig } from "../../services/product/src/db/connection.js";
 
@@ -82,6 +83,8 @@ export async function startServers(group: ProcessGroup, options: ServerOptions):
     listed.map(({ entry, port }) => [serviceUrlVariable(entry.name), `http://127.0.0.1:${port}`]),
   );
   const common = {
+    // As `npm start` runs the services; the floor and the peers too, as with the node flags.
+    ...serviceProcessEnv(),
     HOST: "127.0.0.1",
     LOG_LEVEL: "info",
     KAFKA_BROKERS: options.kafkaBrokers,
