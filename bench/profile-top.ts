@@ -66,7 +66,8 @@ if (
 
 const parsed = JSON.parse(readFileSync(file, "utf8")) as CpuProfile | { head: HeapNode };
 const heap = "head" in parsed;
-const nodes = heap ? flatten(parsed.head) : parsed.nodes;
+const heapNodes = heap ? flatten(parsed.head) : [];
+const nodes = heap ? heapNodes : parsed.nodes;
 const frames = new Map(nodes.map((node) => [node.id, node.callFrame]));
 const parents = new Map<number, number>();
 for (const node of nodes) {
@@ -81,7 +82,7 @@ const keyOf = (id: number): string => {
 };
 
 // Microseconds of self time, or bytes allocated.
-const selfAmounts = heap ? allocated(parsed.head) : tally(parsed);
+const selfAmounts = heap ? allocated(heapNodes) : tally(parsed);
 const total = sum(selfAmounts.values());
 const busy = total - (selfAmounts.get("(idle)") ?? 0);
 const percent = (part: number, whole: number) => `${((100 * part) / whole).toFixed(1)}%`;
@@ -107,9 +108,11 @@ for (const [key, amount] of rows) {
   process.stdout.write(`${ms}  ${share}  ${ofBusy.padStart(6)}${perRequest(amount)}  ${key}\n`);
 }
 
-/** A heap profile's tree as a cpuprofile's list of nodes. */
-function flatten(head: HeapNode): CpuProfile["nodes"] {
-  const list: CpuProfile["nodes"] = [];
+type FlatHeapNode = CpuProfile["nodes"][number] & { selfSize: number };
+
+/** A heap profile's tree as a cpuprofile's list of nodes, each with its bytes. */
+function flatten(head: HeapNode): FlatHeapNode[] {
+  const list: FlatHeapNode[] = [];
   const visit = (node: HeapNode) => {
     list.push({ ...node, children: node.children.map((child) => child.id) });
     for (const child of node.children) visit(child);
@@ -118,17 +121,14 @@ function flatten(head: HeapNode): CpuProfile["nodes"] {
   return list;
 }
 
-/** Bytes allocated by key, from every node of a heap profile. */
-function allocated(head: HeapNode): Map<string, number> {
+/** Bytes allocated by key, over every node of a heap profile. */
+function allocated(list: readonly FlatHeapNode[]): Map<string, number> {
   const result = new Map<string, number>();
-  const visit = (node: HeapNode) => {
-    if (node.selfSize > 0) {
-      const key = keyOf(node.id);
-      result.set(key, (result.get(key) ?? 0) + node.selfSize);
-    }
-    for (const child of node.children) visit(child);
-  };
-  visit(head);
+  for (const { id, selfSize } of list) {
+    if (selfSize === 0) continue;
+    const key = keyOf(id);
+    result.set(key, (result.get(key) ?? 0) + selfSize);
+  }
   return result;
 }
 
