@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as delay } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
-import { type Child, createProcessGroup } from "../../scripts/process-group.js";
+import { createProcessGroup } from "../../scripts/process-group.js";
 import { GC_TRACE_FLAGS, gcPerRequest, sumGcTrace, traceOffsets } from "../lib/gc-trace.js";
+import { waitForOutput } from "./support/child-output.js";
 
 // Two lines as node 24's --trace-gc-nvp prints them, shortened to the fields around the ones
 // read, with names that contain the read ones (incremental.steps_took, allocation_throughput).
@@ -80,7 +80,7 @@ describe("gcPerRequest", () => {
 
   const startAllocator = async (name: string, flags: readonly string[]) => {
     const child = group.start(name, script, {}, [...flags, "--expose-gc"]);
-    await waitFor(child, "ready\n");
+    await waitForOutput(child, "ready\n");
     return child;
   };
 
@@ -88,7 +88,7 @@ describe("gcPerRequest", () => {
     const child = await startAllocator("traced", GC_TRACE_FLAGS);
     const from = traceOffsets([child]);
     child.process.kill("SIGUSR2");
-    await waitFor(child, "allocated\n");
+    await waitForOutput(child, "allocated\n");
     const to = traceOffsets([child]);
 
     // 16 MiB over 1024 "requests": 16 KB each, plus the arrays' headers and the ends of heap
@@ -107,8 +107,3 @@ describe("gcPerRequest", () => {
     expect(window?.promotedKb).toBeNaN();
   });
 });
-
-/** Resolves once the child's stdout holds `marker`. */
-async function waitFor(child: Child, marker: string): Promise<void> {
-  while (!readFileSync(child.stdoutFile ?? "", "utf8").includes(marker)) await delay(20);
-}

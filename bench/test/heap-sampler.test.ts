@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { type Child, createProcessGroup } from "../../scripts/process-group.js";
+import { createProcessGroup } from "../../scripts/process-group.js";
+import { waitForOutput } from "./support/child-output.js";
 
 const SAMPLER = fileURLToPath(new URL("../lib/heap-sampler.ts", import.meta.url));
 const PROFILE_TOP = fileURLToPath(new URL("../profile-top.ts", import.meta.url));
@@ -41,9 +42,9 @@ describe("the heap sampler and profile-top", () => {
     const child = group.start("allocator", script, { HEAP_SAMPLE_PREFIX: prefix }, [
       `--import=${SAMPLER}`,
     ]);
-    await waitFor(child, "ready\n");
+    await waitForOutput(child, "ready\n");
     child.process.kill("SIGUSR2");
-    await waitFor(child, "allocated\n");
+    await waitForOutput(child, "allocated\n");
     child.process.kill("SIGUSR2");
     const file = `${prefix}.1.heapprofile`;
     while (!existsSync(file)) await delay(20);
@@ -64,8 +65,3 @@ describe("the heap sampler and profile-top", () => {
     expect(readFileSync(file, "utf8")).toContain('"head"');
   });
 });
-
-/** Resolves once the child's stdout holds `marker`. */
-async function waitFor(child: Child, marker: string): Promise<void> {
-  while (!readFileSync(child.stdoutFile ?? "", "utf8").includes(marker)) await delay(20);
-}
